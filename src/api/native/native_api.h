@@ -1,0 +1,32 @@
+// api/native: ferry's own /v1 API (docs/api-v1.md). Handlers translate HTTP to store and engine calls.
+#pragma once
+
+#include "api/request_context.h"
+#include "api/router.h"
+#include "connectors/registry.h"
+#include "engine/control.h"
+
+namespace ferry::api::native {
+
+struct Services {
+  store::Store& store;
+  const connectors::Registry& registry;
+  engine::SyncControl& control;
+  const core::Clock& clock;
+};
+
+using TenantHandler = std::function<HttpResponse(const RequestContext&)>;
+// Wraps a handler with Bearer-key auth, Idempotency-Key replay and the /v1 error envelope.
+Handler authenticated(Services services, TenantHandler handler);
+
+void add_connection_routes(Router& router, Services services);
+void add_sync_routes(Router& router, Services services);
+void add_run_routes(Router& router, Services services);
+
+inline void add_routes(Router& router, Services services) {
+  add_connection_routes(router, services);
+  add_sync_routes(router, services);
+  add_run_routes(router, services);
+}
+
+}  // namespace ferry::api::native

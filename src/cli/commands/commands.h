@@ -1,0 +1,27 @@
+// cli/commands: the `ferry` subcommands. Each returns the process exit code.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace ferry::cli {
+
+struct ServeOptions {
+  std::string db = "ferry-data/ferry.db";
+  std::string listen = "127.0.0.1:8080";
+  int workers = 2;
+};
+int serve(const ServeOptions& options);
+
+int create_tenant(const std::string& name, const std::string& db);
+
+struct DemoOptions {
+  std::string dir = "ferry-data";
+  std::string listen = "127.0.0.1:8080";
+  int64_t size = 100000;
+  int workers = 2;
+  bool once = false;
+};
+int demo(const DemoOptions& options);
+
+}  // namespace ferry::cli

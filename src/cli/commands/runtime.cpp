@@ -1,0 +1,84 @@
+#include "cli/commands/runtime.h"
+
+#include <boost/asio/signal_set.hpp>
+
+#include <charconv>
+
+#include "core/ids.h"
+#include "core/log.h"
+
+namespace ferry::cli {
+
+std::pair<std::string, uint16_t> parse_listen(const std::string& listen) {
+  const auto colon = listen.rfind(':');
+  uint16_t port = 0;
+  if (colon == std::string::npos ||
+      std::from_chars(listen.data() + colon + 1, listen.data() + listen.size(), port).ec != std::errc{}) {
+    throw core::FerryError(core::ErrorCategory::kConfigInvalid,
+                           "--listen must be HOST:PORT, got '" + listen + "'");
+  }
+  return {listen.substr(0, colon), port};
+}
+
+Runtime::Runtime(RuntimeOptions options) : options_(std::move(options)) {
+  store_ = store::open_store(options_.db);
+  registry_ = connectors::builtin_registry();
+  engine::WorkerPoolOptions pool_options;
+  pool_options.workers = options_.workers;
+  pool_options.host_id = core::new_uuid().substr(0, 8);
+  // The pool is created first so the control can wake it; the scheduler needs the control.
+  control_ = std::make_unique<engine::SyncControl>(*store_, registry_, clock_, [this] {
+    if (pool_) pool_->wake();
+  });
+  scheduler_ = std::make_unique<engine::Scheduler>(*store_, *control_, clock_);
+  pool_ = std::make_unique<engine::WorkerPool>(*store_, registry_, clock_, scheduler_.get(), pool_options);
+  app_ = std::make_unique<api::App>(api::native::Services{*store_, registry_, *control_, clock_});
+  auto [host, port] = parse_listen(options_.listen);
+  auto dispatch = [this](api::HttpRequest&& request) { return app_->handle(std::move(request)); };
+  try {
+    server_ = std::make_unique<api::HttpServer>(io_, host, port, dispatch);
+  } catch (const boost::system::system_error& e) {
+    if (!options_.fallback_to_free_port) {
+      throw core::FerryError(core::ErrorCategory::kConfigInvalid,
+                             "cannot listen on " + options_.listen + ": " + e.what());
+    }
+    server_ = std::make_unique<api::HttpServer>(io_, host, 0, dispatch);
+  }
+}
+
+Runtime::~Runtime() {
+  stop();
+}
+
+void Runtime::start() {
+  pool_->start();
+  for (int i = 0; i < 2; ++i) {
+    io_threads_.emplace_back([this] {
+      auto guard = boost::asio::make_work_guard(io_);
+      io_.run();
+    });
+  }
+  core::log(*core::named_logger("cli"), spdlog::level::info, "listening",
+            {{"address", server_->address()}, {"workers", options_.workers}});
+}
+
+void Runtime::wait_for_signal() {
+  boost::asio::io_context signals_io;
+  boost::asio::signal_set signals(signals_io, SIGINT, SIGTERM);
+  signals.async_wait([](const boost::system::error_code&, int) {});
+  signals_io.run();
+  core::log(*core::named_logger("cli"), spdlog::level::info, "shutting down: finishing current batches");
+  stop();
+}
+
+void Runtime::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  server_->stop();
+  pool_->stop();  // running batches commit; their runs go back to the queue
+  io_.stop();
+  io_threads_.clear();
+  core::log(*core::named_logger("cli"), spdlog::level::info, "stopped");
+}
+
+}  // namespace ferry::cli

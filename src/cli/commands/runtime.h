@@ -1,0 +1,57 @@
+// cli/runtime: wires one ferry process: store, connector registry, engine (scheduler + workers) and the
+// HTTP server, with graceful shutdown on SIGINT/SIGTERM.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+
+#include <memory>
+#include <string>
+
+#include "api/app.h"
+#include "engine/worker_pool.h"
+
+namespace ferry::cli {
+
+struct RuntimeOptions {
+  std::string db;
+  std::string listen = "127.0.0.1:8080";
+  int workers = 2;
+  bool fallback_to_free_port = false;  // if `listen` is taken, bind port 0 instead
+};
+
+class Runtime {
+ public:
+  explicit Runtime(RuntimeOptions options);
+  ~Runtime();
+
+  store::Store& store() { return *store_; }
+  engine::SyncControl& control() { return *control_; }
+  const connectors::Registry& registry() const { return registry_; }
+  const core::Clock& clock() const { return clock_; }
+  std::string address() const { return server_->address(); }
+
+  // Starts the workers and HTTP threads; returns at once.
+  void start();
+  // Blocks until SIGINT/SIGTERM, then stops gracefully.
+  void wait_for_signal();
+  void stop();
+
+ private:
+  RuntimeOptions options_;
+  core::SystemClock clock_;
+  store::StorePtr store_;
+  connectors::Registry registry_;
+  std::unique_ptr<engine::WorkerPool> pool_;
+  std::unique_ptr<engine::SyncControl> control_;
+  std::unique_ptr<engine::Scheduler> scheduler_;
+  std::unique_ptr<api::App> app_;
+  boost::asio::io_context io_;
+  std::unique_ptr<api::HttpServer> server_;
+  std::vector<std::jthread> io_threads_;
+  bool stopped_ = false;
+};
+
+// "HOST:PORT" -> (host, port); throws FerryError(kConfigInvalid) on a malformed value.
+std::pair<std::string, uint16_t> parse_listen(const std::string& listen);
+
+}  // namespace ferry::cli

@@ -1,0 +1,40 @@
+// connectors/destination: the interface every destination implements. A batch and the model's cursor
+// commit in one transaction inside the destination, so a crash loses at most the uncommitted batch.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "connectors/record.h"
+#include "core/domain.h"
+
+namespace ferry::connectors {
+
+// What the destination committed last for a model: by which run, up to where, and that run's running counts.
+struct Checkpoint {
+  std::string run_id;
+  Cursor cursor;
+  core::Counts counts;
+};
+
+struct Commit {
+  std::string run_id;
+  Cursor cursor;
+};
+
+class Destination {
+ public:
+  virtual ~Destination() = default;
+  // Creates or widens the target for `model`.
+  virtual void prepare(const ModelSchema& model) = 0;
+  virtual std::optional<Checkpoint> checkpoint(const std::string& model_id) = 0;
+  // Upserts the batch by primary key, applies its tombstones, marks its rows seen by `commit.run_id`, and
+  // records the cursor, all in one transaction. Returns this batch's counts.
+  virtual core::Counts write(const ModelSchema& model, const RecordBatch& batch, const Commit& commit) = 0;
+  // After a complete full read: deletes rows the run did not see, in one transaction with `commit`.
+  virtual core::Counts finish_full_pass(const ModelSchema& model, const Commit& commit) = 0;
+};
+using DestinationPtr = std::unique_ptr<Destination>;
+
+}  // namespace ferry::connectors

@@ -1,0 +1,41 @@
+// connectors/source: the interface every source implements (REST APIs, databases, files, processes).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "connectors/record.h"
+#include "connectors/spec.h"
+#include "core/error.h"
+
+namespace ferry::connectors {
+
+struct CheckResult {
+  bool ok = true;
+  std::string message;
+  std::optional<core::ErrorCategory> category;
+};
+
+// Receives a source's batches. `cursor` is the position that is valid once this batch is committed.
+class BatchSink {
+ public:
+  virtual ~BatchSink() = default;
+  virtual void accept(RecordBatch&& batch, const Cursor& cursor) = 0;
+};
+
+class Source {
+ public:
+  virtual ~Source() = default;
+  virtual CheckResult check() = 0;
+  virtual std::vector<ModelSchema> discover() = 0;
+  // Streams one model from `from` (empty = a full read). Ends with a batch (possibly empty) whose cursor
+  // is the model's new position. Returns early, without that final batch, once `stop` is requested.
+  // Throws core::FerryError on failure.
+  virtual void read(const ModelSchema& model, const Cursor& from, BatchSink& sink, std::stop_token stop) = 0;
+};
+using SourcePtr = std::unique_ptr<Source>;
+
+}  // namespace ferry::connectors

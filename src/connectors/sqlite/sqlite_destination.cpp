@@ -1,0 +1,233 @@
+#include "connectors/sqlite/sqlite_destination.h"
+
+#include <map>
+#include <set>
+
+#include "store/sqlite/database.h"
+
+namespace ferry::connectors {
+namespace {
+
+using sqlite::quote_identifier;
+
+std::string sql_type(FieldType type) {
+  switch (type) {
+    case FieldType::kInteger:
+    case FieldType::kBoolean:
+      return "INTEGER";
+    case FieldType::kNumber:
+      return "REAL";
+    default:
+      return "TEXT";
+  }
+}
+
+void bind_value(sqlite::Statement& stmt, int index, const Value& value) {
+  if (const auto* i = std::get_if<int64_t>(&value)) {
+    stmt.bind(index, *i);
+  } else if (const auto* d = std::get_if<double>(&value)) {
+    stmt.bind(index, *d);
+  } else if (const auto* b = std::get_if<bool>(&value)) {
+    stmt.bind(index, int64_t{*b ? 1 : 0});
+  } else if (const auto* s = std::get_if<std::string>(&value)) {
+    stmt.bind(index, *s);
+  } else {
+    stmt.bind_null(index);
+  }
+}
+
+std::string join(const std::vector<std::string>& parts, const std::string& sep) {
+  std::string out;
+  for (size_t i = 0; i < parts.size(); ++i) out += (i ? sep : "") + parts[i];
+  return out;
+}
+
+// The prepared statements for one model's table.
+struct ModelStatements {
+  std::vector<int> key_columns;  // indexes into the schema's fields
+  sqlite::Statement select_hash;
+  sqlite::Statement insert;
+  sqlite::Statement update;
+  sqlite::Statement touch;
+  sqlite::Statement remove;
+};
+
+class SqliteDestination final : public Destination {
+ public:
+  explicit SqliteDestination(const std::string& path) : db_(path) {
+    db_.exec(
+        "CREATE TABLE IF NOT EXISTS _ferry_state (model_id TEXT PRIMARY KEY, run_id TEXT NOT NULL, cursor "
+        "TEXT NOT "
+        "NULL, inserted INTEGER NOT NULL, updated INTEGER NOT NULL, deleted INTEGER NOT NULL, failed INTEGER "
+        "NOT "
+        "NULL, committed_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))");
+  }
+
+  void prepare(const ModelSchema& model) override {
+    if (model.primary_key.empty()) {
+      throw core::FerryError(core::ErrorCategory::kConfigInvalid, model.model_id + " has no primary key");
+    }
+    const std::string table = quote_identifier(model.model_id);
+    std::vector<std::string> columns;
+    for (const auto& f : model.fields) columns.push_back(quote_identifier(f.name) + " " + sql_type(f.type));
+    std::vector<std::string> keys;
+    for (const auto& k : model.primary_key) keys.push_back(quote_identifier(k));
+    db_.exec("CREATE TABLE IF NOT EXISTS " + table + " (" + join(columns, ", ") +
+             ", _ferry_hash INTEGER NOT NULL, _ferry_seen TEXT NOT NULL, PRIMARY KEY (" + join(keys, ", ") +
+             "))");
+    // A field the source added since the table was created becomes a new column; nothing is dropped.
+    std::set<std::string> existing;
+    auto info = db_.prepare("SELECT name FROM pragma_table_info(?)");
+    info.bind(1, model.model_id);
+    while (info.step()) existing.insert(info.text(0));
+    for (const auto& f : model.fields) {
+      if (!existing.contains(f.name)) {
+        db_.exec("ALTER TABLE " + table + " ADD COLUMN " + quote_identifier(f.name) + " " + sql_type(f.type));
+      }
+    }
+    statements_.erase(model.model_id);
+    statements_.emplace(model.model_id, make_statements(model));
+  }
+
+  std::optional<Checkpoint> checkpoint(const std::string& model_id) override {
+    auto stmt = db_.prepare(
+        "SELECT run_id, cursor, inserted, updated, deleted, failed FROM _ferry_state WHERE model_id = ?");
+    stmt.bind(1, model_id);
+    if (!stmt.step()) return std::nullopt;
+    return Checkpoint{
+        stmt.text(0), stmt.text(1), {stmt.int64(2), stmt.int64(3), stmt.int64(4), stmt.int64(5)}};
+  }
+
+  core::Counts write(const ModelSchema& model, const RecordBatch& batch, const Commit& commit) override {
+    ModelStatements& s = statements_for(model);
+    core::Counts counts;
+    sqlite::Transaction tx(db_);
+    for (size_t row = 0; row < batch.rows(); ++row) {
+      bind_key(s.select_hash, s, batch, row, 1);
+      const bool exists = s.select_hash.step();
+      const int64_t old_hash = exists ? s.select_hash.int64(0) : 0;
+      s.select_hash.reset();
+      if (batch.deleted(row)) {
+        if (exists) {
+          bind_key(s.remove, s, batch, row, 1);
+          s.remove.run();
+          s.remove.reset();
+          ++counts.deleted;
+        }
+        continue;
+      }
+      const auto hash = static_cast<int64_t>(canonical_row_hash(batch, row));
+      if (!exists || old_hash != hash) {
+        sqlite::Statement& stmt = exists ? s.update : s.insert;
+        const int n = static_cast<int>(batch.columns());
+        for (int c = 0; c < n; ++c) bind_value(stmt, c + 1, batch.at(row, static_cast<size_t>(c)));
+        stmt.bind(n + 1, hash).bind(n + 2, commit.run_id);
+        if (exists) bind_key(stmt, s, batch, row, n + 3);
+        stmt.run();
+        stmt.reset();
+        ++(exists ? counts.updated : counts.inserted);
+      } else {
+        s.touch.bind(1, commit.run_id);
+        bind_key(s.touch, s, batch, row, 2);
+        s.touch.run();
+        s.touch.reset();
+      }
+    }
+    save_state(model.model_id, commit, counts);
+    tx.commit();
+    return counts;
+  }
+
+  core::Counts finish_full_pass(const ModelSchema& model, const Commit& commit) override {
+    sqlite::Transaction tx(db_);
+    auto remove = db_.prepare("DELETE FROM " + quote_identifier(model.model_id) + " WHERE _ferry_seen <> ?");
+    remove.bind(1, commit.run_id);
+    remove.run();
+    core::Counts counts;
+    counts.deleted = remove.changes();
+    save_state(model.model_id, commit, counts);
+    tx.commit();
+    return counts;
+  }
+
+ private:
+  ModelStatements make_statements(const ModelSchema& model) {
+    const std::string table = quote_identifier(model.model_id);
+    std::vector<int> key_columns;
+    std::vector<std::string> key_match;
+    for (const auto& k : model.primary_key) {
+      const int index = model.field_index(k);
+      if (index < 0) {
+        throw core::FerryError(core::ErrorCategory::kConfigInvalid,
+                               model.model_id + ": primary key " + k + " is not a field");
+      }
+      key_columns.push_back(index);
+      key_match.push_back(quote_identifier(k) + " = ?");
+    }
+    const std::string where = " WHERE " + join(key_match, " AND ");
+    std::vector<std::string> names, placeholders, assignments;
+    for (const auto& f : model.fields) {
+      names.push_back(quote_identifier(f.name));
+      placeholders.push_back("?");
+      assignments.push_back(quote_identifier(f.name) + " = ?");
+    }
+    return ModelStatements{
+        key_columns,
+        db_.prepare("SELECT _ferry_hash FROM " + table + where),
+        db_.prepare("INSERT INTO " + table + " (" + join(names, ", ") +
+                    ", _ferry_hash, _ferry_seen) VALUES (" + join(placeholders, ", ") + ", ?, ?)"),
+        db_.prepare("UPDATE " + table + " SET " + join(assignments, ", ") +
+                    ", _ferry_hash = ?, _ferry_seen = ?" + where),
+        db_.prepare("UPDATE " + table + " SET _ferry_seen = ?" + where),
+        db_.prepare("DELETE FROM " + table + where),
+    };
+  }
+
+  ModelStatements& statements_for(const ModelSchema& model) {
+    auto it = statements_.find(model.model_id);
+    if (it == statements_.end()) {
+      prepare(model);
+      it = statements_.find(model.model_id);
+    }
+    return it->second;
+  }
+
+  static void bind_key(sqlite::Statement& stmt, const ModelStatements& s, const RecordBatch& batch,
+                       size_t row, int first_index) {
+    for (size_t i = 0; i < s.key_columns.size(); ++i) {
+      bind_value(stmt, first_index + static_cast<int>(i),
+                 batch.at(row, static_cast<size_t>(s.key_columns[i])));
+    }
+  }
+
+  // The run's counts accumulate in the state row, so they survive a crash exactly as the data does.
+  void save_state(const std::string& model_id, const Commit& commit, const core::Counts& counts) {
+    auto stmt = db_.prepare(
+        "INSERT INTO _ferry_state (model_id, run_id, cursor, inserted, updated, deleted, failed) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (model_id) DO UPDATE SET "
+        "inserted = CASE WHEN run_id = ?2 THEN inserted + ?4 ELSE ?4 END, "
+        "updated = CASE WHEN run_id = ?2 THEN updated + ?5 ELSE ?5 END, "
+        "deleted = CASE WHEN run_id = ?2 THEN deleted + ?6 ELSE ?6 END, "
+        "failed = CASE WHEN run_id = ?2 THEN failed + ?7 ELSE ?7 END, "
+        "run_id = ?2, cursor = ?3, committed_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')");
+    stmt.bind(1, model_id).bind(2, commit.run_id).bind(3, commit.cursor);
+    stmt.bind(4, counts.inserted).bind(5, counts.updated).bind(6, counts.deleted).bind(7, counts.failed);
+    stmt.run();
+  }
+
+  sqlite::Database db_;
+  std::map<std::string, ModelStatements> statements_;
+};
+
+}  // namespace
+
+Spec sqlite_destination_spec() {
+  return Spec{"sqlite",
+              {{"path", "string", true, false, nullptr, "path of the SQLite database file", {}, {}}}};
+}
+
+DestinationPtr make_sqlite_destination(const core::Json& config) {
+  return std::make_unique<SqliteDestination>(config.at("path").get<std::string>());
+}
+
+}  // namespace ferry::connectors

@@ -1,0 +1,57 @@
+#include "core/run_state.h"
+
+#include <array>
+#include <utility>
+
+namespace ferry::core {
+namespace {
+
+using S = RunState;
+// The whole state machine. Anything not listed is illegal.
+constexpr std::array<std::pair<S, S>, 12> kTransitions{{
+    {S::kScheduled, S::kQueued},
+    {S::kScheduled, S::kCancelled},
+    {S::kQueued, S::kRunning},
+    {S::kQueued, S::kCancelled},
+    {S::kRunning, S::kComplete},
+    {S::kRunning, S::kFailed},
+    {S::kRunning, S::kCancelling},
+    {S::kRunning, S::kQueued},  // lease expired or worker shut down: resume from the last checkpoint
+    {S::kCancelling, S::kCancelled},
+    {S::kFailed, S::kPendingRetry},
+    {S::kPendingRetry, S::kQueued},
+    {S::kPendingRetry, S::kCancelled},
+}};
+
+constexpr std::array<std::string_view, 8> kNames{"scheduled",     "queued",   "running", "cancelling",
+                                                 "pending_retry", "complete", "failed",  "cancelled"};
+
+}  // namespace
+
+std::string_view to_string(RunState state) {
+  return kNames[static_cast<size_t>(state)];
+}
+
+std::optional<RunState> parse_run_state(std::string_view text) {
+  for (size_t i = 0; i < kNames.size(); ++i) {
+    if (kNames[i] == text) return static_cast<RunState>(i);
+  }
+  return std::nullopt;
+}
+
+bool is_legal_transition(RunState from, RunState to) {
+  for (const auto& [a, b] : kTransitions) {
+    if (a == from && b == to) return true;
+  }
+  return false;
+}
+
+bool is_terminal(RunState state) {
+  return state == S::kComplete || state == S::kFailed || state == S::kCancelled;
+}
+
+bool is_active(RunState state) {
+  return !is_terminal(state);
+}
+
+}  // namespace ferry::core

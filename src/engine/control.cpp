@@ -1,0 +1,87 @@
+#include "engine/control.h"
+
+#include <algorithm>
+
+#include "core/ids.h"
+#include "engine/logger.h"
+
+namespace ferry::engine {
+
+using core::ErrorCategory;
+using core::FerryError;
+using core::RunState;
+
+std::vector<std::string> SyncControl::sync_models(const core::Sync& sync) {
+  if (sync.models) return *sync.models;
+  auto connection = store_.connection(sync.tenant_id, sync.connection_id);
+  if (!connection) throw FerryError(ErrorCategory::kConfigInvalid, "the sync's connection no longer exists");
+  core::Json config = connection->config;
+  config.update(connection->secrets);
+  std::vector<std::string> models;
+  for (const auto& schema : registry_.make_source(connection->source_type, config)->discover()) {
+    models.push_back(schema.model_id);
+  }
+  return models;
+}
+
+store::CreatedRun SyncControl::trigger(const core::Sync& sync, const TriggerRequest& request) {
+  const auto available = sync_models(sync);
+  std::vector<std::string> models = available;
+  if (request.models) {
+    for (const auto& model : *request.models) {
+      if (std::find(available.begin(), available.end(), model) == available.end()) {
+        throw FerryError(ErrorCategory::kConfigInvalid,
+                         "models: '" + model + "' is not a model of this sync");
+      }
+    }
+    models = *request.models;
+  }
+  core::Run run;
+  run.id = core::new_uuid();
+  run.tenant_id = sync.tenant_id;
+  run.sync_id = sync.id;
+  run.connection_id = sync.connection_id;
+  run.state = RunState::kQueued;
+  run.full_refresh = request.full_refresh;
+  run.models = models;
+  run.trigger = request.trigger;
+  run.max_attempts = sync.max_attempts;
+  run.created_at = clock_.now();
+  for (const auto& model : models)
+    run.tasks.push_back({run.id, model, core::TaskState::kPending, request.full_refresh, {}, {}, {}});
+  auto created = store_.create_run(run);
+  if (created.created) {
+    core::log(logger(), spdlog::level::info, "run queued",
+              {{"run_id", run.id},
+               {"sync_id", sync.id},
+               {"trigger", run.trigger},
+               {"full_refresh", run.full_refresh}});
+    if (on_run_queued_) on_run_queued_();
+  }
+  return created;
+}
+
+CancelOutcome SyncControl::cancel(const core::Run& run) {
+  // The run may move under us (a worker claims it); re-read and retry the compare-and-set.
+  std::optional<core::Run> current = run;
+  for (int attempt = 0; attempt < 5 && current; ++attempt) {
+    const RunState state = current->state;
+    if (core::is_terminal(state)) return CancelOutcome::kAlreadyFinished;
+    if (state == RunState::kCancelling) return CancelOutcome::kCancelling;
+    if (state == RunState::kRunning) {
+      if (store_.transition(current->id, state, RunState::kCancelling)) {
+        core::log(logger(), spdlog::level::info, "run cancelling", {{"run_id", current->id}});
+        return CancelOutcome::kCancelling;
+      }
+    } else if (store_.transition(current->id, state, RunState::kCancelled,
+                                 {.finished_at = clock_.now(), .clear_lease = true})) {
+      core::log(logger(), spdlog::level::info, "run cancelled before start", {{"run_id", current->id}});
+      return CancelOutcome::kCancelled;
+    }
+    current = store_.run_by_id(run.id);
+  }
+  return current && core::is_terminal(current->state) ? CancelOutcome::kAlreadyFinished
+                                                      : CancelOutcome::kCancelling;
+}
+
+}  // namespace ferry::engine

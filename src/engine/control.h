@@ -1,0 +1,44 @@
+// engine/control: the operations every API surface calls (native /v1 and each compat face): trigger a run,
+// cancel one. Surfaces translate requests and responses; the decisions live here.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "connectors/registry.h"
+#include "core/time.h"
+#include "store/store.h"
+
+namespace ferry::engine {
+
+struct TriggerRequest {
+  std::optional<std::vector<std::string>> models;  // nullopt: every model of the sync
+  bool full_refresh = false;
+  std::string trigger = "api";
+};
+
+enum class CancelOutcome { kCancelled, kCancelling, kAlreadyFinished };
+
+class SyncControl {
+ public:
+  SyncControl(store::Store& store, const connectors::Registry& registry, const core::Clock& clock,
+              std::function<void()> on_run_queued = {})
+      : store_(store), registry_(registry), clock_(clock), on_run_queued_(std::move(on_run_queued)) {}
+
+  // The models a sync copies: its selection, or everything the source offers. Throws FerryError.
+  std::vector<std::string> sync_models(const core::Sync& sync);
+  // Queues a run, or returns the sync's active run. Throws FerryError(kConfigInvalid) naming an unknown
+  // model.
+  store::CreatedRun trigger(const core::Sync& sync, const TriggerRequest& request);
+  CancelOutcome cancel(const core::Run& run);
+
+ private:
+  store::Store& store_;
+  const connectors::Registry& registry_;
+  const core::Clock& clock_;
+  std::function<void()> on_run_queued_;
+};
+
+}  // namespace ferry::engine

@@ -1,0 +1,270 @@
+#include "engine/run_executor.h"
+
+#include <map>
+
+#include "core/ids.h"
+#include "engine/logger.h"
+
+namespace ferry::engine {
+namespace {
+
+using core::ErrorCategory;
+using core::FerryError;
+using core::RunState;
+using core::TaskState;
+
+// Why a model's read stopped before its end.
+enum class Interruption { kNone, kCancel, kLeaseLost, kShutdown };
+
+// Writes each batch to the destination, then copies the checkpoint into the store and heartbeats.
+class WritingSink final : public connectors::BatchSink {
+ public:
+  WritingSink(store::Store& store, connectors::Destination& destination,
+              const connectors::ModelSchema& schema, core::RunTask& task, const core::Run& run,
+              const std::string& worker, const core::Clock& clock, core::Duration lease,
+              std::stop_token shutdown)
+      : store_(store),
+        destination_(destination),
+        schema_(schema),
+        task_(task),
+        run_(run),
+        worker_(worker),
+        clock_(clock),
+        lease_(lease),
+        shutdown_(std::move(shutdown)) {}
+
+  void accept(connectors::RecordBatch&& batch, const connectors::Cursor& cursor) override {
+    task_.counts += destination_.write(schema_, batch, {run_.id, cursor});
+    task_.checkpoint = cursor;
+    final_cursor_ = cursor;
+    store_.save_task(task_);
+    const auto state = store_.heartbeat(run_.id, worker_, clock_.now() + lease_);
+    if (!state) {
+      interrupt(Interruption::kLeaseLost);
+    } else if (*state == RunState::kCancelling) {
+      interrupt(Interruption::kCancel);
+    } else if (shutdown_.stop_requested()) {
+      interrupt(Interruption::kShutdown);
+    }
+  }
+
+  std::stop_token stop_token() const { return stop_.get_token(); }
+  Interruption interruption() const { return interruption_; }
+  const connectors::Cursor& final_cursor() const { return final_cursor_; }
+
+ private:
+  void interrupt(Interruption why) {
+    interruption_ = why;
+    stop_.request_stop();
+  }
+
+  store::Store& store_;
+  connectors::Destination& destination_;
+  const connectors::ModelSchema& schema_;
+  core::RunTask& task_;
+  const core::Run& run_;
+  const std::string& worker_;
+  const core::Clock& clock_;
+  core::Duration lease_;
+  std::stop_token shutdown_;
+  std::stop_source stop_;
+  Interruption interruption_ = Interruption::kNone;
+  connectors::Cursor final_cursor_;
+};
+
+core::ModelState state_of(store::Store& store, const core::Run& run, const std::string& model_id) {
+  for (auto& state : store.model_states(run.sync_id)) {
+    if (state.model_id == model_id) return state;
+  }
+  return core::ModelState{run.sync_id,  model_id,     std::nullopt, std::nullopt,
+                          std::nullopt, std::nullopt, true};
+}
+
+core::Counts total(const core::Run& run) {
+  core::Counts counts;
+  for (const auto& task : run.tasks) counts += task.counts;
+  return counts;
+}
+
+}  // namespace
+
+std::string_view to_string(RunOutcome outcome) {
+  constexpr std::string_view kNames[] = {"complete",  "failed",     "retry_scheduled",
+                                         "cancelled", "lease_lost", "released"};
+  return kNames[static_cast<int>(outcome)];
+}
+
+RunOutcome RunExecutor::execute(core::Run run, const std::string& worker, std::stop_token shutdown) {
+  const core::Json log_ids = {{"run_id", run.id}, {"sync_id", run.sync_id}, {"attempt", run.attempt}};
+  core::log(logger(), spdlog::level::info, "run started", log_ids);
+  core::RunTask* current = nullptr;
+  std::optional<FerryError> first_model_error;
+  try {
+    auto sync = store_.sync(run.tenant_id, run.sync_id);
+    auto connection = store_.connection(run.tenant_id, run.connection_id);
+    if (!sync || !connection)
+      throw FerryError(ErrorCategory::kConfigInvalid, "the sync or its connection was deleted");
+    core::Json source_config = connection->config;
+    source_config.update(connection->secrets);
+    auto source = registry_.make_source(connection->source_type, source_config);
+    auto destination = registry_.make_destination(sync->destination_type, sync->destination_config);
+    std::map<std::string, connectors::ModelSchema> schemas;
+    for (auto& schema : source->discover()) schemas.emplace(schema.model_id, std::move(schema));
+
+    for (auto& task : run.tasks) {
+      if (task.state == TaskState::kComplete || task.state == TaskState::kFailed)
+        continue;  // done before a resume
+      current = &task;
+      auto found = schemas.find(task.model_id);
+      try {
+        if (found == schemas.end()) {
+          throw FerryError(ErrorCategory::kConfigInvalid,
+                           "the source no longer offers model " + task.model_id);
+        }
+        const auto& schema = found->second;
+        destination->prepare(schema);
+        auto model_state = state_of(store_, run, task.model_id);
+        const auto checkpoint = destination->checkpoint(task.model_id);
+        connectors::Cursor from;
+        if (checkpoint && checkpoint->run_id == run.id) {
+          // Resuming this run (a lease expired or a retry): the destination's committed cursor wins.
+          from = checkpoint->cursor;
+          task.counts = checkpoint->counts;
+        } else {
+          const auto saved = checkpoint ? std::optional(checkpoint->cursor) : model_state.cursor;
+          task.full_refresh = run.full_refresh || !schema.supports_incremental || !saved || saved->empty();
+          from = task.full_refresh ? "" : *saved;
+          task.counts = {};
+          model_state.last_sync_start = clock_.now();
+          store_.save_model_state(model_state);
+        }
+        task.state = TaskState::kRunning;
+        store_.save_task(task);
+
+        WritingSink sink(store_, *destination, schema, task, run, worker, clock_, options_.lease, shutdown);
+        source->read(schema, from, sink, sink.stop_token());
+        switch (sink.interruption()) {
+          case Interruption::kLeaseLost:
+            core::log(logger(), spdlog::level::warn, "lease lost; another worker owns the run", log_ids);
+            return RunOutcome::kLeaseLost;
+          case Interruption::kShutdown:
+            task.state = TaskState::kPending;
+            store_.save_task(task);
+            store_.transition(run.id, RunState::kRunning, RunState::kQueued, {.clear_lease = true});
+            core::log(logger(), spdlog::level::info, "run released for another worker", log_ids);
+            return RunOutcome::kReleased;
+          case Interruption::kCancel: {
+            task.state = TaskState::kCancelled;
+            store_.save_task(task);
+            const auto now = clock_.now();
+            store_.transition(run.id, RunState::kCancelling, RunState::kCancelled,
+                              {.finished_at = now, .counts = total(run), .clear_lease = true});
+            store_.append_event(
+                {core::new_uuid(), run.tenant_id, "run.cancelled", {{"run_id", run.id}}, now});
+            core::log(logger(), spdlog::level::info, "run cancelled", log_ids);
+            return RunOutcome::kCancelled;
+          }
+          case Interruption::kNone:
+            break;
+        }
+        if (task.full_refresh) {
+          task.counts += destination->finish_full_pass(schema, {run.id, sink.final_cursor()});
+        }
+        task.state = TaskState::kComplete;
+        task.checkpoint = sink.final_cursor();
+        store_.save_task(task);
+        model_state.cursor = sink.final_cursor();
+        model_state.last_sync_finished = clock_.now();
+        model_state.last_sync_result = RunState::kComplete;
+        model_state.is_initial_sync = false;
+        store_.save_model_state(model_state);
+      } catch (const FerryError& e) {
+        if (e.transient()) throw;
+        // A permanent problem with one model fails that model; the others still sync (PARTIALLY_SYNCED).
+        task.state = TaskState::kFailed;
+        task.error = e.what();
+        store_.save_task(task);
+        auto model_state = state_of(store_, run, task.model_id);
+        model_state.last_sync_finished = clock_.now();
+        model_state.last_sync_result = RunState::kFailed;
+        store_.save_model_state(model_state);
+        if (!first_model_error) first_model_error = e;
+        core::log(logger(), spdlog::level::warn, "model failed",
+                  {{"run_id", run.id},
+                   {"model_id", task.model_id},
+                   {"error", e.what()},
+                   {"error_category", core::to_string(e.category())}});
+      }
+    }
+  } catch (const FerryError& e) {
+    const auto now = clock_.now();
+    if (current != nullptr) {
+      current->state = TaskState::kFailed;
+      current->error = e.what();
+      store_.save_task(*current);
+    }
+    store::RunPatch patch{.finished_at = now,
+                          .error = std::string(e.what()),
+                          .error_category = e.category(),
+                          .counts = total(run),
+                          .clear_lease = true};
+    if (e.transient() && run.attempt < run.max_attempts) {
+      if (current != nullptr) {
+        current->state = TaskState::kPending;  // it resumes from its checkpoint on the next attempt
+        store_.save_task(*current);
+      }
+      patch.finished_at.reset();
+      const auto delay = retry_delay(options_.backoff, run.attempt, unit_random());
+      patch.next_attempt_at = now + delay;
+      if (store_.transition(run.id, RunState::kRunning, RunState::kFailed, patch) &&
+          store_.transition(run.id, RunState::kFailed, RunState::kPendingRetry)) {
+        core::log(logger(), spdlog::level::warn, "run will retry",
+                  {{"run_id", run.id}, {"error", e.what()}, {"retry_in_ms", delay.count() / 1000}});
+        return RunOutcome::kRetryScheduled;
+      }
+      return RunOutcome::kLeaseLost;
+    }
+    store_.transition(run.id, RunState::kRunning, RunState::kFailed, patch);
+    store_.append_event(
+        {core::new_uuid(),
+         run.tenant_id,
+         "run.failed",
+         {{"run_id", run.id}, {"error", e.what()}, {"error_category", core::to_string(e.category())}},
+         now});
+    core::log(logger(), spdlog::level::err, "run failed",
+              {{"run_id", run.id}, {"error", e.what()}, {"error_category", core::to_string(e.category())}});
+    return RunOutcome::kFailed;
+  }
+
+  const auto now = clock_.now();
+  const bool all_failed =
+      first_model_error && std::all_of(run.tasks.begin(), run.tasks.end(),
+                                       [](const auto& t) { return t.state == TaskState::kFailed; });
+  store::RunPatch patch{.finished_at = now, .counts = total(run), .clear_lease = true};
+  if (first_model_error) {
+    patch.error = first_model_error->what();
+    patch.error_category = first_model_error->category();
+  }
+  const RunState final_state = all_failed ? RunState::kFailed : RunState::kComplete;
+  if (!store_.transition(run.id, RunState::kRunning, final_state, patch)) {
+    // Cancelled while the last model finished: the data is committed, so the cancel ends the run as
+    // cancelled.
+    store_.transition(run.id, RunState::kCancelling, RunState::kCancelled, patch);
+    return RunOutcome::kCancelled;
+  }
+  store_.append_event({core::new_uuid(),
+                       run.tenant_id,
+                       all_failed ? "run.failed" : "run.completed",
+                       {{"run_id", run.id}, {"sync_id", run.sync_id}},
+                       now});
+  core::Json fields = log_ids;
+  const auto counts = total(run);
+  fields.update({{"state", core::to_string(final_state)},
+                 {"inserted", counts.inserted},
+                 {"updated", counts.updated},
+                 {"deleted", counts.deleted}});
+  core::log(logger(), spdlog::level::info, "run finished", fields);
+  return all_failed ? RunOutcome::kFailed : RunOutcome::kComplete;
+}
+
+}  // namespace ferry::engine

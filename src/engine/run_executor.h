@@ -1,0 +1,40 @@
+// engine/run_executor: carries one claimed run through its models: read from the source, write to the
+// destination batch by batch (cursor committed with each batch), heartbeat, honour cancel, classify errors.
+#pragma once
+
+#include <stop_token>
+#include <string>
+
+#include "connectors/registry.h"
+#include "core/time.h"
+#include "engine/backoff.h"
+#include "store/store.h"
+
+namespace ferry::engine {
+
+struct ExecutorOptions {
+  core::Duration lease = std::chrono::seconds(60);
+  BackoffPolicy backoff;
+};
+
+enum class RunOutcome { kComplete, kFailed, kRetryScheduled, kCancelled, kLeaseLost, kReleased };
+std::string_view to_string(RunOutcome outcome);
+
+class RunExecutor {
+ public:
+  RunExecutor(store::Store& store, const connectors::Registry& registry, const core::Clock& clock,
+              ExecutorOptions options = {})
+      : store_(store), registry_(registry), clock_(clock), options_(options) {}
+
+  // `run` was just claimed by `worker`. `shutdown` asks the run to stop at the next batch boundary and go
+  // back to the queue for another worker (kReleased).
+  RunOutcome execute(core::Run run, const std::string& worker, std::stop_token shutdown = {});
+
+ private:
+  store::Store& store_;
+  const connectors::Registry& registry_;
+  const core::Clock& clock_;
+  ExecutorOptions options_;
+};
+
+}  // namespace ferry::engine

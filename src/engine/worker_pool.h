@@ -1,0 +1,57 @@
+// engine/worker_pool: N worker threads that claim queued runs and execute them, plus one housekeeping thread
+// (scheduler tick, expired-lease reclaim, retry promotion). Stopping asks running batches to commit, then
+// puts their runs back on the queue.
+#pragma once
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "engine/run_executor.h"
+#include "engine/scheduler.h"
+
+namespace ferry::engine {
+
+struct WorkerPoolOptions {
+  int workers = 2;
+  std::chrono::milliseconds idle_poll{250};
+  std::chrono::milliseconds housekeeping_interval{1000};
+  ExecutorOptions executor;
+  std::string host_id = "local";
+};
+
+class WorkerPool {
+ public:
+  WorkerPool(store::Store& store, const connectors::Registry& registry, const core::Clock& clock,
+             Scheduler* scheduler, WorkerPoolOptions options);
+  ~WorkerPool();
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  void start();
+  // Wakes idle workers (a run was queued).
+  void wake();
+  // Stops the threads; each running batch commits first and its run returns to the queue.
+  void stop();
+
+  // Claims and executes one run on the calling thread. false when the queue was empty.
+  bool run_once(const std::string& worker, std::stop_token shutdown = {});
+  void housekeeping();
+
+ private:
+  void worker_loop(const std::string& worker, std::stop_token stop);
+  void housekeeping_loop(std::stop_token stop);
+
+  store::Store& store_;
+  const core::Clock& clock_;
+  Scheduler* scheduler_;
+  WorkerPoolOptions options_;
+  RunExecutor executor_;
+  std::mutex mutex_;
+  std::condition_variable_any wakeup_;
+  uint64_t wake_generation_ = 0;
+  std::vector<std::jthread> threads_;
+};
+
+}  // namespace ferry::engine

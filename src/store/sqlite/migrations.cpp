@@ -1,0 +1,83 @@
+#include "store/sqlite/migrations.h"
+
+#include <array>
+
+namespace ferry::sqlite {
+namespace {
+
+// Append only: a released migration never changes.
+constexpr std::array<const char*, 1> kMigrations{
+    R"sql(
+CREATE TABLE tenants (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE api_keys (key_hash TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),
+                       created_at INTEGER NOT NULL);
+CREATE TABLE connections (
+  id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id), name TEXT NOT NULL,
+  source_type TEXT NOT NULL, config TEXT NOT NULL, secrets BLOB NOT NULL, account_token TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+CREATE INDEX connections_by_tenant ON connections(tenant_id, created_at DESC, id DESC);
+CREATE TABLE syncs (
+  id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  connection_id TEXT NOT NULL REFERENCES connections(id),
+  destination_type TEXT NOT NULL, destination_config TEXT NOT NULL, models TEXT,
+  schedule_kind TEXT NOT NULL, interval_minutes INTEGER, cron TEXT, active INTEGER NOT NULL,
+  max_attempts INTEGER NOT NULL, next_sync_start INTEGER, models_changed_at INTEGER,
+  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+CREATE INDEX syncs_by_tenant ON syncs(tenant_id, created_at DESC, id DESC);
+CREATE INDEX syncs_due ON syncs(next_sync_start) WHERE active = 1 AND schedule_kind <> 'manual';
+CREATE TABLE runs (
+  id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, sync_id TEXT NOT NULL REFERENCES syncs(id) ON DELETE CASCADE,
+  connection_id TEXT NOT NULL, state TEXT NOT NULL, full_refresh INTEGER NOT NULL, models TEXT NOT NULL,
+  trigger TEXT NOT NULL, attempt INTEGER NOT NULL, max_attempts INTEGER NOT NULL,
+  lease_owner TEXT, lease_until INTEGER, next_attempt_at INTEGER,
+  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, started_at INTEGER, finished_at INTEGER,
+  inserted INTEGER NOT NULL DEFAULT 0, updated INTEGER NOT NULL DEFAULT 0, deleted INTEGER NOT NULL DEFAULT 0,
+  failed INTEGER NOT NULL DEFAULT 0, error TEXT, error_category TEXT);
+-- The store, not the caller, guarantees at most one active run per sync.
+CREATE UNIQUE INDEX runs_one_active_per_sync ON runs(sync_id)
+  WHERE state IN ('scheduled','queued','running','cancelling','pending_retry');
+CREATE INDEX runs_by_sync ON runs(sync_id, created_at DESC, id DESC);
+CREATE INDEX runs_claimable ON runs(state, created_at);
+CREATE TABLE run_tasks (
+  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, model_id TEXT NOT NULL, position INTEGER NOT NULL,
+  state TEXT NOT NULL, full_refresh INTEGER NOT NULL,
+  inserted INTEGER NOT NULL DEFAULT 0, updated INTEGER NOT NULL DEFAULT 0, deleted INTEGER NOT NULL DEFAULT 0,
+  failed INTEGER NOT NULL DEFAULT 0, checkpoint TEXT, error TEXT, PRIMARY KEY (run_id, model_id));
+CREATE TABLE model_states (
+  sync_id TEXT NOT NULL REFERENCES syncs(id) ON DELETE CASCADE, model_id TEXT NOT NULL, cursor TEXT,
+  last_sync_start INTEGER, last_sync_finished INTEGER, last_sync_result TEXT, is_initial_sync INTEGER NOT NULL,
+  PRIMARY KEY (sync_id, model_id));
+CREATE TABLE events (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, type TEXT NOT NULL, payload TEXT NOT NULL,
+                     created_at INTEGER NOT NULL);
+CREATE INDEX events_by_tenant ON events(tenant_id, created_at DESC);
+CREATE TABLE idempotency_keys (tenant_id TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL,
+                               status INTEGER NOT NULL, body TEXT NOT NULL, created_at INTEGER NOT NULL,
+                               PRIMARY KEY (tenant_id, key));
+)sql",
+};
+
+}  // namespace
+
+int latest_schema_version() {
+  return static_cast<int>(kMigrations.size());
+}
+
+void migrate(Database& db) {
+  db.exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
+  for (int version = 1; version <= latest_schema_version(); ++version) {
+    Transaction tx(db);
+    auto done = db.prepare("SELECT 1 FROM schema_migrations WHERE version = ?");
+    done.bind(1, version);
+    if (done.step()) continue;  // tx rolls back an empty transaction
+    db.exec(kMigrations[static_cast<size_t>(version - 1)]);
+    auto record = db.prepare(
+        "INSERT INTO schema_migrations (version, applied_at) VALUES (?, "
+        "strftime('%Y-%m-%dT%H:%M:%fZ','now'))");
+    record.bind(1, version);
+    record.run();
+    tx.commit();
+  }
+}
+
+}  // namespace ferry::sqlite

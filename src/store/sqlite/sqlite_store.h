@@ -1,0 +1,76 @@
+// store/sqlite: the embedded default store. One connection, serialised by a mutex: SQLite is fast enough
+// for a single host's control plane, and WAL keeps readers of the destination files unaffected.
+#pragma once
+
+#include <mutex>
+
+#include "core/crypto.h"
+#include "store/sqlite/database.h"
+#include "store/store.h"
+
+namespace ferry::store {
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(const std::string& path, core::SecretBox secrets);
+
+  core::Tenant create_tenant(const std::string& name) override;
+  std::string create_api_key(const std::string& tenant_id) override;
+  std::optional<core::Tenant> tenant_for_api_key(const std::string& key) override;
+
+  void insert_connection(const core::Connection& connection) override;
+  std::optional<core::Connection> connection(const std::string& tenant_id, const std::string& id) override;
+  Page<core::Connection> connections(const std::string& tenant_id, const PageRequest& page) override;
+  bool update_connection(const core::Connection& connection) override;
+  DeleteResult delete_connection(const std::string& tenant_id, const std::string& id) override;
+
+  void insert_sync(const core::Sync& sync) override;
+  std::optional<core::Sync> sync(const std::string& tenant_id, const std::string& id) override;
+  Page<core::Sync> syncs(const std::string& tenant_id, const PageRequest& page) override;
+  std::vector<core::Sync> syncs_of_connection(const std::string& tenant_id,
+                                              const std::string& connection_id) override;
+  bool update_sync(const core::Sync& sync) override;
+  DeleteResult delete_sync(const std::string& tenant_id, const std::string& id) override;
+  std::vector<core::Sync> due_syncs(core::Timestamp now) override;
+
+  CreatedRun create_run(const core::Run& run) override;
+  std::optional<core::Run> run(const std::string& tenant_id, const std::string& id) override;
+  std::optional<core::Run> run_by_id(const std::string& id) override;
+  Page<core::Run> runs_of_sync(const std::string& tenant_id, const std::string& sync_id,
+                               const PageRequest& page) override;
+  std::optional<core::Run> active_run(const std::string& sync_id) override;
+  std::optional<core::Run> last_finished_run(const std::string& sync_id) override;
+  bool transition(const std::string& run_id, core::RunState expected, core::RunState next,
+                  const RunPatch& patch = {}) override;
+  std::optional<core::Run> claim(const std::string& worker, core::Timestamp now,
+                                 core::Timestamp lease_until) override;
+  std::optional<core::RunState> heartbeat(const std::string& run_id, const std::string& worker,
+                                          core::Timestamp lease_until) override;
+  int reclaim_expired_leases(core::Timestamp now) override;
+  int promote_retries(core::Timestamp now) override;
+  void save_task(const core::RunTask& task) override;
+
+  std::vector<core::ModelState> model_states(const std::string& sync_id) override;
+  void save_model_state(const core::ModelState& state) override;
+
+  void append_event(const core::Event& event) override;
+  std::vector<core::Event> events(const std::string& tenant_id, int limit) override;
+
+  std::optional<StoredResponse> idempotent_response(const std::string& tenant_id,
+                                                    const std::string& key) override;
+  void save_idempotent_response(const std::string& tenant_id, const std::string& key,
+                                const StoredResponse& response) override;
+
+ private:
+  core::Connection read_connection(sqlite::Statement& stmt);
+  std::vector<core::Run> query_runs(sqlite::Statement& stmt);
+  void load_tasks(core::Run& run);
+  std::optional<core::Run> run_where(const std::string& condition, const std::string& a,
+                                     const std::string& b = "");
+
+  std::mutex mutex_;
+  sqlite::Database db_;
+  core::SecretBox secrets_;
+};
+
+}  // namespace ferry::store

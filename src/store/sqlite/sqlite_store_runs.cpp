@@ -1,0 +1,268 @@
+// The SQLite store's runs, tasks and the queue (claim, lease, heartbeat, reclaim, retry promotion).
+#include <stdexcept>
+
+#include "store/sqlite/rows.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace ferry::store {
+namespace {
+
+using core::Json;
+using core::RunState;
+using Lock = std::lock_guard<std::mutex>;
+
+constexpr const char* kRunColumns =
+    "SELECT id, tenant_id, sync_id, connection_id, state, full_refresh, models, trigger, attempt, "
+    "max_attempts, "
+    "lease_owner, lease_until, next_attempt_at, created_at, updated_at, started_at, finished_at, inserted, "
+    "updated, "
+    "deleted, failed, error, error_category FROM runs ";
+constexpr const char* kActiveStates = "('scheduled','queued','running','cancelling','pending_retry')";
+
+core::Run read_run(sqlite::Statement& stmt) {
+  core::Run r;
+  r.id = stmt.text(0);
+  r.tenant_id = stmt.text(1);
+  r.sync_id = stmt.text(2);
+  r.connection_id = stmt.text(3);
+  r.state = core::parse_run_state(stmt.text(4)).value_or(RunState::kFailed);
+  r.full_refresh = stmt.int64(5) != 0;
+  r.models = Json::parse(stmt.text(6)).get<std::vector<std::string>>();
+  r.trigger = stmt.text(7);
+  r.attempt = static_cast<int>(stmt.int64(8));
+  r.max_attempts = static_cast<int>(stmt.int64(9));
+  r.lease_owner = stmt.optional_text(10);
+  r.lease_until = sqlite::optional_time(stmt, 11);
+  r.next_attempt_at = sqlite::optional_time(stmt, 12);
+  r.created_at = core::from_micros(stmt.int64(13));
+  r.updated_at = core::from_micros(stmt.int64(14));
+  r.started_at = sqlite::optional_time(stmt, 15);
+  r.finished_at = sqlite::optional_time(stmt, 16);
+  r.counts = {stmt.int64(17), stmt.int64(18), stmt.int64(19), stmt.int64(20)};
+  r.error = stmt.optional_text(21);
+  if (auto category = stmt.optional_text(22)) r.error_category = core::parse_error_category(*category);
+  return r;
+}
+
+int64_t now_micros() {
+  return core::to_micros(core::SystemClock().now());
+}
+
+}  // namespace
+
+std::vector<core::Run> SqliteStore::query_runs(sqlite::Statement& stmt) {
+  std::vector<core::Run> runs;
+  while (stmt.step()) runs.push_back(read_run(stmt));
+  for (auto& run : runs) load_tasks(run);
+  return runs;
+}
+
+void SqliteStore::load_tasks(core::Run& run) {
+  auto stmt = db_.prepare(
+      "SELECT model_id, state, full_refresh, inserted, updated, deleted, failed, checkpoint, error FROM "
+      "run_tasks "
+      "WHERE run_id = ? ORDER BY position");
+  stmt.bind(1, run.id);
+  run.tasks.clear();
+  while (stmt.step()) {
+    core::RunTask t;
+    t.run_id = run.id;
+    t.model_id = stmt.text(0);
+    t.state = core::parse_task_state(stmt.text(1)).value_or(core::TaskState::kPending);
+    t.full_refresh = stmt.int64(2) != 0;
+    t.counts = {stmt.int64(3), stmt.int64(4), stmt.int64(5), stmt.int64(6)};
+    t.checkpoint = stmt.optional_text(7);
+    t.error = stmt.optional_text(8);
+    run.tasks.push_back(std::move(t));
+  }
+}
+
+std::optional<core::Run> SqliteStore::run_where(const std::string& condition, const std::string& a,
+                                                const std::string& b) {
+  auto stmt = db_.prepare(std::string(kRunColumns) + "WHERE " + condition + " LIMIT 1");
+  stmt.bind(1, a);
+  if (!b.empty()) stmt.bind(2, b);
+  auto runs = query_runs(stmt);
+  if (runs.empty()) return std::nullopt;
+  return std::move(runs.front());
+}
+
+CreatedRun SqliteStore::create_run(const core::Run& run) {
+  Lock lock(mutex_);
+  sqlite::Transaction tx(db_);
+  if (auto active = run_where(std::string("sync_id = ? AND state IN ") + kActiveStates, run.sync_id)) {
+    return {std::move(*active), false};
+  }
+  auto stmt = db_.prepare(
+      "INSERT INTO runs (id, tenant_id, sync_id, connection_id, state, full_refresh, models, trigger, "
+      "attempt, "
+      "max_attempts, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  stmt.bind(1, run.id).bind(2, run.tenant_id).bind(3, run.sync_id).bind(4, run.connection_id);
+  stmt.bind(5, std::string(core::to_string(run.state))).bind(6, int64_t{run.full_refresh ? 1 : 0});
+  stmt.bind(7, Json(run.models).dump()).bind(8, run.trigger).bind(9, run.attempt).bind(10, run.max_attempts);
+  stmt.bind(11, core::to_micros(run.created_at)).bind(12, core::to_micros(run.created_at));
+  stmt.run();
+  auto task = db_.prepare(
+      "INSERT INTO run_tasks (run_id, model_id, position, state, full_refresh) VALUES (?, ?, ?, 'pending', "
+      "?)");
+  for (size_t i = 0; i < run.tasks.size(); ++i) {
+    task.bind(1, run.id).bind(2, run.tasks[i].model_id).bind(3, static_cast<int64_t>(i));
+    task.bind(4, int64_t{run.tasks[i].full_refresh ? 1 : 0});
+    task.run();
+    task.reset();
+  }
+  auto created = run_where("id = ?", run.id);
+  tx.commit();
+  return {std::move(*created), true};
+}
+
+std::optional<core::Run> SqliteStore::run(const std::string& tenant_id, const std::string& id) {
+  Lock lock(mutex_);
+  return run_where("id = ? AND tenant_id = ?", id, tenant_id);
+}
+
+std::optional<core::Run> SqliteStore::run_by_id(const std::string& id) {
+  Lock lock(mutex_);
+  return run_where("id = ?", id);
+}
+
+Page<core::Run> SqliteStore::runs_of_sync(const std::string& tenant_id, const std::string& sync_id,
+                                          const PageRequest& page) {
+  Lock lock(mutex_);
+  auto stmt = db_.prepare(std::string(kRunColumns) + "WHERE tenant_id = ? AND sync_id = ?" +
+                          sqlite::page_condition(page) + " ORDER BY created_at DESC, id DESC LIMIT ?");
+  stmt.bind(1, tenant_id).bind(2, sync_id);
+  sqlite::bind_page(stmt, page, 3);
+  return sqlite::make_page(query_runs(stmt), page.limit);
+}
+
+std::optional<core::Run> SqliteStore::active_run(const std::string& sync_id) {
+  Lock lock(mutex_);
+  return run_where(std::string("sync_id = ? AND state IN ") + kActiveStates, sync_id);
+}
+
+std::optional<core::Run> SqliteStore::last_finished_run(const std::string& sync_id) {
+  Lock lock(mutex_);
+  auto stmt = db_.prepare(std::string(kRunColumns) +
+                          "WHERE sync_id = ? AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT 1");
+  stmt.bind(1, sync_id);
+  auto runs = query_runs(stmt);
+  if (runs.empty()) return std::nullopt;
+  return std::move(runs.front());
+}
+
+bool SqliteStore::transition(const std::string& run_id, RunState expected, RunState next,
+                             const RunPatch& patch) {
+  if (expected == next) return true;
+  if (!core::is_legal_transition(expected, next)) {
+    throw std::logic_error("illegal run transition " + std::string(core::to_string(expected)) + " -> " +
+                           std::string(core::to_string(next)));
+  }
+  Lock lock(mutex_);
+  auto stmt = db_.prepare(
+      "UPDATE runs SET state = ?1, updated_at = ?2, started_at = coalesce(?3, started_at), "
+      "finished_at = coalesce(?4, finished_at), next_attempt_at = coalesce(?5, next_attempt_at), "
+      "error = coalesce(?6, error), error_category = coalesce(?7, error_category), "
+      "inserted = coalesce(?8, inserted), updated = coalesce(?9, updated), deleted = coalesce(?10, deleted), "
+      "failed = coalesce(?11, failed), "
+      "lease_owner = CASE WHEN ?12 THEN NULL ELSE lease_owner END, "
+      "lease_until = CASE WHEN ?12 THEN NULL ELSE lease_until END "
+      "WHERE id = ?13 AND state = ?14");
+  stmt.bind(1, std::string(core::to_string(next))).bind(2, now_micros());
+  stmt.bind(3, sqlite::optional_micros(patch.started_at)).bind(4, sqlite::optional_micros(patch.finished_at));
+  stmt.bind(5, sqlite::optional_micros(patch.next_attempt_at)).bind(6, patch.error);
+  if (patch.error_category) {
+    stmt.bind(7, std::string(core::to_string(*patch.error_category)));
+  } else {
+    stmt.bind_null(7);
+  }
+  if (patch.counts) {
+    stmt.bind(8, patch.counts->inserted).bind(9, patch.counts->updated);
+    stmt.bind(10, patch.counts->deleted).bind(11, patch.counts->failed);
+  }
+  stmt.bind(12, int64_t{patch.clear_lease ? 1 : 0}).bind(13, run_id);
+  stmt.bind(14, std::string(core::to_string(expected)));
+  stmt.run();
+  return stmt.changes() == 1;
+}
+
+std::optional<core::Run> SqliteStore::claim(const std::string& worker, core::Timestamp now,
+                                            core::Timestamp lease_until) {
+  Lock lock(mutex_);
+  sqlite::Transaction tx(db_);
+  std::string id;
+  {
+    auto pick = db_.prepare("SELECT id FROM runs WHERE state = 'queued' ORDER BY created_at, id LIMIT 1");
+    if (!pick.step()) return std::nullopt;
+    id = pick.text(0);
+  }
+  auto stmt = db_.prepare(
+      "UPDATE runs SET state = 'running', lease_owner = ?, lease_until = ?, attempt = attempt + 1, "
+      "started_at = coalesce(started_at, ?), updated_at = ? WHERE id = ? AND state = 'queued'");
+  stmt.bind(1, worker).bind(2, core::to_micros(lease_until)).bind(3, core::to_micros(now));
+  stmt.bind(4, core::to_micros(now)).bind(5, id);
+  stmt.run();
+  auto run = run_where("id = ?", id);
+  tx.commit();
+  return run;
+}
+
+std::optional<RunState> SqliteStore::heartbeat(const std::string& run_id, const std::string& worker,
+                                               core::Timestamp lease_until) {
+  Lock lock(mutex_);
+  auto stmt = db_.prepare(
+      "UPDATE runs SET lease_until = ? WHERE id = ? AND lease_owner = ? AND state IN "
+      "('running','cancelling') "
+      "RETURNING state");
+  stmt.bind(1, core::to_micros(lease_until)).bind(2, run_id).bind(3, worker);
+  if (!stmt.step()) return std::nullopt;
+  auto state = core::parse_run_state(stmt.text(0));
+  stmt.run();
+  return state;
+}
+
+int SqliteStore::reclaim_expired_leases(core::Timestamp now) {
+  Lock lock(mutex_);
+  sqlite::Transaction tx(db_);
+  auto requeue = db_.prepare(
+      "UPDATE runs SET state = 'queued', lease_owner = NULL, lease_until = NULL, updated_at = ?1 "
+      "WHERE state = 'running' AND lease_until < ?1");
+  requeue.bind(1, core::to_micros(now));
+  requeue.run();
+  const int requeued = requeue.changes();
+  auto cancel = db_.prepare(
+      "UPDATE runs SET state = 'cancelled', lease_owner = NULL, lease_until = NULL, finished_at = ?1, "
+      "updated_at = ?1 "
+      "WHERE state = 'cancelling' AND lease_until < ?1");
+  cancel.bind(1, core::to_micros(now));
+  cancel.run();
+  const int cancelled = cancel.changes();
+  tx.commit();
+  return requeued + cancelled;
+}
+
+int SqliteStore::promote_retries(core::Timestamp now) {
+  Lock lock(mutex_);
+  auto stmt = db_.prepare(
+      "UPDATE runs SET state = 'queued', updated_at = ?1 WHERE state = 'pending_retry' AND next_attempt_at "
+      "<= ?1");
+  stmt.bind(1, core::to_micros(now));
+  stmt.run();
+  return stmt.changes();
+}
+
+void SqliteStore::save_task(const core::RunTask& t) {
+  Lock lock(mutex_);
+  auto stmt = db_.prepare(
+      "UPDATE run_tasks SET state = ?, full_refresh = ?, inserted = ?, updated = ?, deleted = ?, failed = ?, "
+      "checkpoint = ?, error = ? WHERE run_id = ? AND model_id = ?");
+  stmt.bind(1, std::string(core::to_string(t.state))).bind(2, int64_t{t.full_refresh ? 1 : 0});
+  stmt.bind(3, t.counts.inserted)
+      .bind(4, t.counts.updated)
+      .bind(5, t.counts.deleted)
+      .bind(6, t.counts.failed);
+  stmt.bind(7, t.checkpoint).bind(8, t.error).bind(9, t.run_id).bind(10, t.model_id);
+  stmt.run();
+}
+
+}  // namespace ferry::store

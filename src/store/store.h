@@ -1,0 +1,116 @@
+// store: where ferry keeps tenants, keys, connections, syncs, runs, model states and events.
+// `Store` is the interface; sqlite/ is the embedded default. Every multi-row change is one transaction,
+// every run state change is a compare-and-set against the state the writer expects, and the store itself
+// guarantees at most one active run per sync.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/domain.h"
+
+namespace ferry::store {
+
+struct PageRequest {
+  int limit = 20;
+  std::optional<std::string> after;  // an opaque cursor from a previous page's `next`
+};
+
+template <typename T>
+struct Page {
+  std::vector<T> items;
+  std::optional<std::string> next;  // cursor of the next page, if there is one
+};
+
+enum class DeleteResult { kDeleted, kNotFound, kInUse };
+
+struct CreatedRun {
+  core::Run run;
+  bool created = false;  // false: the sync already had an active run, which is returned instead
+};
+
+// Fields written together with a state change; unset fields keep their value.
+struct RunPatch {
+  std::optional<core::Timestamp> started_at = std::nullopt;
+  std::optional<core::Timestamp> finished_at = std::nullopt;
+  std::optional<core::Timestamp> next_attempt_at = std::nullopt;
+  std::optional<std::string> error = std::nullopt;
+  std::optional<core::ErrorCategory> error_category = std::nullopt;
+  std::optional<core::Counts> counts = std::nullopt;
+  bool clear_lease = false;
+};
+
+struct StoredResponse {
+  std::string fingerprint;  // method, path and body of the request that produced it
+  int status = 0;
+  std::string body;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual core::Tenant create_tenant(const std::string& name) = 0;
+  // Returns the new key; only its hash is stored.
+  virtual std::string create_api_key(const std::string& tenant_id) = 0;
+  virtual std::optional<core::Tenant> tenant_for_api_key(const std::string& key) = 0;
+
+  virtual void insert_connection(const core::Connection& connection) = 0;
+  virtual std::optional<core::Connection> connection(const std::string& tenant_id, const std::string& id) = 0;
+  virtual Page<core::Connection> connections(const std::string& tenant_id, const PageRequest& page) = 0;
+  virtual bool update_connection(const core::Connection& connection) = 0;
+  virtual DeleteResult delete_connection(const std::string& tenant_id, const std::string& id) = 0;
+
+  virtual void insert_sync(const core::Sync& sync) = 0;
+  virtual std::optional<core::Sync> sync(const std::string& tenant_id, const std::string& id) = 0;
+  virtual Page<core::Sync> syncs(const std::string& tenant_id, const PageRequest& page) = 0;
+  virtual std::vector<core::Sync> syncs_of_connection(const std::string& tenant_id,
+                                                      const std::string& connection_id) = 0;
+  virtual bool update_sync(const core::Sync& sync) = 0;
+  virtual DeleteResult delete_sync(const std::string& tenant_id, const std::string& id) = 0;
+  // Active, scheduled syncs whose next_sync_start is at or before `now`.
+  virtual std::vector<core::Sync> due_syncs(core::Timestamp now) = 0;
+
+  // Inserts `run` with its tasks unless the sync already has an active run.
+  virtual CreatedRun create_run(const core::Run& run) = 0;
+  virtual std::optional<core::Run> run(const std::string& tenant_id, const std::string& id) = 0;
+  virtual std::optional<core::Run> run_by_id(const std::string& id) = 0;
+  virtual Page<core::Run> runs_of_sync(const std::string& tenant_id, const std::string& sync_id,
+                                       const PageRequest& page) = 0;
+  virtual std::optional<core::Run> active_run(const std::string& sync_id) = 0;
+  virtual std::optional<core::Run> last_finished_run(const std::string& sync_id) = 0;
+  // Compare-and-set: applies only if the run is in `expected`. Same-state writes are no-ops that return
+  // true; an illegal transition throws std::logic_error.
+  virtual bool transition(const std::string& run_id, core::RunState expected, core::RunState next,
+                          const RunPatch& patch = {}) = 0;
+  // Takes the oldest queued run: running, leased to `worker` until `lease_until`, attempt + 1.
+  virtual std::optional<core::Run> claim(const std::string& worker, core::Timestamp now,
+                                         core::Timestamp lease_until) = 0;
+  // Extends the lease; nullopt when `worker` no longer holds it. Returns the run's current state.
+  virtual std::optional<core::RunState> heartbeat(const std::string& run_id, const std::string& worker,
+                                                  core::Timestamp lease_until) = 0;
+  // Runs whose lease expired go back to queued (cancelling ones become cancelled). Returns how many.
+  virtual int reclaim_expired_leases(core::Timestamp now) = 0;
+  // pending_retry runs whose backoff has elapsed go to queued. Returns how many.
+  virtual int promote_retries(core::Timestamp now) = 0;
+  virtual void save_task(const core::RunTask& task) = 0;
+
+  virtual std::vector<core::ModelState> model_states(const std::string& sync_id) = 0;
+  virtual void save_model_state(const core::ModelState& state) = 0;
+
+  virtual void append_event(const core::Event& event) = 0;
+  virtual std::vector<core::Event> events(const std::string& tenant_id, int limit) = 0;
+
+  virtual std::optional<StoredResponse> idempotent_response(const std::string& tenant_id,
+                                                            const std::string& key) = 0;
+  virtual void save_idempotent_response(const std::string& tenant_id, const std::string& key,
+                                        const StoredResponse& response) = 0;
+};
+using StorePtr = std::unique_ptr<Store>;
+
+// "sqlite:PATH", a plain path, or (later) "postgres://…". The master key file lives beside a SQLite database.
+StorePtr open_store(const std::string& url);
+
+}  // namespace ferry::store

@@ -1,0 +1,25 @@
+// The Source fake: wraps the deterministic sample source and lets a test act between batches (cancel,
+// crash the worker, inject an error) or fail discovery/check.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "connectors/registry.h"
+#include "connectors/sample/sample_source.h"
+
+namespace ferry::testing {
+
+// Called after each batch the source hands over, with the 1-based batch number of this read.
+using BatchHook = std::function<void(const std::string& model_id, int batch_number)>;
+
+struct FakeSourceControl {
+  BatchHook after_batch;                       // may throw to simulate failures
+  std::optional<core::FerryError> fail_check;  // check() reports this
+};
+
+// A registry with the built-in connectors plus source type "fake" (sample-compatible config) driven by
+// `control`.
+connectors::Registry registry_with_fake_source(std::shared_ptr<FakeSourceControl> control);
+
+}  // namespace ferry::testing
