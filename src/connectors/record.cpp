@@ -6,6 +6,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "core/enum_names.h"
 #include "core/sodium_init.h"
 
 namespace ferry::connectors {
@@ -18,14 +19,11 @@ constexpr unsigned char kHashKey[crypto_shorthash_KEYBYTES] = {'f', 'e', 'r', 'r
 }  // namespace
 
 std::string_view to_string(FieldType type) {
-  return kTypeNames[static_cast<size_t>(type)];
+  return core::enum_name(kTypeNames, type);
 }
 
 std::optional<FieldType> parse_field_type(std::string_view text) {
-  for (size_t i = 0; i < kTypeNames.size(); ++i) {
-    if (kTypeNames[i] == text) return static_cast<FieldType>(i);
-  }
-  return std::nullopt;
+  return core::parse_enum<FieldType>(kTypeNames, text);
 }
 
 int ModelSchema::field_index(std::string_view name) const {

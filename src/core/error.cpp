@@ -1,6 +1,6 @@
 #include "core/error.h"
 
-#include <array>
+#include "core/enum_names.h"
 
 namespace ferry::core {
 namespace {
@@ -14,14 +14,11 @@ constexpr std::array<std::string_view, 7> kNames{"credentials_invalid",
 }
 
 std::string_view to_string(ErrorCategory category) {
-  return kNames[static_cast<size_t>(category)];
+  return enum_name(kNames, category);
 }
 
 std::optional<ErrorCategory> parse_error_category(std::string_view text) {
-  for (size_t i = 0; i < kNames.size(); ++i) {
-    if (kNames[i] == text) return static_cast<ErrorCategory>(i);
-  }
-  return std::nullopt;
+  return parse_enum<ErrorCategory>(kNames, text);
 }
 
 bool is_transient(ErrorCategory category) {

@@ -1,7 +1,9 @@
 #include "core/run_state.h"
 
 #include <array>
+
 #include <utility>
+#include "core/enum_names.h"
 
 namespace ferry::core {
 namespace {
@@ -29,14 +31,11 @@ constexpr std::array<std::string_view, 8> kNames{"scheduled",     "queued",   "r
 }  // namespace
 
 std::string_view to_string(RunState state) {
-  return kNames[static_cast<size_t>(state)];
+  return enum_name(kNames, state);
 }
 
 std::optional<RunState> parse_run_state(std::string_view text) {
-  for (size_t i = 0; i < kNames.size(); ++i) {
-    if (kNames[i] == text) return static_cast<RunState>(i);
-  }
-  return std::nullopt;
+  return parse_enum<RunState>(kNames, text);
 }
 
 bool is_legal_transition(RunState from, RunState to) {
