@@ -21,6 +21,8 @@ struct Checkpoint {
 struct Commit {
   std::string run_id;
   Cursor cursor;
+  // false for partial reads (a run restricted to some identities): the model's position must not move.
+  bool record_cursor = true;
 };
 
 class Destination {

@@ -39,6 +39,19 @@ void RecordBatch::add_row(std::vector<Value>&& values, bool deleted) {
   deleted_.push_back(deleted ? 1 : 0);
 }
 
+void RecordBatch::add_row_from(const RecordBatch& other, size_t row) {
+  for (size_t c = 0; c < columns_; ++c) values_.push_back(other.at(row, c));
+  deleted_.push_back(other.deleted(row) ? 1 : 0);
+}
+
+std::string value_as_text(const Value& value) {
+  if (const auto* i = std::get_if<int64_t>(&value)) return std::to_string(*i);
+  if (const auto* s = std::get_if<std::string>(&value)) return *s;
+  if (const auto* b = std::get_if<bool>(&value)) return *b ? "true" : "false";
+  if (const auto* d = std::get_if<double>(&value)) return std::to_string(*d);
+  return "";
+}
+
 uint64_t canonical_row_hash(const RecordBatch& batch, size_t row) {
   core::ensure_sodium();
   std::string bytes;

@@ -43,6 +43,8 @@ class RecordBatch {
   void reserve(size_t rows) { values_.reserve(rows * columns_); }
   // Appends one row; `values` must hold exactly `columns()` values.
   void add_row(std::vector<Value>&& values, bool deleted = false);
+  // Copies row `row` of `other` (same columns) into this batch.
+  void add_row_from(const RecordBatch& other, size_t row);
   // A deletion reported by the source: only the primary-key columns need values.
   void add_tombstone(std::vector<Value>&& values) { add_row(std::move(values), true); }
 
@@ -61,5 +63,8 @@ class RecordBatch {
 // A 64-bit hash of a row over a canonical, type-tagged byte encoding of its values: equal rows hash equal
 // regardless of how the source rendered them; it decides inserted / updated / unchanged.
 uint64_t canonical_row_hash(const RecordBatch& batch, size_t row);
+
+// A value as the text an API user writes for an identity: integers in decimal, strings as they are.
+std::string value_as_text(const Value& value);
 
 }  // namespace ferry::connectors

@@ -88,6 +88,9 @@ struct RunTask {
   Counts counts;
   std::optional<std::string> checkpoint;  // the model's committed cursor (copied from the destination)
   std::optional<std::string> error;
+  std::string id = {};  // stable per (run, model): Stuut's Sync id
+  std::optional<Timestamp> started_at = std::nullopt;
+  std::optional<Timestamp> finished_at = std::nullopt;
 };
 
 struct Run {
@@ -112,6 +115,10 @@ struct Run {
   std::optional<std::string> error;
   std::optional<ErrorCategory> error_category;
   std::vector<RunTask> tasks;
+  // Only records with these primary keys (Polytomic `identities`); the model cursors do not move.
+  std::optional<std::vector<std::string>> identities = std::nullopt;
+  // Reads a bounded sample of each model and writes nothing (Polytomic `test`).
+  bool test_run = false;
 };
 
 // Per (sync, model): what Merge calls a SyncStatus row.

@@ -46,6 +46,8 @@ store::CreatedRun SyncControl::trigger(const core::Sync& sync, const TriggerRequ
   run.models = models;
   run.trigger = request.trigger;
   run.max_attempts = sync.max_attempts;
+  run.identities = request.identities;
+  run.test_run = request.test_run;
   run.created_at = clock_.now();
   for (const auto& model : models)
     run.tasks.push_back({run.id, model, core::TaskState::kPending, request.full_refresh, {}, {}, {}});

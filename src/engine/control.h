@@ -17,6 +17,8 @@ struct TriggerRequest {
   std::optional<std::vector<std::string>> models;  // nullopt: every model of the sync
   bool full_refresh = false;
   std::string trigger = "api";
+  std::optional<std::vector<std::string>> identities = std::nullopt;  // only these primary keys
+  bool test_run = false;                                              // read a bounded sample, write nothing
 };
 
 enum class CancelOutcome { kCancelled, kCancelling, kAlreadyFinished };

@@ -1,5 +1,6 @@
 #include "engine/run_executor.h"
 
+#include <algorithm>
 #include <map>
 
 #include "core/ids.h"
@@ -14,7 +15,24 @@ using core::RunState;
 using core::TaskState;
 
 // Why a model's read stopped before its end.
-enum class Interruption { kNone, kCancel, kLeaseLost, kShutdown };
+enum class Interruption { kNone, kCancel, kLeaseLost, kShutdown, kSampleComplete };
+
+// A test run reads this many records per model, then stops.
+constexpr size_t kTestSampleRows = 100;
+
+connectors::RecordBatch only_identities(const connectors::RecordBatch& batch,
+                                        const connectors::ModelSchema& schema,
+                                        const std::vector<std::string>& identities) {
+  connectors::RecordBatch out(batch.columns());
+  const int key = schema.primary_key.empty() ? -1 : schema.field_index(schema.primary_key.front());
+  if (key < 0) return out;
+  for (size_t row = 0; row < batch.rows(); ++row) {
+    const auto text = connectors::value_as_text(batch.at(row, static_cast<size_t>(key)));
+    if (std::find(identities.begin(), identities.end(), text) != identities.end())
+      out.add_row_from(batch, row);
+  }
+  return out;
+}
 
 // Writes each batch to the destination, then copies the checkpoint into the store and heartbeats.
 class WritingSink final : public connectors::BatchSink {
@@ -34,8 +52,15 @@ class WritingSink final : public connectors::BatchSink {
         shutdown_(std::move(shutdown)) {}
 
   void accept(connectors::RecordBatch&& batch, const connectors::Cursor& cursor) override {
-    task_.counts += destination_.write(schema_, batch, {run_.id, cursor});
-    task_.checkpoint = cursor;
+    if (run_.test_run) {
+      sampled_ += batch.rows();
+    } else if (run_.identities) {
+      task_.counts += destination_.write(schema_, only_identities(batch, schema_, *run_.identities),
+                                         {run_.id, cursor, /*record_cursor=*/false});
+    } else {
+      task_.counts += destination_.write(schema_, batch, {run_.id, cursor});
+      task_.checkpoint = cursor;
+    }
     final_cursor_ = cursor;
     store_.save_task(task_);
     const auto state = store_.heartbeat(run_.id, worker_, clock_.now() + lease_);
@@ -45,6 +70,8 @@ class WritingSink final : public connectors::BatchSink {
       interrupt(Interruption::kCancel);
     } else if (shutdown_.stop_requested()) {
       interrupt(Interruption::kShutdown);
+    } else if (run_.test_run && sampled_ >= kTestSampleRows) {
+      interrupt(Interruption::kSampleComplete);
     }
   }
 
@@ -69,6 +96,7 @@ class WritingSink final : public connectors::BatchSink {
   std::stop_token shutdown_;
   std::stop_source stop_;
   Interruption interruption_ = Interruption::kNone;
+  size_t sampled_ = 0;
   connectors::Cursor final_cursor_;
 };
 
@@ -126,7 +154,13 @@ RunOutcome RunExecutor::execute(core::Run run, const std::string& worker, std::s
         auto model_state = state_of(store_, run, task.model_id);
         const auto checkpoint = destination->checkpoint(task.model_id);
         connectors::Cursor from;
-        if (checkpoint && checkpoint->run_id == run.id) {
+        // Test and identity runs scan from the start and leave the model's position where it is.
+        const bool partial = run.test_run || run.identities.has_value();
+        if (!task.started_at) task.started_at = clock_.now();
+        if (partial) {
+          task.full_refresh = false;
+          task.counts = {};
+        } else if (checkpoint && checkpoint->run_id == run.id) {
           // Resuming this run (a lease expired or a retry): the destination's committed cursor wins.
           from = checkpoint->cursor;
           task.counts = checkpoint->counts;
@@ -155,6 +189,7 @@ RunOutcome RunExecutor::execute(core::Run run, const std::string& worker, std::s
             return RunOutcome::kReleased;
           case Interruption::kCancel: {
             task.state = TaskState::kCancelled;
+            task.finished_at = clock_.now();
             store_.save_task(task);
             const auto now = clock_.now();
             store_.transition(run.id, RunState::kCancelling, RunState::kCancelled,
@@ -165,24 +200,29 @@ RunOutcome RunExecutor::execute(core::Run run, const std::string& worker, std::s
             return RunOutcome::kCancelled;
           }
           case Interruption::kNone:
+          case Interruption::kSampleComplete:
             break;
         }
         if (task.full_refresh) {
           task.counts += destination->finish_full_pass(schema, {run.id, sink.final_cursor()});
         }
         task.state = TaskState::kComplete;
-        task.checkpoint = sink.final_cursor();
+        task.finished_at = clock_.now();
+        if (!partial) task.checkpoint = sink.final_cursor();
         store_.save_task(task);
-        model_state.cursor = sink.final_cursor();
-        model_state.last_sync_finished = clock_.now();
-        model_state.last_sync_result = RunState::kComplete;
-        model_state.is_initial_sync = false;
-        store_.save_model_state(model_state);
+        if (!partial) {
+          model_state.cursor = sink.final_cursor();
+          model_state.last_sync_finished = clock_.now();
+          model_state.last_sync_result = RunState::kComplete;
+          model_state.is_initial_sync = false;
+          store_.save_model_state(model_state);
+        }
       } catch (const FerryError& e) {
         if (e.transient()) throw;
         // A permanent problem with one model fails that model; the others still sync (PARTIALLY_SYNCED).
         task.state = TaskState::kFailed;
         task.error = e.what();
+        task.finished_at = clock_.now();
         store_.save_task(task);
         auto model_state = state_of(store_, run, task.model_id);
         model_state.last_sync_finished = clock_.now();

@@ -62,6 +62,9 @@ class Store {
   virtual Page<core::Connection> connections(const std::string& tenant_id, const PageRequest& page) = 0;
   virtual bool update_connection(const core::Connection& connection) = 0;
   virtual DeleteResult delete_connection(const std::string& tenant_id, const std::string& id) = 0;
+  // Merge's X-Account-Token: the tenant's connection with that token.
+  virtual std::optional<core::Connection> connection_by_account_token(const std::string& tenant_id,
+                                                                      const std::string& token) = 0;
 
   virtual void insert_sync(const core::Sync& sync) = 0;
   virtual std::optional<core::Sync> sync(const std::string& tenant_id, const std::string& id) = 0;

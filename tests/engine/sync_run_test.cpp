@@ -191,6 +191,49 @@ TEST_F(SyncRunTest, OneFailingModelLeavesTheOthersSynced) {
   EXPECT_EQ(destination_rows("hris.Employee"), 1600);
 }
 
+TEST_F(SyncRunTest, IdentitiesRunWritesOnlyThoseRecordsAndKeepsTheCursor) {
+  constexpr int64_t kSize = 10'000;
+  auto connection = make_connection(kSize);
+  const auto sync = make_sync(connection);
+  ASSERT_EQ(run_to_end(trigger(sync)).state, RunState::kComplete);
+  set_generation(connection, 1);
+  // ids changed by generation 1 in hris.Employee, found independently of the engine
+  connectors::sample::SampleData data(42, kSize);
+  const auto& employees = *data.model("hris.Employee");
+  std::vector<std::string> changed;
+  for (int64_t id = 1; id <= employees.base_count && changed.size() < 3; ++id) {
+    const auto before = data.state(employees, id, 0), after = data.state(employees, id, 1);
+    if (before.alive && after.alive && before.modified_generation != after.modified_generation) {
+      changed.push_back(std::to_string(id));
+    }
+  }
+  ASSERT_EQ(changed.size(), 3u);
+  const auto only = run_to_end(control.trigger(sync, {std::nullopt, false, "test", changed}).run);
+  ASSERT_EQ(only.state, RunState::kComplete);
+  EXPECT_EQ(only.counts, (core::Counts{0, 3, 0, 0}));
+  for (const auto& state : store.model_states(sync.id))
+    EXPECT_EQ(state.cursor, R"({"g":0})") << "cursor unmoved";
+  const auto rest = run_to_end(trigger(sync));
+  const auto expected = expected_changes(kSize, 0, 1);
+  EXPECT_EQ(rest.counts, (core::Counts{expected.inserted, expected.updated - 3, expected.deleted, 0}))
+      << "the incremental run still finds every other change";
+  expect_destination_equals_source(kSize, 1);
+}
+
+TEST_F(SyncRunTest, TestRunReadsASampleAndWritesNothing) {
+  const auto sync = make_sync(make_connection(10'000, 50));
+  const auto run = run_to_end(control.trigger(sync, {std::nullopt, false, "test", std::nullopt, true}).run);
+  ASSERT_EQ(run.state, RunState::kComplete);
+  EXPECT_EQ(run.counts, core::Counts{});
+  for (const auto& task : run.tasks) {
+    EXPECT_EQ(task.state, core::TaskState::kComplete);
+    EXPECT_TRUE(task.started_at && task.finished_at);
+  }
+  EXPECT_TRUE(store.model_states(sync.id).empty() || !store.model_states(sync.id).front().cursor);
+  const auto real = run_to_end(trigger(sync));
+  EXPECT_EQ(real.counts.inserted, 10'000) << "the first real run is still a full initial sync";
+}
+
 TEST_F(SyncRunTest, ATriggerWhileARunIsActiveReturnsThatRun) {
   const auto sync = make_sync(make_connection(1000));
   const auto first = control.trigger(sync, {});

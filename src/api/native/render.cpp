@@ -54,7 +54,10 @@ Json render_run(const core::Run& r) {
   for (const auto& t : r.tasks) {
     counts += t.counts;
     Json task = render_counts(t.counts);
+    task["id"] = t.id;
     task["model_id"] = t.model_id;
+    task["started_at"] = render_time(t.started_at);
+    task["finished_at"] = render_time(t.finished_at);
     task["status"] = core::to_string(t.state);
     task["full_refresh"] = t.full_refresh;
     task["checkpoint"] = optional_string(t.checkpoint);
@@ -82,6 +85,8 @@ Json render_run(const core::Run& r) {
           {"counts", render_counts(r.tasks.empty() ? r.counts : counts)},
           {"error", optional_string(r.error)},
           {"error_category", r.error_category ? Json(core::to_string(*r.error_category)) : Json()},
+          {"identities", r.identities ? Json(*r.identities) : Json()},
+          {"test", r.test_run},
           {"tasks", tasks}};
 }
 

@@ -133,7 +133,7 @@ class SqliteDestination final : public Destination {
         s.touch.reset();
       }
     }
-    save_state(model.model_id, commit, counts);
+    if (commit.record_cursor) save_state(model.model_id, commit, counts);
     tx.commit();
     return counts;
   }

@@ -6,7 +6,7 @@ namespace ferry::sqlite {
 namespace {
 
 // Append only: a released migration never changes.
-constexpr std::array<const char*, 1> kMigrations{
+constexpr std::array<const char*, 2> kMigrations{
     R"sql(
 CREATE TABLE tenants (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);
 CREATE TABLE api_keys (key_hash TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),
@@ -53,6 +53,15 @@ CREATE INDEX events_by_tenant ON events(tenant_id, created_at DESC);
 CREATE TABLE idempotency_keys (tenant_id TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL,
                                status INTEGER NOT NULL, body TEXT NOT NULL, created_at INTEGER NOT NULL,
                                PRIMARY KEY (tenant_id, key));
+)sql",
+    R"sql(
+ALTER TABLE run_tasks ADD COLUMN id TEXT;
+ALTER TABLE run_tasks ADD COLUMN started_at INTEGER;
+ALTER TABLE run_tasks ADD COLUMN finished_at INTEGER;
+CREATE UNIQUE INDEX run_tasks_by_id ON run_tasks(id);
+ALTER TABLE runs ADD COLUMN identities TEXT;
+ALTER TABLE runs ADD COLUMN test_run INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX connections_by_account_token ON connections(tenant_id, account_token);
 )sql",
 };
 

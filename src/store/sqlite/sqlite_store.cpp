@@ -85,6 +85,15 @@ std::optional<core::Connection> SqliteStore::connection(const std::string& tenan
   return read_connection(stmt);
 }
 
+std::optional<core::Connection> SqliteStore::connection_by_account_token(const std::string& tenant_id,
+                                                                         const std::string& token) {
+  Lock lock(mutex_);
+  auto stmt = db_.prepare(std::string(kConnectionColumns) + "WHERE tenant_id = ? AND account_token = ?");
+  stmt.bind(1, tenant_id).bind(2, token);
+  if (!stmt.step()) return std::nullopt;
+  return read_connection(stmt);
+}
+
 Page<core::Connection> SqliteStore::connections(const std::string& tenant_id, const PageRequest& page) {
   Lock lock(mutex_);
   auto stmt = db_.prepare(std::string(kConnectionColumns) + "WHERE tenant_id = ? " +

@@ -23,6 +23,8 @@ class SqliteStore final : public Store {
   Page<core::Connection> connections(const std::string& tenant_id, const PageRequest& page) override;
   bool update_connection(const core::Connection& connection) override;
   DeleteResult delete_connection(const std::string& tenant_id, const std::string& id) override;
+  std::optional<core::Connection> connection_by_account_token(const std::string& tenant_id,
+                                                              const std::string& token) override;
 
   void insert_sync(const core::Sync& sync) override;
   std::optional<core::Sync> sync(const std::string& tenant_id, const std::string& id) override;

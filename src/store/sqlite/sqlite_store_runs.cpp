@@ -1,6 +1,8 @@
 // The SQLite store's runs, tasks and the queue (claim, lease, heartbeat, reclaim, retry promotion).
 #include <stdexcept>
 
+#include "core/ids.h"
+
 #include "store/sqlite/rows.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -16,7 +18,7 @@ constexpr const char* kRunColumns =
     "max_attempts, "
     "lease_owner, lease_until, next_attempt_at, created_at, updated_at, started_at, finished_at, inserted, "
     "updated, "
-    "deleted, failed, error, error_category FROM runs ";
+    "deleted, failed, error, error_category, identities, test_run FROM runs ";
 constexpr const char* kActiveStates = "('scheduled','queued','running','cancelling','pending_retry')";
 
 core::Run read_run(sqlite::Statement& stmt) {
@@ -41,6 +43,9 @@ core::Run read_run(sqlite::Statement& stmt) {
   r.counts = {stmt.int64(17), stmt.int64(18), stmt.int64(19), stmt.int64(20)};
   r.error = stmt.optional_text(21);
   if (auto category = stmt.optional_text(22)) r.error_category = core::parse_error_category(*category);
+  if (auto identities = stmt.optional_text(23))
+    r.identities = Json::parse(*identities).get<std::vector<std::string>>();
+  r.test_run = stmt.int64(24) != 0;
   return r;
 }
 
@@ -59,8 +64,8 @@ std::vector<core::Run> SqliteStore::query_runs(sqlite::Statement& stmt) {
 
 void SqliteStore::load_tasks(core::Run& run) {
   auto stmt = db_.prepare(
-      "SELECT model_id, state, full_refresh, inserted, updated, deleted, failed, checkpoint, error FROM "
-      "run_tasks "
+      "SELECT model_id, state, full_refresh, inserted, updated, deleted, failed, checkpoint, error, id, "
+      "started_at, finished_at FROM run_tasks "
       "WHERE run_id = ? ORDER BY position");
   stmt.bind(1, run.id);
   run.tasks.clear();
@@ -73,6 +78,9 @@ void SqliteStore::load_tasks(core::Run& run) {
     t.counts = {stmt.int64(3), stmt.int64(4), stmt.int64(5), stmt.int64(6)};
     t.checkpoint = stmt.optional_text(7);
     t.error = stmt.optional_text(8);
+    t.id = stmt.text(9);
+    t.started_at = sqlite::optional_time(stmt, 10);
+    t.finished_at = sqlite::optional_time(stmt, 11);
     run.tasks.push_back(std::move(t));
   }
 }
@@ -95,19 +103,26 @@ CreatedRun SqliteStore::create_run(const core::Run& run) {
   }
   auto stmt = db_.prepare(
       "INSERT INTO runs (id, tenant_id, sync_id, connection_id, state, full_refresh, models, trigger, "
-      "attempt, "
-      "max_attempts, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "attempt, max_attempts, created_at, updated_at, identities, test_run) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   stmt.bind(1, run.id).bind(2, run.tenant_id).bind(3, run.sync_id).bind(4, run.connection_id);
   stmt.bind(5, std::string(core::to_string(run.state))).bind(6, int64_t{run.full_refresh ? 1 : 0});
   stmt.bind(7, Json(run.models).dump()).bind(8, run.trigger).bind(9, run.attempt).bind(10, run.max_attempts);
   stmt.bind(11, core::to_micros(run.created_at)).bind(12, core::to_micros(run.created_at));
+  if (run.identities) {
+    stmt.bind(13, Json(*run.identities).dump());
+  } else {
+    stmt.bind_null(13);
+  }
+  stmt.bind(14, int64_t{run.test_run ? 1 : 0});
   stmt.run();
   auto task = db_.prepare(
-      "INSERT INTO run_tasks (run_id, model_id, position, state, full_refresh) VALUES (?, ?, ?, 'pending', "
-      "?)");
+      "INSERT INTO run_tasks (run_id, model_id, position, state, full_refresh, id) "
+      "VALUES (?, ?, ?, 'pending', ?, ?)");
   for (size_t i = 0; i < run.tasks.size(); ++i) {
     task.bind(1, run.id).bind(2, run.tasks[i].model_id).bind(3, static_cast<int64_t>(i));
     task.bind(4, int64_t{run.tasks[i].full_refresh ? 1 : 0});
+    task.bind(5, run.tasks[i].id.empty() ? core::new_uuid() : run.tasks[i].id);
     task.run();
     task.reset();
   }
@@ -255,13 +270,15 @@ void SqliteStore::save_task(const core::RunTask& t) {
   Lock lock(mutex_);
   auto stmt = db_.prepare(
       "UPDATE run_tasks SET state = ?, full_refresh = ?, inserted = ?, updated = ?, deleted = ?, failed = ?, "
-      "checkpoint = ?, error = ? WHERE run_id = ? AND model_id = ?");
+      "checkpoint = ?, error = ?, started_at = ?, finished_at = ? WHERE run_id = ? AND model_id = ?");
   stmt.bind(1, std::string(core::to_string(t.state))).bind(2, int64_t{t.full_refresh ? 1 : 0});
   stmt.bind(3, t.counts.inserted)
       .bind(4, t.counts.updated)
       .bind(5, t.counts.deleted)
       .bind(6, t.counts.failed);
-  stmt.bind(7, t.checkpoint).bind(8, t.error).bind(9, t.run_id).bind(10, t.model_id);
+  stmt.bind(7, t.checkpoint).bind(8, t.error);
+  stmt.bind(9, sqlite::optional_micros(t.started_at)).bind(10, sqlite::optional_micros(t.finished_at));
+  stmt.bind(11, t.run_id).bind(12, t.model_id);
   stmt.run();
 }
 
