@@ -8,6 +8,7 @@ packages=(build-essential cmake ninja-build pkg-config libboost-dev libcurl4-ope
           libsimdjson-dev libspdlog-dev libfmt-dev libcli11-dev libsodium-dev libsqlite3-dev libpq-dev
           libgtest-dev libgmock-dev libbenchmark-dev sqlite3)
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
