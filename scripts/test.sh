@@ -11,6 +11,8 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
   ctest --test-dir build-asan --output-on-failure -j "$(nproc)" || status=1
 
 scripts/setup.sh build || exit 1
+# The vendors' SDKs (pinned in tests/clients/package.json) drive ferry in the client suites.
+(cd tests/clients && npm install --no-audit --no-fund --loglevel=error) || exit 1
 echo "== all tests (release build)"
 ctest --test-dir build --output-on-failure -j "$(nproc)" || status=1
 exit $status

@@ -1,5 +1,13 @@
 #include "api/app.h"
 
+#include "api/compat/airweave/airweave_api.h"
+#include "api/compat/airweave/airweave_errors.h"
+#include "api/compat/merge/merge_api.h"
+#include "api/compat/merge/merge_auth.h"
+#include "api/compat/polytomic/polytomic_api.h"
+#include "api/compat/polytomic/polytomic_http.h"
+#include "api/compat/stuut/stuut_api.h"
+#include "api/compat/stuut/stuut_errors.h"
 #include "api/native/openapi_document.h"
 
 namespace ferry::api {
@@ -15,6 +23,16 @@ App::App(native::Services services) {
     return HttpResponse{200, metrics_.render(), "text/plain; version=0.0.4", {}};
   });
   native::add_routes(router_, services);
+  compat::add_merge_routes(router_, services);
+  compat::add_stuut_routes(router_, services);
+  compat::add_airweave_routes(router_, services);
+  compat::add_polytomic_routes(router_, services);
+  fallbacks_ = {
+      {"/api/syncs", [](int status, const std::string& m) { return compat::polytomic::error_response(status, m); }},
+      {"/api/", [](int status, const std::string& m) { return compat::merge::merge_error(status, m); }},
+      {"/v2/", [](int status, const std::string& m) { return compat::stuut::stuut_error(status, m); }},
+      {"/source-connections", [](int status, const std::string& m) { return compat::airweave::detail_response(status, m); }},
+  };
 }
 
 HttpResponse App::handle(HttpRequest&& request) {
@@ -22,13 +40,21 @@ HttpResponse App::handle(HttpRequest&& request) {
   HttpResponse response;
   if (match.handler != nullptr) {
     response = (*match.handler)(request, match.params);
-  } else if (match.path_known) {
-    response = json_error(405, "method_not_allowed", request.method + " is not allowed on " + request.path);
   } else {
-    response = json_error(404, "not_found", "no route for " + request.path);
+    response = unmatched(request, match.path_known);
   }
   metrics_.record(response.status);
   return response;
+}
+
+HttpResponse App::unmatched(const HttpRequest& request, bool path_known) const {
+  for (const auto& fallback : fallbacks_) {
+    if (request.path.rfind(fallback.prefix, 0) == 0) {
+      return path_known ? fallback.error(405, "Method Not Allowed") : fallback.error(404, "Not Found");
+    }
+  }
+  if (path_known) return json_error(405, "method_not_allowed", request.method + " is not allowed on " + request.path);
+  return json_error(404, "not_found", "no route for " + request.path);
 }
 
 }  // namespace ferry::api

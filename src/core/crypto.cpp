@@ -5,6 +5,7 @@
 
 #include <sys/stat.h>
 #include <unistd.h>
+#include "core/encoding.h"
 #include "core/sodium_init.h"
 
 #include <cstdlib>
@@ -93,13 +94,7 @@ SecretBox SecretBox::from_environment_or_file(const std::filesystem::path& key_f
 }
 
 std::string hash_api_key(std::string_view key) {
-  ensure_sodium();
-  std::array<unsigned char, crypto_hash_sha256_BYTES> digest{};
-  crypto_hash_sha256(digest.data(), reinterpret_cast<const unsigned char*>(key.data()), key.size());
-  std::string hex(digest.size() * 2 + 1, '\0');
-  sodium_bin2hex(hex.data(), hex.size(), digest.data(), digest.size());
-  hex.pop_back();
-  return hex;
+  return sha256_hex(key);
 }
 
 }  // namespace ferry::core

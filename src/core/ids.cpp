@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <sodium.h>
 
+#include "core/encoding.h"
 #include "core/sodium_init.h"
 
 #include <array>
@@ -37,11 +38,7 @@ std::string new_token(std::string_view prefix, size_t bytes) {
   ensure_sodium();
   std::string raw(bytes, '\0');
   randombytes_buf(raw.data(), raw.size());
-  std::string encoded(sodium_base64_ENCODED_LEN(bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
-  sodium_bin2base64(encoded.data(), encoded.size(), reinterpret_cast<const unsigned char*>(raw.data()),
-                    raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  encoded.resize(encoded.size() - 1);  // drop the terminating NUL sodium counts in the length
-  return std::string(prefix) + encoded;
+  return std::string(prefix) + base64url_encode(raw);
 }
 
 }  // namespace ferry::core

@@ -51,6 +51,18 @@ TEST_F(SqliteDestinationTest, CountsInsertedUpdatedUnchangedAndDeleted) {
   EXPECT_EQ(cp->counts, (core::Counts{3, 1, 1, 0})) << "the run's counts accumulate with its cursor";
 }
 
+TEST_F(SqliteDestinationTest, AMissingPrimaryKeyColumnIsAClearConfigError) {
+  auto keyless = schema;
+  keyless.primary_key = {"uuid"};
+  try {
+    destination->prepare(keyless);
+    FAIL() << "prepare accepted a primary key that is not a field";
+  } catch (const core::FerryError& e) {
+    EXPECT_EQ(e.category(), core::ErrorCategory::kConfigInvalid);
+    EXPECT_NE(std::string(e.what()).find("no primary key column 'uuid'"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(SqliteDestinationTest, FullPassDeletesRowsTheRunDidNotSee) {
   destination->prepare(schema);
   destination->write(schema, batch({{1, "a", 0, false}, {2, "b", 0, false}, {3, "c", 0, false}}),

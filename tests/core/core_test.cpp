@@ -3,6 +3,7 @@
 #include <set>
 
 #include "core/crypto.h"
+#include "core/encoding.h"
 #include "core/error.h"
 #include "core/ids.h"
 #include "core/time.h"
@@ -73,6 +74,17 @@ TEST(CryptoTest, SecretBoxRoundTripsAndDetectsTampering) {
 
 TEST(CryptoTest, ApiKeyHashIsSha256Hex) {
   EXPECT_EQ(hash_api_key("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(EncodingTest, Base64VariantsRoundTripAndRejectGarbage) {
+  const std::string bytes("\x00\xff\xfe binary?", 12);
+  const auto encoded = base64url_encode(bytes);
+  EXPECT_EQ(encoded.find_first_of("+/="), std::string::npos);
+  EXPECT_EQ(base64url_decode(encoded), bytes);
+  EXPECT_EQ(base64_decode("dXNlcjpwYXNz"), "user:pass");
+  EXPECT_FALSE(base64url_decode("not base64!"));
+  EXPECT_FALSE(base64_decode("@@@"));
+  EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
 }  // namespace

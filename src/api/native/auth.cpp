@@ -1,21 +1,14 @@
-#include <sodium.h>
 
 #include "api/logger.h"
 #include "api/native/native_api.h"
 #include "api/server.h"
-#include "core/sodium_init.h"
+#include "core/encoding.h"
 
 namespace ferry::api::native {
 namespace {
 
 std::string fingerprint(const HttpRequest& request) {
-  core::ensure_sodium();
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(request.body.data()),
-                     request.body.size());
-  char hex[crypto_hash_sha256_BYTES * 2 + 1];
-  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
-  return request.method + " " + request.path + " " + hex;
+  return request.method + " " + request.path + " " + core::sha256_hex(request.body);
 }
 
 HttpResponse run_handler(const TenantHandler& handler, const RequestContext& context) {

@@ -13,6 +13,9 @@ struct Services {
   const connectors::Registry& registry;
   engine::SyncControl& control;
   const core::Clock& clock;
+  // Where ferry keeps its files; surfaces that create syncs without naming a destination (Airweave,
+  // Polytomic) put a SQLite destination per tenant under `data_dir`/destinations/.
+  std::string data_dir;
 };
 
 using TenantHandler = std::function<HttpResponse(const RequestContext&)>;

@@ -3,6 +3,7 @@
 #include <boost/asio/signal_set.hpp>
 
 #include <charconv>
+#include <filesystem>
 
 #include "core/ids.h"
 #include "core/log.h"
@@ -32,7 +33,8 @@ Runtime::Runtime(RuntimeOptions options) : options_(std::move(options)) {
   });
   scheduler_ = std::make_unique<engine::Scheduler>(*store_, *control_, clock_);
   pool_ = std::make_unique<engine::WorkerPool>(*store_, registry_, clock_, scheduler_.get(), pool_options);
-  app_ = std::make_unique<api::App>(api::native::Services{*store_, registry_, *control_, clock_});
+  const auto db_dir = std::filesystem::absolute(options_.db).parent_path().string();
+  app_ = std::make_unique<api::App>(api::native::Services{*store_, registry_, *control_, clock_, db_dir});
   auto [host, port] = parse_listen(options_.listen);
   auto dispatch = [this](api::HttpRequest&& request) { return app_->handle(std::move(request)); };
   try {

@@ -67,6 +67,12 @@ class SqliteDestination final : public Destination {
     if (model.primary_key.empty()) {
       throw core::FerryError(core::ErrorCategory::kConfigInvalid, model.model_id + " has no primary key");
     }
+    for (const auto& key : model.primary_key) {
+      if (model.field_index(key) < 0) {
+        throw core::FerryError(core::ErrorCategory::kConfigInvalid,
+                               model.model_id + " has no primary key column '" + key + "'");
+      }
+    }
     const std::string table = quote_identifier(model.model_id);
     std::vector<std::string> columns;
     for (const auto& f : model.fields) columns.push_back(quote_identifier(f.name) + " " + sql_type(f.type));

@@ -1,0 +1,10 @@
+// api/compat/airweave: the airweave sync-control API, served exactly as airweave serves it (see
+// ../shared/seeds/). A thin translation over the same store and engine calls /v1 makes; it stores nothing of
+// its own.
+#pragma once
+
+#include "api/native/native_api.h"
+
+namespace ferry::api::compat {
+void add_airweave_routes(Router& router, native::Services services);
+}  // namespace ferry::api::compat

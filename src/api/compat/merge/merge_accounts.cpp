@@ -1,0 +1,118 @@
+#include "api/compat/merge/merge_accounts.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "api/compat/merge/merge_auth.h"
+#include "api/compat/merge/merge_sync_status.h"
+#include "api/native/render.h"
+
+namespace ferry::api::compat::merge {
+namespace {
+
+using core::Json;
+
+bool is_credentials_error(const std::optional<core::ErrorCategory>& category) {
+  return category == core::ErrorCategory::kCredentialsInvalid ||
+         category == core::ErrorCategory::kOauthCredentialsExpired;
+}
+
+// "sample" -> "Sample": ferry has no display names for source types.
+std::string display_name(const std::string& source_type) {
+  std::string name = source_type;
+  if (!name.empty()) name[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(name[0])));
+  return name;
+}
+
+Json model_operations(const AccountView& view) {
+  Json operations = Json::array();
+  for (const auto& schema : view.schemas) {
+    Json fields = Json::array();
+    for (const auto& field : schema.fields) fields.push_back(field.name);
+    const auto dot = schema.model_id.find('.');
+    operations.push_back(
+        {{"model_name", dot == std::string::npos ? schema.model_id : schema.model_id.substr(dot + 1)},
+         {"available_operations", Json::array({"FETCH"})},  // ferry reads; it never writes to a source
+         {"required_post_parameters", Json::array()},
+         {"supported_fields", fields}});
+  }
+  return operations;
+}
+
+}  // namespace
+
+AccountView view_account(native::Services& s, core::Connection connection) {
+  AccountView view{std::move(connection), {}, {}, "COMPLETE", ""};
+  try {
+    Json config = view.connection.config;
+    config.update(view.connection.secrets);
+    view.schemas = s.registry.make_source(view.connection.source_type, config)->discover();
+  } catch (const core::FerryError&) {
+    // Unreachable or misconfigured source: the account is still listed, with what ferry knows.
+  }
+  for (const char* category : kCategories) {
+    if (std::any_of(view.schemas.begin(), view.schemas.end(),
+                    [&](const auto& m) { return in_category(m.model_id, category); })) {
+      view.categories.emplace_back(category);
+    }
+  }
+  for (const auto& sync : s.store.syncs_of_connection(view.connection.tenant_id, view.connection.id)) {
+    const auto last = s.store.last_finished_run(sync.id);
+    if (last && last->state == core::RunState::kFailed && is_credentials_error(last->error_category)) {
+      view.status = "RELINK_NEEDED";
+      view.status_detail = last->error.value_or("");
+    }
+  }
+  return view;
+}
+
+Json account_category(const AccountView& view, const std::string& preferred) {
+  if (std::find(view.categories.begin(), view.categories.end(), preferred) != view.categories.end()) {
+    return preferred;
+  }
+  return view.categories.empty() ? Json() : Json(view.categories.front());
+}
+
+Json render_account_details(const AccountView& view, const std::string& category) {
+  const auto& c = view.connection;
+  return {{"id", c.id},
+          {"integration", display_name(c.source_type)},
+          {"integration_slug", c.source_type},
+          {"category", account_category(view, category)},
+          {"end_user_origin_id", c.id},
+          {"end_user_organization_name", c.name},
+          {"end_user_email_address", ""},
+          {"status", view.status},
+          {"webhook_listener_url", ""},
+          {"is_duplicate", false},
+          {"account_type", "PRODUCTION"},
+          {"completed_at", native::render_time(c.created_at)}};
+}
+
+Json render_linked_account(const AccountView& view, const std::string& category) {
+  const auto& c = view.connection;
+  return {{"id", c.id},
+          {"category", account_category(view, category)},
+          {"status", view.status},
+          {"status_detail", view.status_detail},
+          {"end_user_origin_id", c.id},
+          {"end_user_organization_name", c.name},
+          {"end_user_email_address", ""},
+          {"subdomain", nullptr},
+          {"webhook_listener_url", ""},
+          {"is_duplicate", false},
+          {"integration",
+           {{"name", display_name(c.source_type)},
+            {"categories", view.categories},
+            {"image", nullptr},
+            {"square_image", nullptr},
+            {"color", "#000000"},
+            {"slug", c.source_type},
+            {"passthrough_available", false},
+            {"available_model_operations", model_operations(view)}}},
+          {"account_type", "PRODUCTION"},
+          {"completed_at", native::render_time(c.created_at)},
+          {"integration_specific_fields", Json::object()}};
+}
+
+}  // namespace ferry::api::compat::merge

@@ -1,0 +1,158 @@
+#include "api/compat/merge/merge_sync_status.h"
+
+#include <algorithm>
+#include <map>
+
+#include "api/native/render.h"
+
+namespace ferry::api::compat::merge {
+namespace {
+
+using core::Json;
+using core::RunState;
+using core::TaskState;
+
+// What ferry knows about one sync, read once for all of its models.
+struct SyncView {
+  const core::Sync& sync;
+  std::optional<core::Run> active;
+  std::optional<core::Run> last_finished;
+  std::optional<core::Run> newest;
+  std::vector<core::ModelState> states;
+};
+
+const core::RunTask* task_of(const core::Run& run, const std::string& model_id) {
+  for (const auto& task : run.tasks) {
+    if (task.model_id == model_id) return &task;
+  }
+  return nullptr;
+}
+
+// Merge's last_sync_result: the model's own last result, PARTIALLY_SYNCED when the model completed in a
+// run where other models (or some of its records) failed. A cancelled run keeps the previous result.
+std::optional<std::string> last_result(const SyncView& view, const core::ModelState* state) {
+  if (state == nullptr || !state->last_sync_result) return std::nullopt;
+  if (*state->last_sync_result == RunState::kFailed) return "FAILED";
+  if (*state->last_sync_result != RunState::kComplete) return std::nullopt;
+  if (view.last_finished) {
+    const auto* task = task_of(*view.last_finished, state->model_id);
+    const bool others_failed = std::any_of(view.last_finished->tasks.begin(), view.last_finished->tasks.end(),
+                                           [](const auto& t) { return t.state == TaskState::kFailed; });
+    if (task != nullptr && task->state == TaskState::kComplete &&
+        (others_failed || task->counts.failed > 0)) {
+      return "PARTIALLY_SYNCED";
+    }
+  }
+  return "DONE";
+}
+
+struct Row {
+  Json json;
+  bool syncing = false;
+  std::optional<core::Timestamp> last_sync_start;
+};
+
+Row render_row(const SyncView& view, const std::string& model_id, bool queued) {
+  const auto found = std::find_if(view.states.begin(), view.states.end(),
+                                  [&](const auto& s) { return s.model_id == model_id; });
+  const core::ModelState* state = found == view.states.end() ? nullptr : &*found;
+  const auto result = last_result(view, state);
+  const bool syncing = queued || (view.active && task_of(*view.active, model_id) != nullptr);
+
+  std::string status;
+  if (!view.sync.active) {
+    status = "PAUSED";
+  } else if (syncing) {
+    status = "SYNCING";
+  } else if (result) {
+    status = *result;
+  } else {
+    // Never synced: a scheduled sync's initial sync is pending (Merge shows it as SYNCING); a manual one
+    // will not sync until someone triggers it.
+    status = view.sync.next_sync_start ? "SYNCING" : "DISABLED";
+  }
+  // Selective sync: the model selection changed after the newest run, so it applies from the next one.
+  const bool selection_pending =
+      view.sync.models_changed_at && (!view.newest || *view.sync.models_changed_at > view.newest->created_at);
+
+  const auto dot = model_id.find('.');
+  Row row;
+  row.syncing = syncing;
+  row.last_sync_start = state ? state->last_sync_start : std::nullopt;
+  row.json = {{"model_name", dot == std::string::npos ? model_id : model_id.substr(dot + 1)},
+              {"model_id", model_id},
+              {"status", status},
+              {"is_initial_sync", state ? state->is_initial_sync : true},
+              {"last_sync_start", native::render_time(row.last_sync_start)},
+              {"next_sync_start", native::render_time(view.sync.next_sync_start)},
+              {"last_sync_result", result ? Json(*result) : Json()},
+              {"last_sync_finished", native::render_time(state ? state->last_sync_finished : std::nullopt)},
+              {"selective_sync_configurations_usage", selection_pending ? "IN_NEXT_SYNC" : "IN_LAST_SYNC"}};
+  return row;
+}
+
+std::vector<std::string> models_of(native::Services& s, const core::Sync& sync,
+                                   const std::vector<core::ModelState>& states) {
+  try {
+    return s.control.sync_models(sync);
+  } catch (const core::FerryError&) {
+    // The source cannot list its models right now: show the ones ferry has state for.
+    std::vector<std::string> known;
+    for (const auto& state : states) known.push_back(state.model_id);
+    return known;
+  }
+}
+
+}  // namespace
+
+bool in_category(const std::string& model_id, const std::string& category) {
+  return model_id.size() > category.size() + 1 && model_id.compare(0, category.size(), category) == 0 &&
+         model_id[category.size()] == '.';
+}
+
+std::vector<Json> sync_status_rows(native::Services& s, const core::Connection& account,
+                                   const std::string& category, const std::set<std::string>& queued) {
+  // A model two syncs copy gets one row: the one syncing, else the one that started last.
+  std::map<std::string, Row> rows;
+  for (const auto& sync : s.store.syncs_of_connection(account.tenant_id, account.id)) {
+    SyncView view{sync, s.store.active_run(sync.id), s.store.last_finished_run(sync.id), std::nullopt,
+                  s.store.model_states(sync.id)};
+    auto newest = s.store.runs_of_sync(account.tenant_id, sync.id, {.limit = 1, .after = std::nullopt});
+    if (!newest.items.empty()) view.newest = std::move(newest.items.front());
+    for (const auto& model : models_of(s, sync, view.states)) {
+      if (!in_category(model, category)) continue;
+      Row row = render_row(view, model, sync.active && queued.count(model) > 0);
+      auto [it, inserted] = rows.try_emplace(model, row);
+      if (inserted) continue;
+      const bool better =
+          (row.syncing && !it->second.syncing) ||
+          (row.syncing == it->second.syncing && row.last_sync_start > it->second.last_sync_start);
+      if (better) it->second = std::move(row);
+    }
+  }
+  std::vector<Json> out;
+  for (auto& [_, row] : rows) out.push_back(std::move(row.json));
+  return out;
+}
+
+std::set<std::string> queue_resync(native::Services& s, const core::Connection& account,
+                                   const std::string& category) {
+  std::set<std::string> syncing;
+  for (const auto& sync : s.store.syncs_of_connection(account.tenant_id, account.id)) {
+    if (!sync.active) continue;  // a paused sync stays paused; its rows say PAUSED
+    engine::TriggerRequest request;
+    request.models.emplace();
+    for (const auto& model : s.control.sync_models(sync)) {
+      if (in_category(model, category)) request.models->push_back(model);
+    }
+    if (request.models->empty()) continue;
+    request.full_refresh = true;
+    request.trigger = "merge";
+    const auto created = s.control.trigger(sync, request);
+    if (core::is_active(created.run.state))
+      syncing.insert(created.run.models.begin(), created.run.models.end());
+  }
+  return syncing;
+}
+
+}  // namespace ferry::api::compat::merge

@@ -1,0 +1,41 @@
+// api/compat/polytomic/polytomic_http: what every Polytomic route shares. Auth (Bearer API key, or Basic
+// "deployment key" whose username or password is a tenant API key), the required X-Polytomic-Version
+// header, Idempotency-Key replay on POST, the JSON body and field readers, and Polytomic's error shapes.
+#pragma once
+
+#include "api/native/native_api.h"
+
+namespace ferry::api::compat::polytomic {
+
+using native::Services;
+using PolytomicHandler = std::function<HttpResponse(const RequestContext&)>;
+
+// Wraps `handler` with auth, the version header, idempotency and the error envelope. Any ApiError the
+// handler throws is rendered in Polytomic's shape; anything unexpected becomes a 500, never a crash.
+Handler route(Services services, PolytomicHandler handler);
+
+// Polytomic's error bodies: 401 is a RestErrResponse {code, status, error}; every other status an
+// ApiError {status, message, metadata}.
+HttpResponse error_response(int status, const std::string& message,
+                            const core::Json& metadata = core::Json::object());
+
+[[noreturn]] void bad_request(const std::string& message);
+[[noreturn]] void unprocessable(const std::string& message);
+[[noreturn]] void not_found(const std::string& what);
+
+// {"data": data} with `status`.
+HttpResponse data_response(const core::Json& data, int status = 200);
+
+// The body as a JSON object; an empty body is {}. 400 when it is not a JSON object.
+core::Json json_body(const HttpRequest& request);
+
+// Field readers: absent or null gives nullopt; a wrong type is a 400 naming the field.
+std::optional<std::string> string_field(const core::Json& body, const std::string& name);
+std::optional<bool> bool_field(const core::Json& body, const std::string& name);
+std::optional<core::Json> object_field(const core::Json& body, const std::string& name);
+std::optional<core::Json> array_field(const core::Json& body, const std::string& name);
+
+// A path id that must be a UUID (400 otherwise, Polytomic's validation error).
+const std::string& uuid_param(const RequestContext& ctx, const std::string& name);
+
+}  // namespace ferry::api::compat::polytomic

@@ -1,0 +1,23 @@
+// api/compat/polytomic/polytomic_routes: the route groups of the Polytomic surface and what they share.
+#pragma once
+
+#include "api/compat/polytomic/polytomic_http.h"
+
+namespace ferry::api::compat::polytomic {
+
+// /api/syncs, /api/syncs/schedules, /api/syncs/{id} (GET, PUT, PATCH, DELETE), /api/syncs/{id}/activate.
+void add_sync_routes(Router& router, Services services);
+// /api/syncs/{id}/executions (POST, GET), /api/syncs/{id}/executions/{execution_id} (GET, PUT),
+// /api/syncs/{id}/cancel, /api/syncs/{id}/status.
+void add_execution_routes(Router& router, Services services);
+
+// The tenant's sync named by path parameter `param`: 400 for a malformed id, 404 for an unknown or
+// another tenant's.
+core::Sync load_sync(Services& services, const RequestContext& ctx, const std::string& param = "id");
+
+// Applies a create/update body to `sync`. `full` (POST, PUT) requires name, mode, schedule, target and
+// fields; PATCH applies only the fields present. See docs/compat/polytomic.md for the mapping.
+void apply_sync_body(Services& services, const core::Tenant& tenant, core::Sync& sync, const core::Json& body,
+                     bool full, bool creating);
+
+}  // namespace ferry::api::compat::polytomic

@@ -1,0 +1,22 @@
+// api/compat/stuut/stuut_render: ferry's runs and connections in Stuut's JSON (seed 002). A Stuut "Sync" is
+// one model within one run: a run is a batch (batch_id = run id) of Sync records, one per task.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "api/native/native_api.h"
+
+namespace ferry::api::compat::stuut {
+
+// `model_initial`: the model has not completed a sync yet (its state says so).
+core::Json render_sync_record(const core::Run& run, const core::RunTask& task, bool model_initial);
+
+// The Sync records of a run, in task order.
+core::Json render_batch(native::Services& services, const core::Run& run);
+
+// Stuut's Connection: the connection, its health and its models with each model's last Sync.
+core::Json render_connection(native::Services& services, const core::Connection& connection);
+
+}  // namespace ferry::api::compat::stuut

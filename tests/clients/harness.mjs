@@ -1,0 +1,91 @@
+// Starts a real `ferry serve` on loopback for the vendor-SDK suites, with two tenants, and sets up
+// connections and syncs through ferry's own /v1 API. FERRY_BIN names the binary.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export async function startFerry() {
+  const bin = process.env.FERRY_BIN;
+  if (!bin) throw new Error('FERRY_BIN must name the ferry binary');
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-clients-'));
+  const db = join(dir, 'ferry.db');
+  const newKey = (name) =>
+    execFileSync(bin, ['admin', 'create-tenant', name, '--db', db], { encoding: 'utf8' }).trim().split('\n').pop();
+  const keyA = newKey('acme');
+  const keyB = newKey('globex');
+  const child = spawn(bin, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--workers', '2'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const logs = [];
+  const baseUrl = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('ferry did not start: ' + logs.join('\n'))), 15000);
+    let buffer = '';
+    child.stderr.on('data', (chunk) => {
+      buffer += chunk;
+      let nl;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        logs.push(line);
+        try {
+          const entry = JSON.parse(line);
+          if (entry.msg === 'listening') {
+            clearTimeout(timer);
+            resolve(`http://${entry.address}`);
+          }
+        } catch {}
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`ferry exited early with ${code}: ${logs.join('\n')}`)));
+  });
+
+  // ferry's own API, for setting up what a vendor surface then drives.
+  async function v1(method, path, body, key = keyA) {
+    const res = await fetch(baseUrl + path, {
+      method,
+      headers: { Authorization: `Bearer ${key}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    if (res.status >= 400) throw new Error(`${method} ${path} -> ${res.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+  }
+
+  let destinations = 0;
+  // A sample connection and a sync of it into its own SQLite file. Returns {connection, sync}.
+  async function sampleSync({ size = 500, batchSize = 100, models = null, key = keyA, generation = 0 } = {}) {
+    const connection = await v1('POST', '/v1/connections', {
+      name: `sample ${size}`,
+      source_type: 'sample',
+      config: { seed: 7, size, generation, batch_size: batchSize },
+    }, key);
+    const sync = await v1('POST', '/v1/syncs', {
+      connection_id: connection.id,
+      destination: { type: 'sqlite', config: { path: join(dir, `dest-${++destinations}.db`) } },
+      models,
+    }, key);
+    return { connection, sync };
+  }
+
+  // Polls `probe` until it returns a truthy value (30 s at most).
+  async function eventually(probe, what = 'condition') {
+    for (let i = 0; i < 300; i++) {
+      const value = await probe();
+      if (value) return value;
+      await sleep(100);
+    }
+    throw new Error(`timed out waiting for ${what}`);
+  }
+
+  async function stop() {
+    const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    const code = await exited;
+    rmSync(dir, { recursive: true, force: true });
+    return code;
+  }
+
+  return { baseUrl, keyA, keyB, dir, v1, sampleSync, eventually, stop, logs };
+}

@@ -1,0 +1,370 @@
+// Merge's own SDK (@mergeapi/merge-node-client) against a real `ferry serve`: force resync (seed 000),
+// sync status with cursor paging (seed 001), account details and linked accounts, and Merge's errors.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MergeClient, MergeError } from '@mergeapi/merge-node-client';
+import { startFerry } from './harness.mjs';
+
+let ferry;
+before(async () => {
+  ferry = await startFerry();
+});
+after(async () => {
+  assert.equal(await ferry.stop(), 0, 'ferry exits cleanly');
+});
+
+const MICROS_Z = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
+const STATUSES = ['SYNCING', 'DONE', 'FAILED', 'DISABLED', 'PAUSED', 'PARTIALLY_SYNCED'];
+
+const merge = (accountToken, apiKey = ferry.keyA) =>
+  new MergeClient({ apiKey, accountToken, baseUrl: ferry.baseUrl + '/api', maxRetries: 0 });
+
+// Plain HTTP, for what the SDK hides: raw JSON, status codes, headers.
+async function raw(method, path, headers = {}, body) {
+  const res = await fetch(ferry.baseUrl + path, { method, headers, body });
+  const text = await res.text();
+  let json = null;
+  try {
+    json = JSON.parse(text);
+  } catch {}
+  return { status: res.status, json, headers: res.headers };
+}
+const auth = (token, key = ferry.keyA) => ({ Authorization: `Bearer ${key}`, 'X-Account-Token': token });
+
+// Every SyncStatus exactly as the seeds list it: nine fields, their types, enums and timestamp format.
+function assertRawSyncStatus(row, category) {
+  assert.deepEqual(Object.keys(row).sort(), [
+    'is_initial_sync', 'last_sync_finished', 'last_sync_result', 'last_sync_start', 'model_id', 'model_name',
+    'next_sync_start', 'selective_sync_configurations_usage', 'status',
+  ]);
+  assert.ok(row.model_id.startsWith(category + '.'), row.model_id);
+  assert.equal(row.model_name, row.model_id.slice(category.length + 1));
+  assert.ok(STATUSES.includes(row.status), row.status);
+  assert.equal(typeof row.is_initial_sync, 'boolean');
+  for (const field of ['last_sync_start', 'next_sync_start', 'last_sync_finished']) {
+    assert.ok(row[field] === null || MICROS_Z.test(row[field]), `${field}: ${row[field]}`);
+  }
+  assert.ok(row.last_sync_result === null || STATUSES.includes(row.last_sync_result));
+  assert.ok(['IN_NEXT_SYNC', 'IN_LAST_SYNC'].includes(row.selective_sync_configurations_usage));
+}
+
+async function runsOf(syncId) {
+  return (await ferry.v1('GET', `/v1/syncs/${syncId}/runs?limit=100`)).data;
+}
+
+async function waitForRun(runId) {
+  return ferry.eventually(async () => {
+    const run = await ferry.v1('GET', `/v1/runs/${runId}`);
+    return ['complete', 'failed', 'cancelled'].includes(run.status) ? run : null;
+  }, `run ${runId} to finish`);
+}
+
+test('HRIS force resync through the SDK queues a full run of the HRIS models and reports it', async () => {
+  const { connection, sync } = await ferry.sampleSync({ size: 600, batchSize: 50 });
+  const client = merge(connection.account_token);
+
+  const before = await client.hris.syncStatus.list();
+  assert.deepEqual(before.data.map((r) => [r.modelId, r.status, r.isInitialSync, r.lastSyncResult]), [
+    ['hris.Employee', 'DISABLED', true, undefined],
+    ['hris.Team', 'DISABLED', true, undefined],
+  ]);
+
+  const statuses = await client.hris.forceResync.syncStatusResyncCreate();
+  assert.ok(Array.isArray(statuses));
+  assert.deepEqual(statuses.map((s) => s.modelId), ['hris.Employee', 'hris.Team']);
+  for (const s of statuses) {
+    assert.equal(s.status, 'SYNCING');
+    assert.equal(s.isInitialSync, true);
+    assert.equal(s.lastSyncResult, undefined);
+    assert.equal(s.nextSyncStart, undefined);
+    assert.equal(s.selectiveSyncConfigurationsUsage, 'IN_LAST_SYNC');
+  }
+
+  // The engine got exactly one full run of the HRIS models, triggered by Merge.
+  const runs = await runsOf(sync.id);
+  assert.equal(runs.length, 1);
+  assert.equal(runs[0].trigger, 'merge');
+  assert.equal(runs[0].full_refresh, true);
+  assert.deepEqual(runs[0].models, ['hris.Employee', 'hris.Team']);
+
+  // Poll through the SDK until Merge says DONE.
+  const done = await ferry.eventually(async () => {
+    const page = await client.hris.syncStatus.list();
+    return page.data.every((r) => r.status === 'DONE') ? page.data : null;
+  }, 'HRIS models DONE');
+  for (const r of done) {
+    assert.equal(r.lastSyncResult, 'DONE');
+    assert.equal(r.isInitialSync, false);
+    assert.ok(r.lastSyncStart instanceof Date && r.lastSyncFinished instanceof Date);
+    assert.ok(r.lastSyncStart <= r.lastSyncFinished);
+    assert.equal(r.nextSyncStart, undefined);
+  }
+  const run = await waitForRun(runs[0].id);
+  assert.equal(run.status, 'complete');
+  assert.ok(run.counts.inserted > 0);
+  // The ATS models were not part of the HRIS resync.
+  const ats = await client.ats.syncStatus.list();
+  assert.ok(ats.data.every((r) => r.status === 'DISABLED' && r.lastSyncStart === undefined));
+
+  // The raw JSON: microseconds and Z, nulls where unknown, plain array for resync.
+  const res = await raw('GET', '/api/hris/v1/sync-status', auth(connection.account_token));
+  assert.equal(res.status, 200);
+  assert.deepEqual(Object.keys(res.json).sort(), ['next', 'previous', 'results']);
+  assert.equal(res.json.next, null);
+  assert.equal(res.json.previous, null);
+  for (const row of res.json.results) {
+    assertRawSyncStatus(row, 'hris');
+    assert.equal(row.next_sync_start, null);
+    assert.match(row.last_sync_start, MICROS_Z);
+    assert.equal(row.last_sync_result, 'DONE');
+  }
+});
+
+test('a resync while a run is active starts no second run; both answers show SYNCING', async () => {
+  const { connection, sync } = await ferry.sampleSync({ size: 400000, batchSize: 100 });
+  const client = merge(connection.account_token);
+  const first = await client.hris.forceResync.syncStatusResyncCreate();
+  const second = await client.hris.forceResync.syncStatusResyncCreate();
+  assert.deepEqual(first.map((s) => s.status), ['SYNCING', 'SYNCING']);
+  assert.deepEqual(second.map((s) => s.status), ['SYNCING', 'SYNCING']);
+  const runs = await runsOf(sync.id);
+  assert.equal(runs.length, 1, 'one run for two resync requests');
+  const listed = await client.hris.syncStatus.list();
+  assert.deepEqual(listed.data.map((r) => r.status), ['SYNCING', 'SYNCING']);
+  await ferry.v1('POST', `/v1/runs/${runs[0].id}/cancel`);
+  const run = await waitForRun(runs[0].id);
+  assert.equal(run.status, 'cancelled');
+  // A cancelled run keeps the previous result (none yet): not syncing any more.
+  const after = await client.hris.syncStatus.list();
+  assert.ok(after.data.every((r) => r.status !== 'SYNCING' && r.lastSyncResult === undefined));
+});
+
+test('ATS sync status pages through the SDK with opaque cursors; a resync completes', async () => {
+  const { connection, sync } = await ferry.sampleSync({ size: 300, batchSize: 50 });
+  const client = merge(connection.account_token);
+  const resynced = await client.ats.forceResync.syncStatusResyncCreate();
+  assert.deepEqual(resynced.map((s) => [s.modelId, s.status]), [
+    ['ats.Application', 'SYNCING'],
+    ['ats.Candidate', 'SYNCING'],
+  ]);
+  const [run] = await runsOf(sync.id);
+  assert.deepEqual([...run.models].sort(), ['ats.Application', 'ats.Candidate']);
+  await ferry.eventually(async () => {
+    const rows = [];
+    for await (const r of await client.ats.syncStatus.list({ pageSize: 1 })) rows.push(r);
+    return rows.length === 2 && rows.every((r) => r.status === 'DONE');
+  }, 'ATS models DONE');
+
+  // One row a page: the SDK follows `next` until it is null.
+  const first = await client.ats.syncStatus.list({ pageSize: 1 });
+  assert.equal(first.data.length, 1);
+  assert.equal(first.data[0].modelId, 'ats.Application');
+  assert.equal(first.hasNextPage(), true);
+  assert.equal(first.response.previous, undefined);
+  const cursor = first.response.next;
+  assert.ok(!cursor.includes('ats.'), 'the cursor is opaque');
+  await first.getNextPage();
+  assert.deepEqual(first.data.map((r) => r.modelId), ['ats.Candidate']);
+  assert.equal(first.hasNextPage(), false);
+  const all = [];
+  for await (const r of await client.ats.syncStatus.list({ pageSize: 1 })) all.push(r.modelId);
+  assert.deepEqual(all, ['ats.Application', 'ats.Candidate']);
+
+  // Raw: the second page links back to the first.
+  const second = await raw('GET', `/api/ats/v1/sync-status?page_size=1&cursor=${cursor}`, auth(connection.account_token));
+  assert.equal(second.status, 200);
+  assert.equal(second.json.next, null);
+  assert.equal(typeof second.json.previous, 'string');
+  const back = await raw('GET', `/api/ats/v1/sync-status?page_size=1&cursor=${second.json.previous}`,
+    auth(connection.account_token));
+  assert.deepEqual(back.json.results.map((r) => r.model_id), ['ats.Application']);
+  assert.equal(back.json.previous, null);
+  assert.equal(back.json.next, cursor);
+  // page_size beyond 100 is clamped, a malformed one falls back to the default (100): both give everything.
+  for (const size of ['1000', 'abc', '0']) {
+    const res = await raw('GET', `/api/ats/v1/sync-status?page_size=${size}`, auth(connection.account_token));
+    assert.equal(res.status, 200);
+    assert.equal(res.json.results.length, 2);
+    res.json.results.forEach((row) => assertRawSyncStatus(row, 'ats'));
+  }
+});
+
+test('PAUSED, IN_NEXT_SYNC and next_sync_start follow the sync', async () => {
+  const { connection, sync } = await ferry.sampleSync({ size: 200, batchSize: 50 });
+  const client = merge(connection.account_token);
+  await client.hris.forceResync.syncStatusResyncCreate();
+  const [run] = await runsOf(sync.id);
+  await waitForRun(run.id);
+
+  // A new model selection applies from the next sync on.
+  await ferry.v1('PATCH', `/v1/syncs/${sync.id}`, { models: ['hris.Employee', 'ats.Candidate'] });
+  let rows = (await client.hris.syncStatus.list()).data;
+  assert.deepEqual(rows.map((r) => [r.modelId, r.selectiveSyncConfigurationsUsage]), [['hris.Employee', 'IN_NEXT_SYNC']]);
+
+  // A schedule gives next_sync_start.
+  const scheduled = await ferry.v1('PATCH', `/v1/syncs/${sync.id}`, { schedule: { kind: 'interval', interval_minutes: 60 } });
+  rows = (await client.hris.syncStatus.list()).data;
+  assert.equal(rows[0].nextSyncStart.toISOString(), new Date(scheduled.next_sync_start).toISOString());
+
+  // Paused: PAUSED, and a resync queues nothing.
+  await ferry.v1('PATCH', `/v1/syncs/${sync.id}`, { status: 'paused' });
+  const paused = await client.hris.forceResync.syncStatusResyncCreate();
+  assert.deepEqual(paused.map((r) => [r.status, r.lastSyncResult]), [['PAUSED', 'DONE']]);
+  assert.equal((await runsOf(sync.id)).length, 1);
+  assert.equal((await client.hris.syncStatus.list()).data[0].nextSyncStart, undefined);
+
+  // Active again: the resync runs the selection and the usage becomes IN_LAST_SYNC.
+  await ferry.v1('PATCH', `/v1/syncs/${sync.id}`, { status: 'active' });
+  const resumed = await client.hris.forceResync.syncStatusResyncCreate();
+  assert.deepEqual(resumed.map((r) => [r.modelId, r.status, r.selectiveSyncConfigurationsUsage]), [
+    ['hris.Employee', 'SYNCING', 'IN_LAST_SYNC'],
+  ]);
+  const runs = await runsOf(sync.id);
+  assert.equal(runs.length, 2);
+  assert.deepEqual(runs[0].models, ['hris.Employee']);
+  await waitForRun(runs[0].id);
+});
+
+test('a model that fails makes the others PARTIALLY_SYNCED and itself FAILED', async () => {
+  const dir = join(ferry.dir, 'files-partial');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'hris.Employee.jsonl'),
+    '{"id":1,"name":"Ada","updated_at":"2024-01-01T00:00:00Z"}\n{"id":2,"name":"Grace","updated_at":"2024-01-02T00:00:00Z"}\n');
+  // No primary key column: this model cannot sync.
+  writeFileSync(join(dir, 'hris.Team.jsonl'), '{"name":"Core","updated_at":"2024-01-01T00:00:00Z"}\n');
+  const connection = await ferry.v1('POST', '/v1/connections', { name: 'files', source_type: 'file', config: { path: dir } });
+  const sync = await ferry.v1('POST', '/v1/syncs', {
+    connection_id: connection.id,
+    destination: { type: 'sqlite', config: { path: join(ferry.dir, 'partial.db') } },
+  });
+  const client = merge(connection.account_token);
+  await client.hris.forceResync.syncStatusResyncCreate();
+  const [run] = await runsOf(sync.id);
+  const finished = await waitForRun(run.id);
+  assert.equal(finished.status, 'complete');
+  const rows = await ferry.eventually(async () => {
+    const data = (await client.hris.syncStatus.list()).data;
+    return data.every((r) => r.status !== 'SYNCING') ? data : null;
+  }, 'rows settled');
+  assert.deepEqual(rows.map((r) => [r.modelId, r.status, r.lastSyncResult, r.isInitialSync]), [
+    ['hris.Employee', 'PARTIALLY_SYNCED', 'PARTIALLY_SYNCED', false],
+    ['hris.Team', 'FAILED', 'FAILED', true],
+  ]);
+});
+
+test('account details and linked accounts through the SDK', async () => {
+  const { connection } = await ferry.sampleSync({ size: 100 });
+  const other = await ferry.sampleSync({ size: 100, key: ferry.keyB });
+  const client = merge(connection.account_token);
+
+  const details = await client.ats.accountDetails.retrieve();
+  assert.equal(details.id, connection.id);
+  assert.equal(details.category, 'ats');
+  assert.equal(details.integration, 'Sample');
+  assert.equal(details.integrationSlug, 'sample');
+  assert.equal(details.status, 'COMPLETE');
+  assert.equal(details.endUserOrganizationName, connection.name);
+  assert.equal(details.accountType, 'PRODUCTION');
+  assert.equal(details.isDuplicate, false);
+  assert.ok(details.completedAt instanceof Date);
+  assert.equal((await client.hris.accountDetails.retrieve()).category, 'hris');
+  const rawDetails = await raw('GET', '/api/hris/v1/account-details', auth(connection.account_token));
+  assert.match(rawDetails.json.completed_at, MICROS_Z);
+  assert.ok(!JSON.stringify(rawDetails.json).includes(connection.account_token), 'no secrets or tokens');
+
+  // Every linked account of tenant A, one a page, newest first; none of tenant B's.
+  const all = [];
+  for await (const account of await client.hris.linkedAccounts.list({ pageSize: 1 })) all.push(account);
+  const mine = (await ferry.v1('GET', '/v1/connections?limit=100')).data.map((c) => c.id);
+  assert.deepEqual(all.map((a) => a.id), mine);
+  assert.ok(!all.some((a) => a.id === other.connection.id));
+  const entry = all.find((a) => a.id === connection.id);
+  assert.equal(entry.status, 'COMPLETE');
+  assert.equal(entry.category, 'hris');
+  assert.equal(entry.integration.slug, 'sample');
+  assert.deepEqual(entry.integration.categories, ['hris', 'ats']);
+  assert.deepEqual(entry.integration.availableModelOperations.map((m) => m.modelName).sort(),
+    ['Application', 'Candidate', 'Employee', 'Team']);
+  assert.ok(entry.completedAt instanceof Date);
+
+  const filtered = await client.crm.linkedAccounts.list({ id: connection.id, category: 'ats' });
+  assert.deepEqual(filtered.data.map((a) => [a.id, a.category]), [[connection.id, 'ats']]);
+  assert.equal((await client.crm.linkedAccounts.list({ category: 'crm' })).data.length, 0);
+  // Another tenant's key sees only its own accounts.
+  const b = merge(undefined, ferry.keyB);
+  assert.deepEqual((await b.hris.linkedAccounts.list()).data.map((a) => a.id), [other.connection.id]);
+
+  // Paging both ways with raw cursors.
+  const p1 = await raw('GET', '/api/hris/v1/linked-accounts?page_size=2', { Authorization: `Bearer ${ferry.keyA}` });
+  assert.equal(p1.status, 200);
+  assert.equal(p1.json.previous, null);
+  const p2 = await raw('GET', `/api/hris/v1/linked-accounts?page_size=2&cursor=${p1.json.next}`,
+    { Authorization: `Bearer ${ferry.keyA}` });
+  assert.deepEqual(p2.json.results.map((a) => a.id), mine.slice(2, 4));
+  const back = await raw('GET', `/api/hris/v1/linked-accounts?page_size=2&cursor=${p2.json.previous}`,
+    { Authorization: `Bearer ${ferry.keyA}` });
+  assert.deepEqual(back.json.results.map((a) => a.id), mine.slice(0, 2));
+  assert.equal(back.json.previous, null);
+});
+
+test('errors come back the way Merge sends them', async () => {
+  const { connection } = await ferry.sampleSync({ size: 50 });
+  const other = await ferry.sampleSync({ size: 50, key: ferry.keyB });
+  const expectDetail = (res, status) => {
+    assert.equal(res.status, status);
+    assert.deepEqual(Object.keys(res.json), ['detail']);
+    assert.equal(typeof res.json.detail, 'string');
+  };
+
+  // Through the SDK: a wrong key, a wrong account token.
+  for (const client of [merge(connection.account_token, 'not-a-key'), merge('act_wrong')]) {
+    await assert.rejects(client.hris.forceResync.syncStatusResyncCreate(), (err) => {
+      assert.ok(err instanceof MergeError);
+      assert.equal(err.statusCode, 401);
+      assert.equal(typeof err.body.detail, 'string');
+      return true;
+    });
+  }
+  // Tenant B's linked account with tenant A's key is unknown to A (and the other way round).
+  await assert.rejects(merge(other.connection.account_token).ats.syncStatus.list(),
+    (err) => err instanceof MergeError && err.statusCode === 401);
+  await assert.rejects(merge(connection.account_token, ferry.keyB).hris.accountDetails.retrieve(),
+    (err) => err instanceof MergeError && err.statusCode === 401);
+
+  const path = '/api/hris/v1/sync-status';
+  expectDetail(await raw('GET', path), 401);
+  expectDetail(await raw('GET', path, { Authorization: 'Basic abc' }), 401);
+  expectDetail(await raw('GET', path, { Authorization: `Bearer ${ferry.keyA}` }), 401);  // no X-Account-Token
+  expectDetail(await raw('GET', path, { Authorization: `Bearer ${ferry.keyA}`, 'X-Account-Token': '' }), 401);
+  const noKey = await raw('POST', '/api/hris/v1/sync-status/resync');
+  expectDetail(noKey, 401);
+  assert.equal(noKey.headers.get('www-authenticate'), 'Bearer');
+  expectDetail(await raw('GET', '/api/ats/v1/linked-accounts'), 401);
+
+  // Bad cursors: 404 "Invalid cursor", never a 500.
+  for (const cursor of ['garbage!', 'cD0', Buffer.from('x=1').toString('base64url'), 'A'.repeat(3000)]) {
+    const res = await raw('GET', `${path}?cursor=${cursor}`, auth(connection.account_token));
+    expectDetail(res, 404);
+    assert.equal(res.json.detail, 'Invalid cursor');
+  }
+  const badAccountCursor = Buffer.from('p=not-a-position').toString('base64url');
+  expectDetail(await raw('GET', `/api/hris/v1/linked-accounts?cursor=${badAccountCursor}`,
+    { Authorization: `Bearer ${ferry.keyA}` }), 404);
+  const badCategory = await raw('GET', '/api/hris/v1/linked-accounts?category=bogus', { Authorization: `Bearer ${ferry.keyA}` });
+  assert.equal(badCategory.status, 400);
+  assert.ok(Array.isArray(badCategory.json.category));
+
+  // Wrong methods: 405 with Merge's detail.
+  const wrong = await raw('GET', '/api/hris/v1/sync-status/resync', auth(connection.account_token));
+  expectDetail(wrong, 405);
+  assert.equal(wrong.json.detail, 'Method "GET" not allowed.');
+  expectDetail(await raw('DELETE', path, auth(connection.account_token)), 405);
+
+  // Resync takes no body: whatever is sent is ignored, as Merge does.
+  const withBody = await raw('POST', '/api/ats/v1/sync-status/resync',
+    { ...auth(connection.account_token), 'Content-Type': 'application/json' }, '{not json');
+  assert.equal(withBody.status, 200);
+  assert.ok(Array.isArray(withBody.json));
+});
