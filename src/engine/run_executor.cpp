@@ -1,9 +1,12 @@
 #include "engine/run_executor.h"
 
 #include <algorithm>
+#include <functional>
 #include <map>
+#include <stop_token>
 
 #include "core/ids.h"
+#include "engine/lease_keeper.h"
 #include "engine/logger.h"
 
 namespace ferry::engine {
@@ -13,9 +16,6 @@ using core::ErrorCategory;
 using core::FerryError;
 using core::RunState;
 using core::TaskState;
-
-// Why a model's read stopped before its end.
-enum class Interruption { kNone, kCancel, kLeaseLost, kShutdown, kSampleComplete };
 
 // A test run reads this many records per model, then stops.
 constexpr size_t kTestSampleRows = 100;
@@ -35,21 +35,20 @@ connectors::RecordBatch only_identities(const connectors::RecordBatch& batch,
 }
 
 // Writes each batch to the destination, then copies the checkpoint into the store and heartbeats.
+// Writes each batch to the destination, copies the checkpoint into the store and heartbeats. Stops the
+// read when the lease keeper says so, or (test runs) once the sample is complete.
 class WritingSink final : public connectors::BatchSink {
  public:
   WritingSink(store::Store& store, connectors::Destination& destination,
               const connectors::ModelSchema& schema, core::RunTask& task, const core::Run& run,
-              const std::string& worker, const core::Clock& clock, core::Duration lease,
-              std::stop_token shutdown)
+              LeaseKeeper& keeper)
       : store_(store),
         destination_(destination),
         schema_(schema),
         task_(task),
         run_(run),
-        worker_(worker),
-        clock_(clock),
-        lease_(lease),
-        shutdown_(std::move(shutdown)) {}
+        keeper_(keeper),
+        forward_stop_(keeper.stop_token(), [this] { stop_.request_stop(); }) {}
 
   void accept(connectors::RecordBatch&& batch, const connectors::Cursor& cursor) override {
     if (run_.test_run) {
@@ -63,39 +62,22 @@ class WritingSink final : public connectors::BatchSink {
     }
     final_cursor_ = cursor;
     store_.save_task(task_);
-    const auto state = store_.heartbeat(run_.id, worker_, clock_.now() + lease_);
-    if (!state) {
-      interrupt(Interruption::kLeaseLost);
-    } else if (*state == RunState::kCancelling) {
-      interrupt(Interruption::kCancel);
-    } else if (shutdown_.stop_requested()) {
-      interrupt(Interruption::kShutdown);
-    } else if (run_.test_run && sampled_ >= kTestSampleRows) {
-      interrupt(Interruption::kSampleComplete);
-    }
+    keeper_.beat();
+    if (run_.test_run && sampled_ >= kTestSampleRows) stop_.request_stop();
   }
 
   std::stop_token stop_token() const { return stop_.get_token(); }
-  Interruption interruption() const { return interruption_; }
   const connectors::Cursor& final_cursor() const { return final_cursor_; }
 
  private:
-  void interrupt(Interruption why) {
-    interruption_ = why;
-    stop_.request_stop();
-  }
-
   store::Store& store_;
   connectors::Destination& destination_;
   const connectors::ModelSchema& schema_;
   core::RunTask& task_;
   const core::Run& run_;
-  const std::string& worker_;
-  const core::Clock& clock_;
-  core::Duration lease_;
-  std::stop_token shutdown_;
+  LeaseKeeper& keeper_;
   std::stop_source stop_;
-  Interruption interruption_ = Interruption::kNone;
+  std::stop_callback<std::function<void()>> forward_stop_;
   size_t sampled_ = 0;
   connectors::Cursor final_cursor_;
 };
@@ -136,6 +118,7 @@ RunOutcome RunExecutor::execute(core::Run run, const std::string& worker, std::s
     source_config.update(connection->secrets);
     auto source = registry_.make_source(connection->source_type, source_config);
     auto destination = registry_.make_destination(sync->destination_type, sync->destination_config);
+    LeaseKeeper keeper(store_, clock_, run.id, worker, options_.lease, shutdown, options_.heartbeat_interval);
     std::map<std::string, connectors::ModelSchema> schemas;
     for (auto& schema : source->discover()) schemas.emplace(schema.model_id, std::move(schema));
 
@@ -175,9 +158,9 @@ RunOutcome RunExecutor::execute(core::Run run, const std::string& worker, std::s
         task.state = TaskState::kRunning;
         store_.save_task(task);
 
-        WritingSink sink(store_, *destination, schema, task, run, worker, clock_, options_.lease, shutdown);
+        WritingSink sink(store_, *destination, schema, task, run, keeper);
         source->read(schema, from, sink, sink.stop_token());
-        switch (sink.interruption()) {
+        switch (keeper.interruption()) {
           case Interruption::kLeaseLost:
             core::log(logger(), spdlog::level::warn, "lease lost; another worker owns the run", log_ids);
             return RunOutcome::kLeaseLost;
@@ -200,7 +183,6 @@ RunOutcome RunExecutor::execute(core::Run run, const std::string& worker, std::s
             return RunOutcome::kCancelled;
           }
           case Interruption::kNone:
-          case Interruption::kSampleComplete:
             break;
         }
         if (task.full_refresh) {

@@ -14,6 +14,8 @@ namespace ferry::engine {
 
 struct ExecutorOptions {
   core::Duration lease = std::chrono::seconds(60);
+  // Real time between background heartbeats while a run executes (a third of the default lease).
+  std::chrono::milliseconds heartbeat_interval{20'000};
   BackoffPolicy backoff;
 };
 
