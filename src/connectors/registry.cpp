@@ -1,6 +1,8 @@
 #include "connectors/registry.h"
 
 #include "connectors/file/file_source.h"
+#include "connectors/process/process_source.h"
+#include "connectors/rest/rest_source.h"
 #include "connectors/sample/sample_source.h"
 #include "connectors/sqlite/sqlite_destination.h"
 
@@ -63,6 +65,8 @@ Registry builtin_registry() {
   Registry registry;
   registry.add_source({sample_source_spec(), make_sample_source});
   registry.add_source({file_source_spec(), make_file_source});
+  registry.add_source({rest_source_spec(), make_rest_source});
+  registry.add_source({process_source_spec(), make_process_source});
   registry.add_destination({sqlite_destination_spec(), make_sqlite_destination});
   return registry;
 }

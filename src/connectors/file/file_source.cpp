@@ -1,5 +1,7 @@
 #include "connectors/file/file_source.h"
 
+#include "connectors/text_values.h"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -37,20 +39,6 @@ struct DataFile {
 
 // ---- scalar parsing and conversion
 // -------------------------------------------------------------------------
-
-std::optional<int64_t> parse_int(std::string_view s) {
-  int64_t v = 0;
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
-  return v;
-}
-
-std::optional<double> parse_number(std::string_view s) {
-  double v = 0;
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc{} || end != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
-  return v;
-}
 
 std::optional<bool> parse_bool(std::string_view s) {
   if (s == "true") return true;

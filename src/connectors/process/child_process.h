@@ -1,0 +1,98 @@
+// connectors/process: a child process with its stdout read line by line and its stderr drained concurrently
+// into a tail of recent lines. The child runs in its own process group; destroying the object (or stopping)
+// terminates the group (SIGTERM, then SIGKILL after a grace period) and always reaps the child.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <deque>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+namespace ferry::connectors::process {
+
+// An owned file descriptor.
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(Fd&& other) noexcept : fd_(other.release()) {}
+  Fd& operator=(Fd&& other) noexcept;
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() { reset(); }
+  int get() const { return fd_; }
+  int release() {
+    const int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+  void reset();
+
+ private:
+  int fd_ = -1;
+};
+
+struct ExitStatus {
+  bool signaled = false;
+  int code = 0;  // exit code, or the signal number when `signaled`
+  bool ok() const { return !signaled && code == 0; }
+  std::string describe() const;
+};
+
+class ChildProcess {
+ public:
+  static constexpr std::chrono::milliseconds kGracePeriod{2000};
+  static constexpr size_t kTailLines = 20;
+  static constexpr size_t kMaxLineBytes = 64u << 20;
+
+  // Starts argv[0] (searched on PATH) with stdin from /dev/null. `idle_timeout` (0 = none) bounds how long
+  // the child may stay silent on both stdout and stderr. Throws core::FerryError when it cannot start.
+  ChildProcess(std::vector<std::string> argv, std::chrono::seconds idle_timeout);
+  ~ChildProcess() { terminate(); }
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  enum class Next { kLine, kEnd, kStopped };
+  // The next stdout line (without its newline). kEnd at end of output; kStopped once `stop` is requested
+  // (the child has then been terminated). Throws core::FerryError on an idle timeout or an oversized line.
+  Next next_line(std::string& line, const std::stop_token& stop);
+  // After kEnd: waits for the child to exit, still draining stderr. nullopt when stopped first.
+  std::optional<ExitStatus> wait(const std::stop_token& stop);
+  // Terminates the process group (if the child is still running) and reaps the child. Never throws.
+  void terminate() noexcept;
+
+  // Adds a line to the diagnostic tail (e.g. a protocol LOG message).
+  void note(std::string line);
+  // "`cmd args`: <what>" followed by the tail of stderr, for error messages.
+  std::string describe(const std::string& what) const;
+  pid_t pid() const { return pid_; }
+
+ private:
+  void pump();  // waits up to a short slice for output on either pipe and reads it
+  bool read_some(int fd, bool is_stdout);
+  void add_stderr(const char* data, size_t n);
+  bool try_reap() noexcept;
+  [[noreturn]] void fail(const std::string& what);
+
+  std::vector<std::string> argv_;
+  std::chrono::seconds idle_timeout_;
+  pid_t pid_ = -1;
+  bool reaped_ = false;
+  ExitStatus status_;
+  Fd out_;
+  Fd err_;
+  bool out_eof_ = false;
+  bool err_eof_ = false;
+  std::string out_buf_;
+  size_t out_start_ = 0;  // first unconsumed byte of out_buf_
+  size_t out_scan_ = 0;   // bytes before this have no newline (from out_start_)
+  std::string err_partial_;
+  std::deque<std::string> tail_;
+  std::chrono::steady_clock::time_point last_activity_;
+};
+
+}  // namespace ferry::connectors::process

@@ -1,0 +1,81 @@
+// connectors/process: what the Singer and Airbyte protocols share — how the connector is started, its
+// scratch files, JSON Schema → FieldType, JSON value → typed Value, and turning a RECORD/STATE stream into
+// batches with cursors.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "connectors/process/child_process.h"
+#include "connectors/source.h"
+#include "core/domain.h"
+
+namespace ferry::connectors::process {
+
+// Catalogs keep their property order: it becomes the field order.
+using OrderedJson = nlohmann::ordered_json;
+
+struct ProcessOptions {
+  std::string command;
+  std::vector<std::string> args;  // inserted between the command and the protocol's own arguments
+  core::Json connector_config;    // `config` with `connector_secrets` merged in: the connector's config file
+  std::chrono::seconds idle_timeout{0};
+  size_t batch_size = 1000;
+};
+
+// A private scratch directory (mode 0700) for the config, catalog and state files; removed on destruction.
+class WorkDir {
+ public:
+  WorkDir();
+  ~WorkDir();
+  WorkDir(const WorkDir&) = delete;
+  WorkDir& operator=(const WorkDir&) = delete;
+  // Writes `content` to `name` (mode 0600) and returns its path.
+  std::string write(const std::string& name, const std::string& content) const;
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Starts the connector: command, args, then `extra`.
+std::unique_ptr<ChildProcess> start(const ProcessOptions& options, const std::vector<std::string>& extra);
+
+// Reads a child's stdout to the end and checks its exit status; throws FerryError (kSourceUnavailable with
+// the stderr tail) on a non-zero exit. Returns false when stopped.
+bool finish(ChildProcess& child, const std::stop_token& stop);
+
+// Parses one stdout line as JSON; throws FerryError naming the line number when it is malformed.
+core::Json parse_line(ChildProcess& child, const std::string& line, uint64_t line_number);
+
+// JSON Schema of a property → FieldType (string + format date-time → timestamp, object/array → JSON).
+FieldType field_type(const OrderedJson& property_schema);
+// `schema.properties` → fields, in the schema's order.
+std::vector<Field> fields_of(const OrderedJson& json_schema);
+
+// Streams RECORDs of one model into batches of `batch_size` rows. A STATE flushes the current batch (even
+// an empty one) with that state as its cursor; full batches carry the last state seen (or `from`).
+class Batcher {
+ public:
+  Batcher(const ModelSchema& model, const Cursor& from, BatchSink& sink, size_t batch_size,
+          const std::stop_token& stop);
+  // Converts and adds one record; throws FerryError (kConfigInvalid) naming the field when a value does not
+  // fit its type. Returns false when stopped.
+  bool record(const core::Json& data, bool deleted);
+  bool state(Cursor cursor);
+  // The final batch, carrying the last state seen (or `from`). Returns false when stopped.
+  bool finish();
+
+ private:
+  bool flush();
+  const ModelSchema& model_;
+  BatchSink& sink_;
+  size_t batch_size_;
+  std::stop_token stop_;
+  Cursor cursor_;
+  RecordBatch batch_;
+};
+
+}  // namespace ferry::connectors::process

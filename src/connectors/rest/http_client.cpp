@@ -1,0 +1,145 @@
+#include "connectors/rest/http_client.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace ferry::connectors::rest {
+namespace {
+
+void global_init() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+struct CurlDeleter {
+  void operator()(CURL* c) const { curl_easy_cleanup(c); }
+};
+struct SlistDeleter {
+  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+};
+using CurlPtr = std::unique_ptr<CURL, CurlDeleter>;
+using SlistPtr = std::unique_ptr<curl_slist, SlistDeleter>;
+
+size_t on_body(char* data, size_t size, size_t count, void* user) {
+  static_cast<std::string*>(user)->append(data, size * count);
+  return size * count;
+}
+
+size_t on_header(char* data, size_t size, size_t count, void* user) {
+  auto* response = static_cast<HttpResponse*>(user);
+  const std::string_view line(data, size * count);
+  if (line.starts_with("HTTP/")) {
+    response->headers.clear();  // a new response (after 100-continue or a redirect) starts over
+  } else if (const auto colon = line.find(':'); colon != std::string_view::npos) {
+    response->headers.emplace_back(lower(trim(line.substr(0, colon))),
+                                   std::string(trim(line.substr(colon + 1))));
+  }
+  return size * count;
+}
+
+}  // namespace
+
+std::optional<std::string> HttpResponse::header(std::string_view name) const {
+  const std::string wanted = lower(name);
+  for (const auto& [k, v] : headers) {
+    if (k == wanted) return v;
+  }
+  return std::nullopt;
+}
+
+struct CurlHttpClient::Handle {
+  CurlPtr curl;
+  char error[CURL_ERROR_SIZE] = {};
+};
+
+CurlHttpClient::CurlHttpClient(CurlOptions options) : options_(std::move(options)) {
+  global_init();
+}
+
+CurlHttpClient::~CurlHttpClient() = default;
+
+HttpResponse CurlHttpClient::send(const HttpRequest& request) {
+  std::lock_guard lock(mutex_);
+  if (!handle_) {
+    handle_ = std::make_unique<Handle>();
+    handle_->curl.reset(curl_easy_init());
+    if (!handle_->curl) {
+      handle_.reset();
+      throw TransportError("cannot create a libcurl handle", false);
+    }
+  }
+  CURL* c = handle_->curl.get();
+  curl_easy_reset(c);  // keeps the connection cache: keep-alive survives
+  HttpResponse response;
+  SlistPtr headers;
+  for (const auto& [name, value] : request.headers) {
+    const std::string line = name + ": " + value;
+    curl_slist* appended = curl_slist_append(headers.get(), line.c_str());
+    if (!appended) throw TransportError("out of memory building request headers", false);
+    (void)headers.release();
+    headers.reset(appended);
+  }
+  handle_->error[0] = '\0';
+  curl_easy_setopt(c, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
+  curl_easy_setopt(c, CURLOPT_USERAGENT, options_.user_agent.c_str());
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");  // whatever libcurl can decode (gzip, deflate, ...)
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, handle_->error);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &response);
+  if (request.method == "POST") {
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, request.body.c_str());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(request.body.size()));
+  } else if (request.method != "GET") {
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  }
+  const CURLcode rc = curl_easy_perform(c);
+  if (rc != CURLE_OK) {
+    const std::string detail = handle_->error[0] != '\0' ? handle_->error : curl_easy_strerror(rc);
+    throw TransportError(detail, rc == CURLE_OPERATION_TIMEDOUT);
+  }
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
+  return response;
+}
+
+std::string url_encode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (const unsigned char ch : text) {
+    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
+      out.push_back(static_cast<char>(ch));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[ch >> 4]);
+      out.push_back(kHex[ch & 15]);
+    }
+  }
+  return out;
+}
+
+}  // namespace ferry::connectors::rest

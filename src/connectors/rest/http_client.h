@@ -1,0 +1,79 @@
+// connectors/rest/http_client: the HTTP client a REST source talks through. `HttpClient` is a small pure
+// interface (tests may substitute it); `CurlHttpClient` is the libcurl implementation: one easy handle reused
+// across requests (keep-alive), connect and whole-request timeouts, no redirects to other hosts.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace ferry::connectors::rest {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string url;
+  Headers headers;
+  std::string body;  // sent for POST
+};
+
+struct HttpResponse {
+  long status = 0;
+  Headers headers;  // names lower-cased
+  std::string body;
+
+  // The first header named `name` (case-insensitive).
+  std::optional<std::string> header(std::string_view name) const;
+};
+
+// A failure below HTTP: DNS, connect, TLS, timeout, connection reset, truncated transfer. Always transient.
+class TransportError : public std::runtime_error {
+ public:
+  TransportError(const std::string& message, bool timed_out)
+      : std::runtime_error(message), timed_out_(timed_out) {}
+  bool timed_out() const { return timed_out_; }
+
+ private:
+  bool timed_out_;
+};
+
+class HttpClient {
+ public:
+  virtual ~HttpClient() = default;
+  // Sends one request and returns the response, whatever its status. Throws TransportError.
+  virtual HttpResponse send(const HttpRequest& request) = 0;
+};
+
+struct CurlOptions {
+  std::chrono::milliseconds connect_timeout{10'000};
+  std::chrono::milliseconds timeout{30'000};  // the whole request, including reading the body
+  std::string user_agent = "ferry-rest/1";
+};
+
+class CurlHttpClient final : public HttpClient {
+ public:
+  explicit CurlHttpClient(CurlOptions options = {});
+  ~CurlHttpClient() override;
+  CurlHttpClient(const CurlHttpClient&) = delete;
+  CurlHttpClient& operator=(const CurlHttpClient&) = delete;
+
+  HttpResponse send(const HttpRequest& request) override;
+
+ private:
+  struct Handle;
+  CurlOptions options_;
+  std::mutex mutex_;  // one easy handle: requests are serialised
+  std::unique_ptr<Handle> handle_;
+};
+
+// Percent-encodes a query component (RFC 3986 unreserved characters stay as they are).
+std::string url_encode(std::string_view text);
+
+}  // namespace ferry::connectors::rest

@@ -1,0 +1,514 @@
+#include "connectors/rest/rest_source.h"
+
+#include "connectors/text_values.h"
+
+#include <simdjson.h>
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+
+#include "connectors/rest/auth.h"
+#include "connectors/rest/definition.h"
+#include "connectors/rest/http_client.h"
+#include "connectors/rest/pagination.h"
+#include "connectors/rest/rate_limiter.h"
+#include "connectors/rest/rest_source_hooks.h"
+#include "engine/backoff.h"
+
+namespace ferry::connectors {
+namespace rest {
+namespace {
+
+using core::ErrorCategory;
+using core::FerryError;
+using core::Json;
+namespace dom = simdjson::dom;
+
+constexpr auto kRetryAfterCap = std::chrono::minutes(10);
+const engine::BackoffPolicy kBackoff{std::chrono::milliseconds(500), std::chrono::seconds(30)};
+
+[[noreturn]] void config_error(const std::string& what) {
+  throw FerryError(ErrorCategory::kConfigInvalid, what);
+}
+
+// ---- values
+// ------------------------------------------------------------------------------------------------
+
+std::optional<Value> convert(dom::element v, FieldType type) {
+  using T = dom::element_type;
+  const T t = v.type();
+  switch (type) {
+    case FieldType::kInteger:
+      if (t == T::INT64) return Value{int64_t(v.get_int64().value_unsafe())};
+      if (t == T::UINT64) {
+        const uint64_t u = v.get_uint64().value_unsafe();
+        if (u > uint64_t(std::numeric_limits<int64_t>::max())) return std::nullopt;
+        return Value{int64_t(u)};
+      }
+      if (t == T::DOUBLE) {
+        const double d = v.get_double().value_unsafe();
+        if (std::trunc(d) == d && std::abs(d) < 9.0e18) return Value{int64_t(d)};
+        return std::nullopt;
+      }
+      if (t == T::STRING) {
+        if (auto i = parse_int(v.get_string().value_unsafe())) return Value{*i};
+      }
+      return std::nullopt;
+    case FieldType::kNumber:
+      if (t == T::INT64 || t == T::UINT64 || t == T::DOUBLE)
+        return Value{double(v.get_double().value_unsafe())};
+      if (t == T::STRING) {
+        if (auto d = parse_number(v.get_string().value_unsafe())) return Value{*d};
+      }
+      return std::nullopt;
+    case FieldType::kBoolean:
+      if (t == T::BOOL) return Value{bool(v.get_bool().value_unsafe())};
+      if (t == T::STRING) {
+        const std::string_view s = v.get_string().value_unsafe();
+        if (s == "true") return Value{true};
+        if (s == "false") return Value{false};
+      }
+      return std::nullopt;
+    case FieldType::kTimestamp:
+      if (t == T::STRING) {
+        if (auto ts = core::parse_rfc3339(v.get_string().value_unsafe()))
+          return Value{core::format_rfc3339(*ts)};
+      }
+      if (t == T::INT64) {  // epoch seconds
+        return Value{core::format_rfc3339(core::from_micros(v.get_int64().value_unsafe() * 1'000'000))};
+      }
+      return std::nullopt;
+    case FieldType::kString:
+      if (t == T::STRING) return Value{std::string(v.get_string().value_unsafe())};
+      return Value{simdjson::minify(v)};
+    case FieldType::kJson:
+      return Value{simdjson::minify(v)};
+  }
+  return std::nullopt;
+}
+
+std::string value_text(const Value& v) {
+  if (const auto* i = std::get_if<int64_t>(&v)) return std::to_string(*i);
+  if (const auto* s = std::get_if<std::string>(&v)) return *s;
+  if (const auto* d = std::get_if<double>(&v)) return std::to_string(*d);
+  if (const auto* b = std::get_if<bool>(&v)) return *b ? "true" : "false";
+  return "";
+}
+
+// Orders cursor values: timestamps as instants, integers numerically, anything else as text.
+bool cursor_less(const std::string& a, const std::string& b) {
+  const auto ta = core::parse_rfc3339(a);
+  const auto tb = core::parse_rfc3339(b);
+  if (ta && tb) return *ta < *tb;
+  const auto ia = parse_int(a);
+  const auto ib = parse_int(b);
+  if (ia && ib) return *ia < *ib;
+  return a < b;
+}
+
+// The incremental parameter for a saved cursor value: the value minus the lookback.
+std::string minus_lookback(const std::string& value, int64_t lookback_seconds) {
+  if (const auto t = core::parse_rfc3339(value)) {
+    return core::format_rfc3339(*t - std::chrono::seconds(lookback_seconds));
+  }
+  if (const auto i = parse_int(value)) return std::to_string(*i - lookback_seconds);
+  return value;
+}
+
+// ---- cursors
+// -----------------------------------------------------------------------------------------------
+// {}                                                    a full read
+// {"cursor_value": V}                                   synced up to V: the next read sends param = V -
+// lookback
+// {"pagination_state": S, "since": P|null, "max": M|null}  mid-model: continue at page S of the read from P
+
+struct Position {
+  Json pagination_state;  // null: the first page
+  std::optional<std::string> since;
+  std::optional<std::string> max;
+};
+
+std::optional<std::string> opt_string(const Json& j, const char* key) {
+  if (!j.contains(key) || j[key].is_null()) return std::nullopt;
+  if (!j[key].is_string()) throw std::invalid_argument(key);
+  return j[key].get<std::string>();
+}
+
+Position parse_cursor(const Cursor& cursor, const ModelDefinition& model) {
+  Position pos;
+  if (cursor.empty()) return pos;
+  const Json j = Json::parse(cursor, nullptr, false);
+  try {
+    if (!j.is_object()) throw std::invalid_argument("not an object");
+    if (j.contains("pagination_state")) {
+      pos.pagination_state = j["pagination_state"];
+      pos.since = opt_string(j, "since");
+      pos.max = opt_string(j, "max");
+    } else if (auto v = opt_string(j, "cursor_value")) {
+      pos.max = v;
+      if (model.incremental) pos.since = minus_lookback(*v, model.incremental->lookback_seconds);
+    }
+  } catch (const std::exception&) {
+    config_error("rest source: unreadable cursor for model " + model.model_id + ": " + cursor +
+                 "; run a full refresh");
+  }
+  if (!model.incremental) pos.since.reset();
+  if (!model.cursor_field) pos.max.reset();
+  return pos;
+}
+
+Json opt_json(const std::optional<std::string>& s) {
+  return s ? Json(*s) : Json(nullptr);
+}
+
+// ---- the source
+// --------------------------------------------------------------------------------------------
+
+struct Settings {
+  std::string base_url;
+  int max_attempts = 5;
+};
+
+class RestSource final : public Source {
+ public:
+  RestSource(Definition definition, Credentials credentials, Settings settings, double rps, int burst,
+             RestSourceHooks hooks)
+      : definition_(std::move(definition)),
+        settings_(std::move(settings)),
+        http_(std::move(hooks.http)),
+        retry_sleeper_(hooks.retry_sleeper ? std::move(hooks.retry_sleeper) : real_sleeper()),
+        random_(hooks.unit_random ? std::move(hooks.unit_random)
+                                  : std::function<double()>(engine::unit_random)),
+        limiter_(rps, burst, hooks.limiter_clock ? std::move(hooks.limiter_clock) : steady_clock(),
+                 hooks.limiter_sleeper ? std::move(hooks.limiter_sleeper) : real_sleeper()),
+        auth_(definition_.auth, std::move(credentials), absolute(definition_.auth.token_url),
+              [this](const HttpRequest& r) {
+                limiter_.acquire();
+                return http_->send(r);
+              }) {}
+
+  CheckResult check() override {
+    try {
+      const ModelDefinition& model = definition_.models.front();
+      const Paginator paginator(model.pagination, settings_.base_url);
+      HttpResponse response;
+      fetch(paginator.url(first_url(model, paginator, std::nullopt), nullptr), {}, response);
+      return {true, "rest source: " + definition_.name + " answered for model " + model.model_id,
+              std::nullopt};
+    } catch (const FerryError& e) {
+      return {false, e.what(), e.category()};
+    }
+  }
+
+  std::vector<ModelSchema> discover() override {
+    std::vector<ModelSchema> out;
+    for (const auto& m : definition_.models) out.push_back(model_schema(m));
+    return out;
+  }
+
+  void read(const ModelSchema& schema, const Cursor& from, BatchSink& sink, std::stop_token stop) override {
+    const ModelDefinition* model = definition_.find_model(schema.model_id);
+    if (!model) config_error("rest source: the definition has no model " + schema.model_id);
+    Position pos = parse_cursor(from, *model);
+    const Paginator paginator(model->pagination, settings_.base_url);
+    const std::string first = first_url(*model, paginator, pos.since);
+    const std::string body_pointer = paginator.body_pointer();
+
+    // Schema field -> definition field, by name (the schema may be a subset or a reordering).
+    std::vector<std::pair<std::string_view, FieldType>> columns;
+    for (const auto& f : schema.fields) columns.emplace_back(f.name, f.type);
+    const int pk = schema.field_index(model->primary_key);
+    if (pk < 0)
+      config_error("rest source: model " + model->model_id + " has no primary key field " +
+                   model->primary_key);
+    const int cursor_column = model->cursor_field ? schema.field_index(*model->cursor_field) : -1;
+
+    Json state = pos.pagination_state;
+    while (true) {
+      if (stop.stop_requested()) return;
+      const std::string url = paginator.url(first, state);
+      HttpResponse response;
+      const std::optional<dom::element> doc = fetch(url, stop, response);
+      if (!doc) return;  // stopped while waiting
+      dom::element records = *doc;
+      if (!model->records_pointer.empty()) {
+        auto found = doc->at_pointer(model->records_pointer);
+        if (found.error()) {
+          throw FerryError(ErrorCategory::kSourceUnavailable, "rest source: no records at " +
+                                                                  model->records_pointer +
+                                                                  " in the response from " + display(url));
+        }
+        records = found.value_unsafe();
+      }
+      if (!records.is_array()) {
+        throw FerryError(
+            ErrorCategory::kSourceUnavailable,
+            "rest source: " +
+                (model->records_pointer.empty() ? std::string("the body") : model->records_pointer) +
+                " is not an array in the response from " + display(url));
+      }
+      const dom::array items = records.get_array().value_unsafe();
+      RecordBatch batch(columns.size());
+      batch.reserve(items.size());
+      size_t count = 0;
+      for (dom::element item : items) {
+        ++count;
+        if (!item.is_object()) {
+          throw FerryError(
+              ErrorCategory::kSourceUnavailable,
+              "rest source: record " + std::to_string(count) + " from " + display(url) + " is not an object");
+        }
+        std::vector<Value> row(columns.size());
+        bool deleted = false;
+        const dom::object object = item.get_object().value_unsafe();
+        for (auto [key, value] : object) {
+          if (model->deleted_flag && key == *model->deleted_flag) {
+            deleted = value.is_bool() && value.get_bool().value_unsafe();
+          }
+          if (value.is_null()) continue;
+          for (size_t c = 0; c < columns.size(); ++c) {
+            if (columns[c].first != key) continue;
+            auto converted = convert(value, columns[c].second);
+            if (!converted) {
+              throw FerryError(ErrorCategory::kSourceUnavailable,
+                               "rest source: model " + model->model_id + " field '" + std::string(key) +
+                                   "': value " + simdjson::minify(value) + " is not a valid " +
+                                   std::string(to_string(columns[c].second)) + " (from " + display(url) +
+                                   ")");
+            }
+            row[c] = std::move(*converted);
+            break;
+          }
+        }
+        if (std::holds_alternative<std::monostate>(row[static_cast<size_t>(pk)])) {
+          throw FerryError(ErrorCategory::kSourceUnavailable, "rest source: a record of model " +
+                                                                  model->model_id + " from " + display(url) +
+                                                                  " has no " + model->primary_key);
+        }
+        if (cursor_column >= 0) {
+          const Value& cv = row[static_cast<size_t>(cursor_column)];
+          if (!std::holds_alternative<std::monostate>(cv)) {
+            std::string text = value_text(cv);
+            if (!pos.max || cursor_less(*pos.max, text)) pos.max = std::move(text);
+          }
+        }
+        batch.add_row(std::move(row), deleted);
+      }
+
+      PageInfo info;
+      info.records = count;
+      if (!body_pointer.empty()) {
+        auto token = doc->at_pointer(body_pointer);
+        if (!token.error()) {
+          const dom::element t = token.value_unsafe();
+          if (t.is_string()) {
+            info.body_token = std::string(t.get_string().value_unsafe());
+          } else if (t.is_int64() || t.is_uint64()) {
+            info.body_token = simdjson::minify(t);
+          }
+        }
+      }
+      info.link_header = response.header("link");
+      const std::optional<Json> next = paginator.next(state, info);
+      if (stop.stop_requested()) return;
+      if (next) {
+        const Json cursor{
+            {"pagination_state", *next}, {"since", opt_json(pos.since)}, {"max", opt_json(pos.max)}};
+        sink.accept(std::move(batch), cursor.dump());
+        state = *next;
+        continue;
+      }
+      sink.accept(std::move(batch), pos.max ? Json{{"cursor_value", *pos.max}}.dump() : std::string("{}"));
+      return;
+    }
+  }
+
+ private:
+  std::string absolute(const std::string& url) const {
+    if (url.empty() || url.front() != '/') return url;
+    return url_origin(settings_.base_url) + url;
+  }
+
+  std::string first_url(const ModelDefinition& model, const Paginator& paginator,
+                        const std::optional<std::string>& since) const {
+    std::string base = settings_.base_url;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    std::string url = base + model.path;
+    auto add = [&url](const std::string& name, const std::string& value) {
+      url += (url.find('?') == std::string::npos ? '?' : '&');
+      url += url_encode(name) + "=" + url_encode(value);
+    };
+    for (const auto& [k, v] : model.query) add(k, v);
+    if (since && model.incremental) add(model.incremental->param, *since);
+    const std::string page_query = paginator.first_page_query();
+    if (!page_query.empty()) url += (url.find('?') == std::string::npos ? "?" : "&") + page_query.substr(1);
+    return url;
+  }
+
+  // The URL as messages show it: an API key sent as a query parameter is masked.
+  std::string display(const std::string& url) const {
+    if (definition_.auth.type != AuthType::kApiKeyQuery) return url;
+    std::string out = url;
+    const std::string needle = url_encode(definition_.auth.param) + "=";
+    for (size_t pos = 0; (pos = out.find(needle, pos)) != std::string::npos;) {
+      if (pos > 0 && out[pos - 1] != '?' && out[pos - 1] != '&') {
+        pos += needle.size();
+        continue;
+      }
+      const size_t start = pos + needle.size();
+      const size_t end = out.find('&', start);
+      out.replace(start, end == std::string::npos ? std::string::npos : end - start, "***");
+      pos = start + 3;
+    }
+    return out;
+  }
+
+  // GETs `url` and parses the body, retrying transient failures. nullopt when `stop` was requested.
+  std::optional<dom::element> fetch(const std::string& url, std::stop_token stop, HttpResponse& response) {
+    std::string last_error;
+    ErrorCategory last_category = ErrorCategory::kSourceUnavailable;
+    bool refreshed = false;
+    for (int attempt = 1; attempt <= settings_.max_attempts;) {
+      if (stop.stop_requested() || !limiter_.acquire(stop)) return std::nullopt;
+      HttpRequest request;
+      request.url = url;
+      for (const auto& [k, v] : definition_.headers) request.headers.emplace_back(k, v);
+      if (!definition_.headers.contains("Accept")) request.headers.emplace_back("Accept", "application/json");
+      std::optional<core::Duration> retry_after;
+      try {
+        auth_.apply(request);
+        response = http_->send(request);
+        if (response.status == 401 || response.status == 403) {
+          if (auth_.can_refresh() && !refreshed) {
+            refreshed = true;
+            auth_.refresh();  // throws the credentials category when the token endpoint refuses
+            continue;         // the retry after a refresh is not a new attempt
+          }
+          throw FerryError(auth_.rejected_category(), "rest source: GET " + display(url) +
+                                                          " was rejected: HTTP " +
+                                                          std::to_string(response.status) + " (credentials)");
+        }
+        if (response.status == 408 || response.status == 429 || response.status >= 500) {
+          last_category =
+              response.status == 429 ? ErrorCategory::kRateLimited : ErrorCategory::kSourceUnavailable;
+          last_error = "HTTP " + std::to_string(response.status);
+          retry_after = parse_retry_after(response.header("retry-after"));
+        } else if (response.status < 200 || response.status >= 300) {
+          throw FerryError(ErrorCategory::kConfigInvalid, "rest source: GET " + display(url) + ": HTTP " +
+                                                              std::to_string(response.status) + ": " +
+                                                              response.body.substr(0, 200));
+        } else {
+          dom::element doc;
+          const auto error = parser_.parse(response.body).get(doc);
+          if (!error) return doc;
+          last_category = ErrorCategory::kSourceUnavailable;
+          last_error = "malformed JSON at byte " + std::to_string(error_offset(response.body)) + " of " +
+                       std::to_string(response.body.size()) + " (" + simdjson::error_message(error) + ")";
+        }
+      } catch (const TransportError& e) {
+        last_category = ErrorCategory::kSourceUnavailable;
+        last_error = std::string(e.timed_out() ? "timed out: " : "network error: ") + e.what();
+      }
+      if (attempt == settings_.max_attempts) break;
+      retry_sleeper_(engine::retry_delay(kBackoff, attempt, random_(), retry_after), stop);
+      ++attempt;
+    }
+    throw FerryError(last_category, "rest source: GET " + display(url) + " failed after " +
+                                        std::to_string(settings_.max_attempts) +
+                                        " attempt(s): " + last_error);
+  }
+
+  static std::optional<core::Duration> parse_retry_after(const std::optional<std::string>& header) {
+    if (!header) return std::nullopt;
+    const auto seconds = parse_int(*header);
+    if (!seconds || *seconds < 0) return std::nullopt;  // the HTTP-date form is not honoured
+    return std::min<core::Duration>(std::chrono::seconds(*seconds), kRetryAfterCap);
+  }
+
+  // Where a body stops being valid JSON (error path only: simdjson reports no position).
+  static size_t error_offset(const std::string& body) {
+    try {
+      const Json parsed = Json::parse(body);
+      (void)parsed;
+    } catch (const Json::parse_error& e) {
+      return e.byte > 0 ? e.byte - 1 : 0;
+    }
+    return body.size();
+  }
+
+  Definition definition_;
+  Settings settings_;
+  std::shared_ptr<HttpClient> http_;
+  Sleeper retry_sleeper_;
+  std::function<double()> random_;
+  TokenBucket limiter_;
+  Authenticator auth_;
+  dom::parser parser_;
+};
+
+}  // namespace
+}  // namespace rest
+
+Spec rest_source_spec() {
+  return Spec{
+      "rest",
+      {
+          {"definition", "object", true, false, nullptr,
+           "the connector definition: base_url, auth, models (see docs/connectors/rest.md)", std::nullopt,
+           std::nullopt},
+          {"credentials", "object", false, true, nullptr,
+           "token / api_key / username+password / client_id+client_secret / refresh_token, as the auth type "
+           "needs",
+           std::nullopt, std::nullopt},
+          {"base_url", "string", false, false, nullptr, "overrides the definition's base_url", std::nullopt,
+           std::nullopt},
+          {"requests_per_second", "integer", false, false, nullptr,
+           "rate limit (token bucket); absent = unlimited", 1, 100'000},
+          {"burst", "integer", false, false, nullptr,
+           "requests allowed at once (default: requests_per_second)", 1, 100'000},
+          {"timeout_seconds", "integer", false, false, 30, "per-request timeout", 1, 3600},
+          {"max_attempts", "integer", false, false, 5, "attempts per request before the read fails", 1, 50},
+      }};
+}
+
+SourcePtr make_rest_source(const core::Json& config) {
+  return rest::make_rest_source(config, {});
+}
+
+namespace rest {
+
+SourcePtr make_rest_source(const core::Json& config, RestSourceHooks hooks) {
+  const Spec spec = rest_source_spec();
+  if (const std::string problem = validate_config(spec, config); !problem.empty()) config_error(problem);
+  const Json full = with_defaults(spec, config);
+  Definition definition = parse_definition(full.at("definition"));
+  Settings settings;
+  settings.base_url = full.contains("base_url") && full["base_url"].is_string()
+                          ? full["base_url"].get<std::string>()
+                          : definition.base_url;
+  if (settings.base_url.empty()) config_error("definition.base_url is required (or config.base_url)");
+  if (!settings.base_url.starts_with("http://") && !settings.base_url.starts_with("https://")) {
+    config_error("config.base_url must be an http(s) URL");
+  }
+  settings.max_attempts = static_cast<int>(full.at("max_attempts").get<int64_t>());
+  Credentials credentials = Credentials::from_json(
+      full.contains("credentials") ? full["credentials"] : Json(nullptr), definition.auth.type);
+  double rps = 0;
+  int burst = 0;
+  if (full.contains("requests_per_second") && full["requests_per_second"].is_number_integer()) {
+    rps = static_cast<double>(full["requests_per_second"].get<int64_t>());
+    burst = static_cast<int>(full.value("burst", full["requests_per_second"].get<int64_t>()));
+  }
+  if (!hooks.http) {
+    CurlOptions options;
+    options.timeout = std::chrono::seconds(full.at("timeout_seconds").get<int64_t>());
+    options.connect_timeout = std::min(options.timeout, std::chrono::milliseconds(10'000));
+    hooks.http = std::make_shared<CurlHttpClient>(options);
+  }
+  return std::make_unique<RestSource>(std::move(definition), std::move(credentials), std::move(settings), rps,
+                                      burst, std::move(hooks));
+}
+
+}  // namespace rest
+}  // namespace ferry::connectors

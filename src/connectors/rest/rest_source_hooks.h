@@ -1,0 +1,24 @@
+// connectors/rest/rest_source_hooks: the seams a test (or an embedding) replaces: the HTTP client, the
+// sleeper used for retry backoff, the rate limiter's clock and sleeper, and the jitter source.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "connectors/rest/http_client.h"
+#include "connectors/rest/rate_limiter.h"
+#include "connectors/source.h"
+
+namespace ferry::connectors::rest {
+
+struct RestSourceHooks {
+  std::shared_ptr<HttpClient> http;     // null: a CurlHttpClient with the config's timeouts
+  Sleeper retry_sleeper;                // null: real_sleeper()
+  MonotonicClock limiter_clock;         // null: steady_clock()
+  Sleeper limiter_sleeper;              // null: real_sleeper()
+  std::function<double()> unit_random;  // null: engine::unit_random
+};
+
+SourcePtr make_rest_source(const core::Json& config, RestSourceHooks hooks);
+
+}  // namespace ferry::connectors::rest
