@@ -31,15 +31,8 @@ std::string format_double(double d) {
 std::optional<Value> convert(const Json& v, FieldType type) {
   switch (type) {
     case FieldType::kInteger:
-      if (v.is_number_unsigned()) {
-        const auto u = v.get<uint64_t>();
-        if (u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return std::nullopt;
-        return Value{static_cast<int64_t>(u)};
-      }
-      if (v.is_number_integer()) return Value{v.get<int64_t>()};
-      if (v.is_number_float()) {
-        const double d = v.get<double>();
-        if (std::trunc(d) == d && std::abs(d) < 9.0e18) return Value{static_cast<int64_t>(d)};
+      if (v.is_number()) {
+        if (auto i = whole_number(v)) return Value{*i};
         return std::nullopt;
       }
       if (v.is_string()) {
