@@ -13,6 +13,8 @@
 
 #include <gtest/gtest.h>
 
+#include "fakes/collecting_sink.h"
+
 #include "connectors/spec.h"
 
 namespace ferry::connectors {
@@ -24,24 +26,7 @@ using core::FerryError;
 using core::Json;
 using Row = std::vector<Value>;
 
-class CollectingSink final : public BatchSink {
- public:
-  void accept(RecordBatch&& batch, const Cursor& cursor) override {
-    for (size_t r = 0; r < batch.rows(); ++r) {
-      Row row;
-      for (size_t c = 0; c < batch.columns(); ++c) row.push_back(batch.at(r, c));
-      rows.push_back(std::move(row));
-    }
-    batch_rows.push_back(batch.rows());
-    cursors.push_back(cursor);
-    if (on_accept) on_accept();
-  }
-
-  std::vector<Row> rows;
-  std::vector<size_t> batch_rows;
-  std::vector<Cursor> cursors;
-  std::function<void()> on_accept;
-};
+using testing::CollectingSink;
 
 class FileSourceTest : public ::testing::Test {
  protected:

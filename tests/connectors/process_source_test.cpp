@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+
 #include <signal.h>
+#include "fakes/collecting_sink.h"
 
 #include <chrono>
 #include <filesystem>
@@ -22,22 +24,7 @@ using std::chrono::steady_clock;
 const std::string kTaps =
     (std::filesystem::path(__FILE__).parent_path().parent_path() / "fakes" / "taps").string();
 
-struct CollectingSink : BatchSink {
-  std::vector<std::vector<Value>> rows;
-  std::vector<bool> deleted;
-  std::vector<size_t> batch_rows;
-  std::vector<Cursor> cursors;
-  void accept(RecordBatch&& batch, const Cursor& cursor) override {
-    for (size_t r = 0; r < batch.rows(); ++r) {
-      std::vector<Value> row;
-      for (size_t c = 0; c < batch.columns(); ++c) row.push_back(batch.at(r, c));
-      rows.push_back(row);
-      deleted.push_back(batch.deleted(r));
-    }
-    batch_rows.push_back(batch.rows());
-    cursors.push_back(cursor);
-  }
-};
+using testing::CollectingSink;
 
 SourcePtr singer(const Json& tap_config, int64_t batch_size = 1000, const std::string& tap = "singer_tap") {
   return make_process_source({{"command", kTaps + "/" + tap},

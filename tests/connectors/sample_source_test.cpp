@@ -2,25 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include "fakes/collecting_sink.h"
+
 #include "connectors/sample/sample_data.h"
 
 namespace ferry::connectors {
 namespace {
 
-struct CollectingSink : BatchSink {
-  std::vector<std::vector<Value>> rows;
-  std::vector<bool> deleted;
-  std::vector<Cursor> cursors;
-  void accept(RecordBatch&& batch, const Cursor& cursor) override {
-    for (size_t r = 0; r < batch.rows(); ++r) {
-      std::vector<Value> row;
-      for (size_t c = 0; c < batch.columns(); ++c) row.push_back(batch.at(r, c));
-      rows.push_back(row);
-      deleted.push_back(batch.deleted(r));
-    }
-    cursors.push_back(cursor);
-  }
-};
+using testing::CollectingSink;
 
 SourcePtr source(int64_t generation, int64_t batch_size = 100) {
   return make_sample_source(
