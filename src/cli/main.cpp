@@ -17,6 +17,11 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--workers", serve.workers, "worker threads")
       ->check(CLI::Range(0, 256))
       ->capture_default_str();
+  serve_cmd
+      ->add_option("--lease-seconds", serve.lease_seconds,
+                   "a run's claim without a heartbeat; a dead worker's run resumes elsewhere after it")
+      ->check(CLI::Range(3, 3600))
+      ->capture_default_str();
 
   auto* admin = app.add_subcommand("admin", "Administration");
   admin->require_subcommand(1);

@@ -25,6 +25,16 @@ struct Commit {
   bool record_cursor = true;
 };
 
+// Deletes the rows whose keys a source no longer lists: fed every current key, then `finish` deletes the
+// rest and records the commit in one transaction.
+class KeySweep {
+ public:
+  virtual ~KeySweep() = default;
+  // `keys` holds the model's primary-key columns only, in primary-key order.
+  virtual void add(const RecordBatch& keys) = 0;
+  virtual core::Counts finish(const Commit& commit) = 0;
+};
+
 class Destination {
  public:
   virtual ~Destination() = default;
@@ -36,6 +46,8 @@ class Destination {
   virtual core::Counts write(const ModelSchema& model, const RecordBatch& batch, const Commit& commit) = 0;
   // After a complete full read: deletes rows the run did not see, in one transaction with `commit`.
   virtual core::Counts finish_full_pass(const ModelSchema& model, const Commit& commit) = 0;
+  // A sweep for deletions after an incremental read; null when the destination has none.
+  virtual std::unique_ptr<KeySweep> begin_key_sweep(const ModelSchema& /*model*/) { return nullptr; }
 };
 using DestinationPtr = std::unique_ptr<Destination>;
 

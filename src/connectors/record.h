@@ -5,18 +5,43 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
 namespace ferry::connectors {
 
-enum class FieldType { kInteger, kNumber, kBoolean, kString, kTimestamp, kJson };
+// How a value travels (see `Value`). The database types beyond the first six keep their exact text so a
+// round trip through any destination loses nothing: decimals keep every digit, times their microseconds.
+enum class FieldType {
+  kInteger,    // int64
+  kNumber,     // double
+  kBoolean,    // bool
+  kString,     // UTF-8 text
+  kTimestamp,  // instant: RFC 3339 UTC text, "2026-01-02T03:04:05.123456Z"
+  kJson,       // JSON text
+  kDecimal,    // exact decimal text: "-12.50", "NaN"
+  kDate,       // "2026-01-02"
+  kTime,       // "03:04:05.123456" (time of day, no zone)
+  kDateTime,   // "2026-01-02T03:04:05.123456" (wall-clock, no zone)
+  kUuid,       // lower-case canonical text
+  kBytes,      // raw bytes
+  kArray,      // JSON array text; the element type is in Field::native_type
+};
 std::string_view to_string(FieldType type);
 std::optional<FieldType> parse_field_type(std::string_view text);
 
 struct Field {
+  Field() = default;
+  Field(std::string name_, FieldType type_, std::string native_type_ = {}, bool nullable_ = true)
+      : name(std::move(name_)), type(type_), native_type(std::move(native_type_)), nullable(nullable_) {}
+
   std::string name;
   FieldType type = FieldType::kString;
+  // The source's own type when it has one ("numeric(12,2)", "integer[]", "timestamp with time zone"): a
+  // destination of the same kind creates exactly that type; others go by `type`.
+  std::string native_type;
+  bool nullable = true;
 };
 
 struct ModelSchema {

@@ -1,10 +1,14 @@
 #include "connectors/registry.h"
 
+#include "connectors/file/file_destination.h"
 #include "connectors/file/file_source.h"
+#include "connectors/postgres/postgres_destination.h"
+#include "connectors/postgres/postgres_source.h"
 #include "connectors/process/process_source.h"
 #include "connectors/rest/rest_source.h"
 #include "connectors/sample/sample_source.h"
 #include "connectors/sqlite/sqlite_destination.h"
+#include "connectors/sqlite/sqlite_source.h"
 
 namespace ferry::connectors {
 namespace {
@@ -67,7 +71,11 @@ Registry builtin_registry() {
   registry.add_source({file_source_spec(), make_file_source});
   registry.add_source({rest_source_spec(), make_rest_source});
   registry.add_source({process_source_spec(), make_process_source});
+  registry.add_source({postgres_source_spec(), make_postgres_source});
+  registry.add_source({sqlite_source_spec(), make_sqlite_source});
   registry.add_destination({sqlite_destination_spec(), make_sqlite_destination});
+  registry.add_destination({postgres_destination_spec(), make_postgres_destination});
+  registry.add_destination({file_destination_spec(), make_file_destination});
   return registry;
 }
 

@@ -35,6 +35,13 @@ class Source {
   // is the model's new position. Returns early, without that final batch, once `stop` is requested.
   // Throws core::FerryError on failure.
   virtual void read(const ModelSchema& model, const Cursor& from, BatchSink& sink, std::stop_token stop) = 0;
+
+  // For sources whose incremental reads cannot see deletions (databases without change capture): streams
+  // every primary key the model holds now, as batches of the key columns only (cursors unused). Returns
+  // false when the source cannot list keys, true once it has listed them all (or `stop` was requested).
+  virtual bool read_keys(const ModelSchema& /*model*/, BatchSink& /*sink*/, std::stop_token /*stop*/) {
+    return false;
+  }
 };
 using SourcePtr = std::unique_ptr<Source>;
 

@@ -16,6 +16,8 @@ enum class ErrorCategory {
   kConfigInvalid,
   kDestinationError,
   kInternal,
+  kPermissionDenied,  // connected, but not allowed to read (or write) the object
+  kSchemaInvalid,     // the object is missing or has a shape the sync cannot use
 };
 
 std::string_view to_string(ErrorCategory category);

@@ -34,7 +34,6 @@ connectors::RecordBatch only_identities(const connectors::RecordBatch& batch,
   return out;
 }
 
-// Writes each batch to the destination, then copies the checkpoint into the store and heartbeats.
 // Writes each batch to the destination, copies the checkpoint into the store and heartbeats. Stops the
 // read when the lease keeper says so, or (test runs) once the sample is complete.
 class WritingSink final : public connectors::BatchSink {
@@ -82,6 +81,33 @@ class WritingSink final : public connectors::BatchSink {
   connectors::Cursor final_cursor_;
 };
 
+// Feeds a source's key listing to a destination's sweep, heartbeating like a read.
+class KeySweepSink final : public connectors::BatchSink {
+ public:
+  KeySweepSink(connectors::KeySweep& sweep, LeaseKeeper& keeper) : sweep_(sweep), keeper_(keeper) {}
+  void accept(connectors::RecordBatch&& keys, const connectors::Cursor&) override {
+    sweep_.add(keys);
+    keeper_.beat();
+  }
+
+ private:
+  connectors::KeySweep& sweep_;
+  LeaseKeeper& keeper_;
+};
+
+// After an incremental read, deletions the read could not see: the destination drops the rows whose keys
+// the source no longer lists. An interrupted sweep is abandoned; a resumed run sweeps again.
+core::Counts sweep_deleted_keys(connectors::Source& source, connectors::Destination& destination,
+                                const connectors::ModelSchema& schema, const core::Run& run,
+                                const connectors::Cursor& cursor, LeaseKeeper& keeper, std::stop_token stop) {
+  if (schema.primary_key.empty()) return {};
+  auto sweep = destination.begin_key_sweep(schema);
+  if (!sweep) return {};
+  KeySweepSink keys(*sweep, keeper);
+  if (!source.read_keys(schema, keys, stop) || stop.stop_requested()) return {};
+  return sweep->finish({run.id, cursor});
+}
+
 core::ModelState state_of(store::Store& store, const core::Run& run, const std::string& model_id) {
   for (auto& state : store.model_states(run.sync_id)) {
     if (state.model_id == model_id) return state;
@@ -117,7 +143,9 @@ RunOutcome RunExecutor::execute(core::Run run, const std::string& worker, std::s
     core::Json source_config = connection->config;
     source_config.update(connection->secrets);
     auto source = registry_.make_source(connection->source_type, source_config);
-    auto destination = registry_.make_destination(sync->destination_type, sync->destination_config);
+    core::Json destination_config = sync->destination_config;
+    destination_config.update(sync->destination_secrets);
+    auto destination = registry_.make_destination(sync->destination_type, destination_config);
     LeaseKeeper keeper(store_, clock_, run.id, worker, options_.lease, shutdown, options_.heartbeat_interval);
     std::map<std::string, connectors::ModelSchema> schemas;
     for (auto& schema : source->discover()) schemas.emplace(schema.model_id, std::move(schema));
@@ -160,6 +188,10 @@ RunOutcome RunExecutor::execute(core::Run run, const std::string& worker, std::s
 
         WritingSink sink(store_, *destination, schema, task, run, keeper);
         source->read(schema, from, sink, sink.stop_token());
+        if (!task.full_refresh && !partial && !sink.stop_token().stop_requested()) {
+          task.counts += sweep_deleted_keys(*source, *destination, schema, run, sink.final_cursor(), keeper,
+                                            sink.stop_token());
+        }
         switch (keeper.interruption()) {
           case Interruption::kLeaseLost:
             core::log(logger(), spdlog::level::warn, "lease lost; another worker owns the run", log_ids);

@@ -394,5 +394,39 @@ TEST(ProcessSourceAirbyteTest, ATraceConfigErrorFailsTheReadAsAConfigError) {
   }
 }
 
+TEST(ProcessSourceAirbyteTest, CheckNamesAConnectorThatDoesNotAnswerSpec) {
+  auto source = make_process_source({{"command", kTaps + "/airbyte_source"},
+                                     {"args", "--no-spec"},
+                                     {"protocol", "airbyte"},
+                                     {"connector_secrets", {{"api_key", "good"}}}});
+  const auto result = source->check();
+  EXPECT_FALSE(result.ok);
+  EXPECT_EQ(result.category, ErrorCategory::kConfigInvalid);
+  EXPECT_NE(result.message.find("answered `spec` with no SPEC message"), std::string::npos) << result.message;
+  EXPECT_NE(result.message.find("this is not an Airbyte connector"), std::string::npos) << result.message;
+}
+
+TEST(ProcessSourceAirbyteTest, ADiscoverThatNeverAnswersIsBoundedAndItsChildKilledAndReaped) {
+  testing::TempDir dir;
+  const std::string pid_file = dir.file("pid");
+  // The connector keeps logging, so only a bound on the whole run (not the silence timeout) can end it.
+  auto source = make_process_source({{"command", kTaps + "/airbyte_source"},
+                                     {"args", "--chatty-hang=" + pid_file},
+                                     {"protocol", "airbyte"},
+                                     {"timeout_seconds", 1}});
+  try {
+    source->discover();
+    FAIL() << "expected a FerryError";
+  } catch (const FerryError& e) {
+    EXPECT_EQ(e.category(), ErrorCategory::kSourceUnavailable);
+    EXPECT_NE(std::string(e.what()).find("did not finish within 1 s (timeout_seconds)"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("still discovering"), std::string::npos) << e.what();
+  }
+  const pid_t pid = read_pid(pid_file);
+  ASSERT_GT(pid, 0);
+  EXPECT_TRUE(process_gone(pid)) << "child " << pid << " still exists (zombie or alive)";
+}
+
 }  // namespace
 }  // namespace ferry::connectors

@@ -1,16 +1,22 @@
 // The REST source against the fake SaaS API: every pagination style, incremental reads with deletes, each
-// fault switch alone and all at once, OAuth2 refresh, the rate limit, resume from a page cursor, bad JSON.
+// fault switch alone and all at once, OAuth2 refresh (on 401 and ahead of expiry), the rate limit, resume
+// from a page cursor, bad JSON, Retry-After in both forms, and a stop that cuts a slow page or a retry wait
+// short.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <thread>
 
 #include "connectors/rest/definition.h"
 #include "connectors/rest/pagination.h"
 #include "connectors/rest/rate_limiter.h"
 #include "connectors/rest/rest_source.h"
 #include "connectors/rest/rest_source_hooks.h"
+#include "connectors/rest/retry_after.h"
+#include "fakes/fake_clock.h"
 #include "fakes/fake_saas/fake_saas.h"
 
 namespace ferry::connectors {
@@ -216,7 +222,7 @@ TEST(RestDefinition, ErrorsNameTheField) {
   d["models"][0]["primary_key"] = "nope";
   EXPECT_NE(message(d).find("definition.models[0].primary_key"), std::string::npos) << message(d);
   d = load_definition();
-  d["models"][2]["fields"][0]["type"] = "uuid";
+  d["models"][2]["fields"][0]["type"] = "guid";
   EXPECT_NE(message(d).find("definition.models[2].fields[0].type"), std::string::npos) << message(d);
   d = load_definition();
   d["models"][0]["recrods"] = "/x";
@@ -528,6 +534,134 @@ TEST(RestSource, MalformedJsonIsRetriedThenNamesUrlAndOffset) {
   }
   EXPECT_EQ(fake.data_requests(), 3);
   EXPECT_EQ(recorder->sleeps.size(), 2u);
+}
+
+// ---- Retry-After, cancellation, token lifetimes
+// ------------------------------------------------------------------------------
+
+TEST(RestRetryAfter, SecondsAndEveryHttpDateFormAreReadAndClamped) {
+  using std::chrono::seconds;
+  const core::Timestamp now = *core::parse_rfc3339("2015-10-21T07:27:50Z");
+  const core::Duration cap = std::chrono::minutes(10);
+  EXPECT_EQ(rest::retry_after_delay("120", now, cap), seconds(120));
+  EXPECT_EQ(rest::retry_after_delay("0", now, cap), seconds(0));
+  EXPECT_EQ(rest::retry_after_delay("86400", now, cap), cap);
+  // IMF-fixdate, then the obsolete RFC 850 and asctime forms RFC 9110 still asks recipients to accept.
+  EXPECT_EQ(rest::retry_after_delay("Wed, 21 Oct 2015 07:28:00 GMT", now, cap), seconds(10));
+  EXPECT_EQ(rest::retry_after_delay("Wednesday, 21-Oct-15 07:28:00 GMT", now, cap), seconds(10));
+  EXPECT_EQ(rest::retry_after_delay("Wed Oct 21 07:28:00 2015", now, cap), seconds(10));
+  EXPECT_EQ(rest::retry_after_delay("Wed, 21 Oct 2015 07:00:00 GMT", now, cap), seconds(0));  // past: now
+  EXPECT_EQ(rest::retry_after_delay("Thu, 22 Oct 2015 07:28:00 GMT", now, cap), cap);
+  EXPECT_EQ(rest::retry_after_delay("-5", now, cap), std::nullopt);
+  EXPECT_EQ(rest::retry_after_delay("soon", now, cap), std::nullopt);
+  EXPECT_EQ(rest::retry_after_delay("", now, cap), std::nullopt);
+}
+
+TEST(RestSource, RetryAfterAsAnHttpDateIsWaitedFromTheWallClock) {
+  FakeSaas fake;
+  FakeFaults f;
+  f.rate_limit_every = 2;
+  f.retry_after_date = "Wed, 21 Oct 2015 07:28:00 GMT";
+  fake.set_faults(f);
+  auto recorder = std::make_shared<Recorder>();
+  rest::RestSourceHooks hooks = quick_hooks(recorder);
+  hooks.wall_clock = std::make_shared<testing::FakeClock>(*core::parse_rfc3339("2015-10-21T07:27:53Z"));
+  auto source = rest::make_rest_source(config_for(fake, definition_for("cursor_body", 2)), hooks);
+  const auto schemas = source->discover();
+  std::map<std::string, TableSink> sinks;
+  std::map<std::string, Cursor> cursors;
+  sync_all(*source, sinks, cursors, {schemas[2]});  // teams: 4 pages, every second request a 429
+  expect_exact(fake, sinks, {schemas[2]}, "retry-after date");
+  ASSERT_FALSE(recorder->sleeps.empty());
+  for (const auto d : recorder->sleeps) EXPECT_EQ(d, std::chrono::seconds(7)) << "the date minus now";
+}
+
+struct StoppedRead {
+  size_t batches = 0;
+  std::chrono::steady_clock::duration took{};
+};
+
+// Reads the teams model, requesting a stop from another thread ~200 ms after the fake has received the first
+// data request (by then that request is in flight, or its retry is waiting).
+StoppedRead read_teams_stopped_after_first_request(const FakeSaas& fake, Source& source) {
+  const auto schema = source.discover()[2];
+  TableSink sink(schema);
+  std::stop_source stop;
+  const auto started = std::chrono::steady_clock::now();
+  {
+    std::jthread stopper([&fake, &stop] {
+      for (int i = 0; i < 2000 && fake.data_requests() < 1; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      stop.request_stop();
+    });
+    source.read(schema, "", sink, stop.get_token());
+  }
+  return {sink.cursors.size(), std::chrono::steady_clock::now() - started};
+}
+
+TEST(RestSource, StopAbortsASlowPageInFlight) {
+  FakeSaas fake;
+  FakeFaults f;
+  f.slow_every = 1;
+  f.slow_ms = 20'000;  // well inside the 60 s request timeout: only the stop can end the request early
+  fake.set_faults(f);
+  auto source =
+      rest::make_rest_source(config_for(fake, definition_for("cursor_body"), {{"timeout_seconds", 60}}),
+                             quick_hooks(std::make_shared<Recorder>()));
+  const StoppedRead read = read_teams_stopped_after_first_request(fake, *source);
+  // The read came back while the fake was still holding the page back: the transfer was abandoned.
+  EXPECT_EQ(fake.slow_replies_completed(), 0);
+  EXPECT_EQ(fake.data_requests(), 1);
+  EXPECT_EQ(read.batches, 0u);
+  EXPECT_LT(read.took, std::chrono::seconds(10)) << "sanity bound";
+}
+
+TEST(RestSource, StopWakesARetryWait) {
+  FakeSaas fake;
+  FakeFaults f;
+  f.rate_limit_every = 1;
+  f.retry_after_seconds = 40;
+  fake.set_faults(f);
+  rest::RestSourceHooks hooks;  // the real retry sleeper
+  hooks.unit_random = [] { return 0.5; };
+  auto source = rest::make_rest_source(config_for(fake, definition_for("cursor_body")), hooks);
+  const StoppedRead read = read_teams_stopped_after_first_request(fake, *source);
+  EXPECT_EQ(fake.data_requests(), 1) << "no attempt after the stop";
+  EXPECT_EQ(read.batches, 0u);
+  EXPECT_LT(read.took, std::chrono::seconds(20)) << "the 40 s wait was cut short";
+}
+
+TEST(RestSource, OAuthTokenIsRefreshedAheadOfItsAnnouncedExpiry) {
+  FakeSaas fake;
+  FakeFaults f;
+  f.token_expires_in = 600;  // refresh margin: a minute
+  fake.set_faults(f);
+  auto now = std::make_shared<std::atomic<int64_t>>(1'000'000'000);
+  rest::RestSourceHooks hooks = quick_hooks(std::make_shared<Recorder>());
+  hooks.auth_clock = [now] { return core::Duration(now->load()); };
+  auto source = rest::make_rest_source(config_for(fake, definition_for("page", 2)), hooks);
+  const std::vector<ModelSchema> teams{source->discover()[2]};  // outlives the sink that refers to it
+  std::map<std::string, TableSink> sinks;
+  std::map<std::string, Cursor> cursors;
+  const auto read_teams_from_scratch = [&] {
+    cursors.clear();
+    sync_all(*source, sinks, cursors, teams);  // 4 pages
+  };
+  read_teams_from_scratch();
+  EXPECT_EQ(fake.token_requests(), 1);
+
+  *now += std::chrono::microseconds(std::chrono::seconds(500)).count();  // 100 s left: still good
+  read_teams_from_scratch();
+  EXPECT_EQ(fake.token_requests(), 1) << "no refresh while the token has more than its margin left";
+
+  *now += std::chrono::microseconds(std::chrono::seconds(50)).count();  // 50 s left: inside the margin
+  fake.expire_access_token();  // the API drops the old token on time: presenting it would earn a 401
+  read_teams_from_scratch();
+  EXPECT_EQ(fake.token_requests(), 2);
+  EXPECT_EQ(fake.unauthorized_responses(), 0) << "the token was refreshed before the API refused it";
+  expect_exact(fake, sinks, teams, "refreshed ahead of expiry");
 }
 
 }  // namespace

@@ -113,5 +113,33 @@ TEST_F(SqliteDestinationTest, AFailedBatchCommitsNothingNotEvenItsCursor) {
   EXPECT_EQ(stmt.int64(0), 1) << "row 5 of the failed batch was rolled back";
 }
 
+TEST_F(SqliteDestinationTest, BytesAreStoredAsBlobsZeroBytesIncluded) {
+  ModelSchema files;
+  files.model_id = "files";
+  files.fields = {{"digest", FieldType::kBytes}, {"content", FieldType::kBytes}};
+  files.primary_key = {"digest"};
+  const std::string digest("\x01\0\x02", 3);
+  const std::string content("a\0b\xff\0", 5);
+  RecordBatch b(2);
+  b.add_row({digest, content});
+  b.add_row({std::string("\0", 1), std::string()});
+  destination->prepare(files);
+  EXPECT_EQ(destination->write(files, b, {"r1", "c1"}).inserted, 2);
+  EXPECT_EQ(destination->write(files, b, {"r1", "c2"}), (core::Counts{0, 0, 0, 0}))
+      << "a blob key finds its row again: nothing inserted twice";
+
+  sqlite::Database db(dir.file("d.db"));
+  auto stmt = db.prepare("SELECT typeof(content), length(content), content FROM files WHERE digest = ?");
+  stmt.bind_blob(1, digest);
+  ASSERT_TRUE(stmt.step());
+  EXPECT_EQ(stmt.text(0), "blob");
+  EXPECT_EQ(stmt.int64(1), 5) << "a zero byte does not end the value";
+  EXPECT_EQ(stmt.text(2), content);
+
+  RecordBatch gone(2);
+  gone.add_tombstone({digest, Value{}});
+  EXPECT_EQ(destination->write(files, gone, {"r1", "c3"}).deleted, 1);
+}
+
 }  // namespace
 }  // namespace ferry::connectors

@@ -34,6 +34,18 @@ TEST(TimeTest, RendersRfc3339WithMicrosecondsAndZ) {
   EXPECT_EQ(format_rfc3339(from_micros(0)), "1970-01-01T00:00:00.000000Z");
 }
 
+// format_rfc3339 does its own calendar arithmetic: before the epoch, leap days and the last microsecond of a
+// year must come out as the calendar says.
+TEST(TimeTest, RendersCalendarEdges) {
+  EXPECT_EQ(format_rfc3339(from_micros(-1)), "1969-12-31T23:59:59.999999Z");
+  EXPECT_EQ(format_rfc3339(*parse_rfc3339("2024-02-29T12:00:00.000007Z")), "2024-02-29T12:00:00.000007Z");
+  EXPECT_EQ(format_rfc3339(*parse_rfc3339("1900-03-01T00:00:00Z") - std::chrono::microseconds(1)),
+            "1900-02-28T23:59:59.999999Z");
+  EXPECT_EQ(format_rfc3339(*parse_rfc3339("2000-12-31T23:59:59.999999Z")), "2000-12-31T23:59:59.999999Z");
+  EXPECT_EQ(format_rfc3339(*parse_rfc3339("0001-01-01T00:00:00Z")), "0001-01-01T00:00:00.000000Z");
+  EXPECT_EQ(format_rfc3339(*parse_rfc3339("9999-12-31T23:59:59.5Z")), "9999-12-31T23:59:59.500000Z");
+}
+
 TEST(TimeTest, ParsesOffsetsAndShortFractions) {
   EXPECT_EQ(format_rfc3339(*parse_rfc3339("2024-01-01T02:00:00.5+02:00")), "2024-01-01T00:00:00.500000Z");
   EXPECT_EQ(format_rfc3339(*parse_rfc3339("2023-12-31T23:30:00-01:00")), "2024-01-01T00:30:00.000000Z");

@@ -51,6 +51,25 @@ TEST_F(SyncRunTest, FullRefreshInfersDeletesOfRowsNotSeen) {
   EXPECT_EQ(again.counts, core::Counts{}) << "nothing changed since the full refresh";
 }
 
+TEST_F(SyncRunTest, IncrementalRunSweepsDeletesASourceCanOnlyShowByItsKeys) {
+  // A database source without change capture: its incremental read shows no deletions, but it can list
+  // its current keys, and the run deletes exactly the rows whose keys are gone.
+  constexpr int64_t kSize = 20'000;
+  control_state->hide_deletes = true;
+  auto connection = make_connection(kSize, 3000);
+  const auto sync = make_sync(connection);
+  ASSERT_EQ(run_to_end(trigger(sync)).state, RunState::kComplete);
+  set_generation(connection, 1);
+  const auto expected = expected_changes(kSize, 0, 1);
+  ASSERT_GT(expected.deleted, 0);
+  const auto second = run_to_end(trigger(sync));
+  ASSERT_EQ(second.state, RunState::kComplete) << second.error.value_or("");
+  EXPECT_EQ(second.counts, expected);
+  expect_destination_equals_source(kSize, 1);
+  const auto again = run_to_end(trigger(sync));
+  EXPECT_EQ(again.counts, core::Counts{}) << "a sweep with nothing gone deletes nothing";
+}
+
 TEST_F(SyncRunTest, CancelMidRunKeepsCommittedBatchesAndTheNextRunCompletes) {
   constexpr int64_t kSize = 20'000;
   auto connection = make_connection(kSize, 500);

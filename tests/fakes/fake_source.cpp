@@ -19,6 +19,43 @@ class HookedSink final : public connectors::BatchSink {
   int batches_ = 0;
 };
 
+// Passes on rows, dropping tombstones (hide_deletes).
+class NoTombstoneSink final : public connectors::BatchSink {
+ public:
+  explicit NoTombstoneSink(connectors::BatchSink& inner) : inner_(inner) {}
+  void accept(connectors::RecordBatch&& batch, const connectors::Cursor& cursor) override {
+    connectors::RecordBatch rows(batch.columns());
+    for (size_t r = 0; r < batch.rows(); ++r) {
+      if (!batch.deleted(r)) rows.add_row_from(batch, r);
+    }
+    inner_.accept(std::move(rows), cursor);
+  }
+
+ private:
+  connectors::BatchSink& inner_;
+};
+
+// Passes on the primary-key columns of each row.
+class KeyColumnsSink final : public connectors::BatchSink {
+ public:
+  KeyColumnsSink(connectors::BatchSink& inner, const connectors::ModelSchema& model) : inner_(inner) {
+    for (const auto& key : model.primary_key) columns_.push_back(static_cast<size_t>(model.field_index(key)));
+  }
+  void accept(connectors::RecordBatch&& batch, const connectors::Cursor& cursor) override {
+    connectors::RecordBatch keys(columns_.size());
+    for (size_t r = 0; r < batch.rows(); ++r) {
+      std::vector<connectors::Value> key;
+      for (size_t c : columns_) key.push_back(batch.at(r, c));
+      keys.add_row(std::move(key));
+    }
+    inner_.accept(std::move(keys), cursor);
+  }
+
+ private:
+  connectors::BatchSink& inner_;
+  std::vector<size_t> columns_;
+};
+
 class FakeSource final : public connectors::Source {
  public:
   FakeSource(connectors::SourcePtr inner, std::shared_ptr<FakeSourceControl> control)
@@ -31,7 +68,17 @@ class FakeSource final : public connectors::Source {
   void read(const connectors::ModelSchema& model, const connectors::Cursor& from, connectors::BatchSink& sink,
             std::stop_token stop) override {
     HookedSink hooked(sink, model.model_id, control_->after_batch);
-    inner_->read(model, from, hooked, stop);
+    if (!control_->hide_deletes) return inner_->read(model, from, hooked, stop);
+    NoTombstoneSink rows(hooked);
+    inner_->read(model, from, rows, stop);
+  }
+  bool read_keys(const connectors::ModelSchema& model, connectors::BatchSink& sink,
+                 std::stop_token stop) override {
+    if (!control_->hide_deletes) return false;
+    KeyColumnsSink keys(sink, model);
+    NoTombstoneSink rows(keys);
+    inner_->read(model, "", rows, stop);  // a full read lists exactly the live rows, in key order
+    return true;
   }
 
  private:

@@ -16,6 +16,9 @@ using BatchHook = std::function<void(const std::string& model_id, int batch_numb
 struct FakeSourceControl {
   BatchHook after_batch;                       // may throw to simulate failures
   std::optional<core::FerryError> fail_check;  // check() reports this
+  // Like a database without change capture: incremental reads carry no tombstones, and the source lists its
+  // current keys instead (Source::read_keys).
+  bool hide_deletes = false;
 };
 
 // A registry with the built-in connectors plus source type "fake" (sample-compatible config) driven by

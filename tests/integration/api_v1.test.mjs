@@ -386,7 +386,7 @@ describe('syncs', () => {
   test('create', async () => {
     const s = await createSync(S.conn.id, 'dest.db');
     assert.equal(s.connection_id, S.conn.id);
-    assert.deepEqual(s.destination, { type: 'sqlite', config: { path: destPath('dest.db') } });
+    assert.deepEqual(s.destination, { type: 'sqlite', config: { path: destPath('dest.db') }, secret_fields: [] });
     assert.equal(s.models, null);
     assert.deepEqual(s.schedule, { kind: 'manual', interval_minutes: null, cron: null });
     assert.equal(s.status, 'active');

@@ -8,15 +8,22 @@ Json render_time(const std::optional<core::Timestamp>& t) {
   return t ? Json(core::format_rfc3339(*t)) : Json();
 }
 
+namespace {
+// Which secret fields are set, never their values.
+Json secret_fields(const Json& secrets) {
+  Json names = Json::array();
+  for (const auto& [key, _] : secrets.items()) names.push_back(key);
+  return names;
+}
+}  // namespace
+
 Json render_connection(const core::Connection& c) {
-  Json secret_fields = Json::array();
-  for (const auto& [key, _] : c.secrets.items()) secret_fields.push_back(key);
   return {{"id", c.id},
           {"object", "connection"},
           {"name", c.name},
           {"source_type", c.source_type},
           {"config", c.config},
-          {"secret_fields", secret_fields},
+          {"secret_fields", secret_fields(c.secrets)},
           {"account_token", c.account_token},
           {"created_at", render_time(c.created_at)},
           {"updated_at", render_time(c.updated_at)}};
@@ -26,7 +33,10 @@ Json render_sync(const core::Sync& s) {
   return {{"id", s.id},
           {"object", "sync"},
           {"connection_id", s.connection_id},
-          {"destination", {{"type", s.destination_type}, {"config", s.destination_config}}},
+          {"destination",
+           {{"type", s.destination_type},
+            {"config", s.destination_config},
+            {"secret_fields", secret_fields(s.destination_secrets)}}},
           {"models", s.models ? Json(*s.models) : Json()},
           {"schedule",
            {{"kind", core::to_string(s.schedule.kind)},

@@ -63,12 +63,19 @@ void apply_fields(Services& s, const RequestContext& ctx, core::Sync& sync, cons
     const auto type = string_field(*destination, "type", true);
     const auto* spec = s.registry.destination(*type);
     if (spec == nullptr) invalid("destination.type '" + *type + "' is not supported");
-    const Json config = object_field(*destination, "config").value_or(Json::object());
+    Json config = object_field(*destination, "config").value_or(Json::object());
+    if (*type == sync.destination_type) {
+      // secrets are write-only: a client that sends the config back without them keeps the stored ones
+      for (const auto& [name, value] : sync.destination_secrets.items()) {
+        if (!config.contains(name)) config[name] = value;
+      }
+    }
     if (auto problem = connectors::validate_config(spec->spec, config); !problem.empty()) {
       invalid("destination." + problem);
     }
     sync.destination_type = *type;
-    sync.destination_config = config;
+    std::tie(sync.destination_config, sync.destination_secrets) =
+        connectors::split_secrets(spec->spec, config);
   }
   if (auto models = string_list_field(body, "models")) {
     if (*models) {

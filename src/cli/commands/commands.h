@@ -10,6 +10,7 @@ struct ServeOptions {
   std::string db = "ferry-data/ferry.db";
   std::string listen = "127.0.0.1:8080";
   int workers = 2;
+  int lease_seconds = 60;
 };
 int serve(const ServeOptions& options);
 

@@ -26,6 +26,10 @@ Runtime::Runtime(RuntimeOptions options) : options_(std::move(options)) {
   registry_ = connectors::builtin_registry();
   engine::WorkerPoolOptions pool_options;
   pool_options.workers = options_.workers;
+  pool_options.executor.lease = options_.lease;
+  // heartbeats well inside the lease, so a slow page never loses it
+  pool_options.executor.heartbeat_interval =
+      std::min<std::chrono::milliseconds>(pool_options.executor.heartbeat_interval, options_.lease / 3);
   pool_options.host_id = core::new_uuid().substr(0, 8);
   // The pool is created first so the control can wake it; the scheduler needs the control.
   control_ = std::make_unique<engine::SyncControl>(*store_, registry_, clock_, [this] {

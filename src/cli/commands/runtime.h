@@ -4,6 +4,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -17,6 +18,9 @@ struct RuntimeOptions {
   std::string listen = "127.0.0.1:8080";
   int workers = 2;
   bool fallback_to_free_port = false;  // if `listen` is taken, bind port 0 instead
+  // How long a run's claim lasts without a heartbeat: after a worker dies, its run is resumed elsewhere once
+  // this passes.
+  std::chrono::seconds lease{60};
 };
 
 class Runtime {

@@ -1,5 +1,6 @@
 #include "connectors/file/file_source.h"
 
+#include "connectors/exact_values.h"
 #include "connectors/text_values.h"
 
 #include <algorithm>
@@ -86,6 +87,8 @@ std::optional<Value> convert_text(const std::string& s, FieldType type) {
     }
     case FieldType::kString:
       break;
+    default:
+      return exact_value(type, s, s);
   }
   return Value{s};
 }
@@ -116,6 +119,9 @@ std::optional<Value> convert_json(const RowJson& v, FieldType type) {
       return Value{v.dump()};
     case FieldType::kJson:
       break;
+    default:
+      if (v.is_string()) return exact_value(type, v.get_ref<const std::string&>(), {});
+      return exact_value(type, std::nullopt, v.dump());
   }
   return Value{v.dump()};
 }

@@ -49,29 +49,43 @@ bool conclude(ChildProcess& child, const std::optional<TraceError>& error, const
   return true;
 }
 
-// Runs `command` and returns the payload of its first message of `type` (under `key`), keeping key order.
-OrderedJson run_for(const ProcessOptions& options, const std::string& command, const std::string& type,
-                    const std::string& key) {
+// A command that answers with one message and exits.
+struct Query {
+  const char* command;
+  const char* answer_type;  // the message type that carries the answer
+  const char* answer_key;   // its payload's key
+  bool takes_config;
+  ErrorCategory when_unanswered;  // a connector that does not answer `spec` is not an Airbyte connector
+};
+constexpr Query kSpec{"spec", "SPEC", "spec", false, ErrorCategory::kConfigInvalid};
+constexpr Query kCheck{"check", "CONNECTION_STATUS", "connectionStatus", true,
+                       ErrorCategory::kSourceUnavailable};
+constexpr Query kDiscover{"discover", "CATALOG", "catalog", true, ErrorCategory::kSourceUnavailable};
+
+// Runs `query` (its whole run bounded by timeout_seconds) and returns the payload of the first answer,
+// keeping key order.
+OrderedJson run_for(const ProcessOptions& options, const Query& query) {
   WorkDir dir;
-  auto child =
-      start(options, {command, "--config", dir.write("config.json", options.connector_config.dump())});
+  std::vector<std::string> args{query.command};
+  if (query.takes_config) {
+    args.push_back("--config");
+    args.push_back(dir.write("config.json", options.connector_config.dump()));
+  }
+  auto child = start_bounded(options, args);
   std::optional<TraceError> error;
   std::optional<OrderedJson> found;
-  std::string line;
-  uint64_t line_number = 0;
   const std::stop_token never;
-  while (child->next_line(line, never) == ChildProcess::Next::kLine) {
-    ++line_number;
-    if (line.empty()) continue;
-    const Json message = parse_line(*child, line, line_number);
-    if (handle_common(*child, message, error)) continue;
-    if (!found && message.value("type", "") == type && message.contains(key)) {
-      found = std::move(OrderedJson::parse(line)[key]);
+  for_each_message(*child, never, [&](const Json& message, const std::string& line) {
+    if (handle_common(*child, message, error)) return true;
+    if (!found && message.value("type", "") == query.answer_type && message.contains(query.answer_key)) {
+      found = std::move(OrderedJson::parse(line)[query.answer_key]);
     }
-  }
+    return true;
+  });
   conclude(*child, error, never);
   if (!found) {
-    throw FerryError(ErrorCategory::kSourceUnavailable, child->describe("sent no " + type + " message"));
+    throw FerryError(query.when_unanswered, child->describe("answered `" + std::string(query.command) +
+                                                            "` with no " + query.answer_type + " message"));
   }
   return *found;
 }
@@ -123,7 +137,17 @@ bool applies(const Json& state, const std::string& name) {
 
 CheckResult check(const ProcessOptions& options) {
   try {
-    const OrderedJson status = run_for(options, "check", "CONNECTION_STATUS", "connectionStatus");
+    // `spec` first: it needs no config, so a command that is no Airbyte connector at all (or an image's
+    // wrong entrypoint) is named as such instead of failing later as a puzzling check or read.
+    const OrderedJson spec = run_for(options, kSpec);
+    if (!spec.is_object() || !spec.contains("connectionSpecification") ||
+        !spec["connectionSpecification"].is_object()) {
+      return {false,
+              "process source: `" + options.command +
+                  " spec` answered a SPEC message without a connectionSpecification object",
+              ErrorCategory::kConfigInvalid};
+    }
+    const OrderedJson status = run_for(options, kCheck);
     const std::string message = status.value("message", "");
     if (status.value("status", "") == "SUCCEEDED") return {true, message.empty() ? "connected" : message, {}};
     return {false, message.empty() ? "the connector's check failed" : message, ErrorCategory::kConfigInvalid};
@@ -133,7 +157,7 @@ CheckResult check(const ProcessOptions& options) {
 }
 
 OrderedJson discover_catalog(const ProcessOptions& options) {
-  OrderedJson catalog = run_for(options, "discover", "CATALOG", "catalog");
+  OrderedJson catalog = run_for(options, kDiscover);
   if (!catalog.is_object() || !catalog.contains("streams") || !catalog["streams"].is_array()) {
     throw FerryError(ErrorCategory::kSourceUnavailable, "process source: the CATALOG message has no streams");
   }
@@ -191,33 +215,27 @@ void read(const ProcessOptions& options, const OrderedJson& catalog, const Model
   auto child = start(options, args);
   Batcher batcher(model, from, sink, options.batch_size, stop);
   std::optional<TraceError> error;
-  std::string line;
-  uint64_t line_number = 0;
-  for (;;) {
-    const auto next = child->next_line(line, stop);
-    if (next == ChildProcess::Next::kStopped) return;
-    if (next == ChildProcess::Next::kEnd) break;
-    ++line_number;
-    if (line.empty()) continue;
-    const Json message = parse_line(*child, line, line_number);
-    if (handle_common(*child, message, error)) continue;
+  const bool ended = for_each_message(*child, stop, [&](const Json& message, const std::string&) {
+    if (handle_common(*child, message, error)) return true;
     const std::string type = message.value("type", "");
     if (type == "RECORD") {
       const auto record = message.find("record");
       if (record == message.end() || !record->is_object() || record->value("stream", "") != model.model_id) {
-        continue;
+        return true;
       }
       const auto data = record->find("data");
-      if (data == record->end()) continue;
+      if (data == record->end()) return true;
       const auto deleted = data->is_object() ? data->find("_ab_cdc_deleted_at") : data->end();
-      if (!batcher.record(*data, deleted != data->end() && !deleted->is_null())) return;
-    } else if (type == "STATE") {
-      const auto state = message.find("state");
-      if (state == message.end() || !state->is_object() || !applies(*state, model.model_id)) continue;
-      if (!batcher.state(state->dump())) return;
+      return batcher.record(*data, deleted != data->end() && !deleted->is_null());
     }
-  }
-  if (!conclude(*child, error, stop)) return;
+    if (type == "STATE") {
+      const auto state = message.find("state");
+      if (state == message.end() || !state->is_object() || !applies(*state, model.model_id)) return true;
+      return batcher.state(state->dump());
+    }
+    return true;
+  });
+  if (!ended || !conclude(*child, error, stop)) return;
   batcher.finish();
 }
 

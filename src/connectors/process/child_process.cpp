@@ -165,6 +165,7 @@ std::optional<ExitStatus> ChildProcess::wait(const std::stop_token& stop) {
       pump();
     } else {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      enforce_runtime_limit();
       if (idle_timeout_.count() > 0 && std::chrono::steady_clock::now() - last_activity_ > idle_timeout_) {
         fail("did not exit within " + std::to_string(idle_timeout_.count()) + " s of closing its output");
       }
@@ -176,7 +177,19 @@ std::optional<ExitStatus> ChildProcess::wait(const std::stop_token& stop) {
   return status_;
 }
 
+void ChildProcess::limit_runtime(std::chrono::seconds limit) {
+  runtime_limit_ = limit;
+  deadline_ = std::chrono::steady_clock::now() + limit;
+}
+
+void ChildProcess::enforce_runtime_limit() {
+  if (deadline_ && std::chrono::steady_clock::now() > *deadline_) {
+    fail("did not finish within " + std::to_string(runtime_limit_.count()) + " s (timeout_seconds)");
+  }
+}
+
 void ChildProcess::pump() {
+  enforce_runtime_limit();  // before polling: a chatty child never reaches the idle branch below
   pollfd fds[2];
   nfds_t n = 0;
   if (!out_eof_) fds[n++] = {out_.get(), POLLIN, 0};

@@ -64,6 +64,10 @@ class ChildProcess {
   std::optional<ExitStatus> wait(const std::stop_token& stop);
   // Terminates the process group (if the child is still running) and reaps the child. Never throws.
   void terminate() noexcept;
+  // Bounds the child's whole run, counted from now, however much it writes: once `limit` has passed,
+  // next_line and wait terminate it and throw core::FerryError. For commands that should answer and exit
+  // (check, discover), where a connector that keeps logging would otherwise never be stopped.
+  void limit_runtime(std::chrono::seconds limit);
 
   // Adds a line to the diagnostic tail (e.g. a protocol LOG message).
   void note(std::string line);
@@ -73,6 +77,7 @@ class ChildProcess {
 
  private:
   void pump();  // waits up to a short slice for output on either pipe and reads it
+  void enforce_runtime_limit();
   bool read_some(int fd, bool is_stdout);
   void add_stderr(const char* data, size_t n);
   bool try_reap() noexcept;
@@ -93,6 +98,8 @@ class ChildProcess {
   std::string err_partial_;
   std::deque<std::string> tail_;
   std::chrono::steady_clock::time_point last_activity_;
+  std::chrono::seconds runtime_limit_{0};
+  std::optional<std::chrono::steady_clock::time_point> deadline_;  // set by limit_runtime
 };
 
 }  // namespace ferry::connectors::process

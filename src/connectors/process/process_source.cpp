@@ -72,7 +72,8 @@ Spec process_source_spec() {
            "secret config keys, merged over `config` into the connector's config file", std::nullopt,
            std::nullopt},
           {"timeout_seconds", "integer", false, false, 600,
-           "fail when the connector writes nothing (stdout or stderr) for this long; 0 = never", 0, 86'400},
+           "fail when the connector is silent this long, or spec/check/discover take longer; 0 = never", 0,
+           86'400},
           {"batch_size", "integer", false, false, 1000, "records per batch", 1, 100'000},
       }};
 }

@@ -1,5 +1,6 @@
 #include "connectors/process/protocol.h"
 
+#include "connectors/exact_values.h"
 #include "connectors/text_values.h"
 
 #include <fcntl.h>
@@ -61,8 +62,24 @@ std::optional<Value> convert(const Json& v, FieldType type) {
       return Value{v.dump()};
     case FieldType::kJson:
       break;
+    default:
+      if (v.is_string()) return exact_value(type, v.get_ref<const std::string&>(), {});
+      return exact_value(type, std::nullopt, v.dump());
   }
   return Value{v.dump()};
+}
+
+// One stdout line as a JSON object; throws FerryError naming the line number when it is not one.
+Json parse_line(ChildProcess& child, const std::string& line, uint64_t line_number) {
+  Json j = Json::parse(line, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    child.terminate();
+    const std::string shown = line.size() > 200 ? line.substr(0, 200) + "…" : line;
+    throw FerryError(ErrorCategory::kSourceUnavailable,
+                     child.describe("wrote a malformed JSON message on stdout line " +
+                                    std::to_string(line_number) + ": " + shown));
+  }
+  return j;
 }
 
 std::string first_type(const OrderedJson& schema) {
@@ -130,6 +147,13 @@ std::unique_ptr<ChildProcess> start(const ProcessOptions& options, const std::ve
   return std::make_unique<ChildProcess>(std::move(argv), options.idle_timeout);
 }
 
+std::unique_ptr<ChildProcess> start_bounded(const ProcessOptions& options,
+                                            const std::vector<std::string>& extra) {
+  auto child = start(options, extra);
+  if (options.idle_timeout.count() > 0) child->limit_runtime(options.idle_timeout);
+  return child;
+}
+
 bool finish(ChildProcess& child, const std::stop_token& stop) {
   const auto status = child.wait(stop);
   if (!status) return false;
@@ -137,16 +161,17 @@ bool finish(ChildProcess& child, const std::stop_token& stop) {
   return true;
 }
 
-Json parse_line(ChildProcess& child, const std::string& line, uint64_t line_number) {
-  Json j = Json::parse(line, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
-    child.terminate();
-    const std::string shown = line.size() > 200 ? line.substr(0, 200) + "…" : line;
-    throw FerryError(ErrorCategory::kSourceUnavailable,
-                     child.describe("wrote a malformed JSON message on stdout line " +
-                                    std::to_string(line_number) + ": " + shown));
+bool for_each_message(ChildProcess& child, const std::stop_token& stop, const MessageHandler& handle) {
+  std::string line;
+  uint64_t line_number = 0;
+  for (;;) {
+    const auto next = child.next_line(line, stop);
+    if (next == ChildProcess::Next::kStopped) return false;
+    if (next == ChildProcess::Next::kEnd) return true;
+    ++line_number;
+    if (line.empty()) continue;
+    if (!handle(parse_line(child, line, line_number), line)) return false;
   }
-  return j;
 }
 
 FieldType field_type(const OrderedJson& schema) {
@@ -183,7 +208,12 @@ std::vector<Field> fields_of(const OrderedJson& json_schema) {
   if (!json_schema.is_object()) return fields;
   const auto props = json_schema.find("properties");
   if (props == json_schema.end() || !props->is_object()) return fields;
-  for (const auto& [name, property] : props->items()) fields.push_back({name, field_type(property)});
+  for (const auto& [name, property] : props->items()) {
+    Field field;
+    field.name = name;
+    field.type = field_type(property);
+    fields.push_back(std::move(field));
+  }
   return fields;
 }
 

@@ -1,10 +1,11 @@
 // connectors/process: what the Singer and Airbyte protocols share — how the connector is started, its
-// scratch files, JSON Schema → FieldType, JSON value → typed Value, and turning a RECORD/STATE stream into
-// batches with cursors.
+// scratch files, reading its stdout as a stream of JSON messages, JSON Schema → FieldType, JSON value → typed
+// Value, and turning a RECORD/STATE stream into batches with cursors.
 #pragma once
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -22,7 +23,8 @@ struct ProcessOptions {
   std::string command;
   std::vector<std::string> args;  // inserted between the command and the protocol's own arguments
   core::Json connector_config;    // `config` with `connector_secrets` merged in: the connector's config file
-  std::chrono::seconds idle_timeout{0};
+  std::chrono::seconds idle_timeout{
+      0};  // timeout_seconds: silence during a read, the whole of check/discover
   size_t batch_size = 1000;
 };
 
@@ -42,13 +44,22 @@ class WorkDir {
 
 // Starts the connector: command, args, then `extra`.
 std::unique_ptr<ChildProcess> start(const ProcessOptions& options, const std::vector<std::string>& extra);
+// The same for a command that should answer and exit (spec, check, discover): its whole run is bounded by
+// `idle_timeout` too, since check() and discover() have no stop token to end a connector that never finishes.
+std::unique_ptr<ChildProcess> start_bounded(const ProcessOptions& options,
+                                            const std::vector<std::string>& extra);
 
 // Reads a child's stdout to the end and checks its exit status; throws FerryError (kSourceUnavailable with
 // the stderr tail) on a non-zero exit. Returns false when stopped.
 bool finish(ChildProcess& child, const std::stop_token& stop);
 
-// Parses one stdout line as JSON; throws FerryError naming the line number when it is malformed.
-core::Json parse_line(ChildProcess& child, const std::string& line, uint64_t line_number);
+// Receives one stdout message (and its line, for callers that re-read it keeping key order); false ends the
+// stream early.
+using MessageHandler = std::function<bool(const core::Json& message, const std::string& line)>;
+// Hands each message the connector writes on stdout, one JSON object a line, to `handle` until the output
+// ends (true), or `stop` is requested or `handle` answers false (false). Blank lines are skipped; a line that
+// is not a JSON object terminates the child and throws FerryError naming the line number.
+bool for_each_message(ChildProcess& child, const std::stop_token& stop, const MessageHandler& handle);
 
 // JSON Schema of a property → FieldType (string + format date-time → timestamp, object/array → JSON).
 FieldType field_type(const OrderedJson& property_schema);

@@ -58,7 +58,7 @@ const OrderedJson* find_stream(const OrderedJson& catalog, const std::string& mo
 OrderedJson discover_catalog(const ProcessOptions& options) {
   WorkDir dir;
   const std::string config = dir.write("config.json", options.connector_config.dump());
-  auto child = start(options, {"--config", config, "--discover"});
+  auto child = start_bounded(options, {"--config", config, "--discover"});
   std::string text, line;
   const std::stop_token never;
   while (child->next_line(line, never) == ChildProcess::Next::kLine) {
@@ -152,28 +152,19 @@ void read(const ProcessOptions& options, const OrderedJson& catalog, const Model
   }
   auto child = start(options, args);
   Batcher batcher(model, from, sink, options.batch_size, stop);
-  std::string line;
-  uint64_t line_number = 0;
-  for (;;) {
-    const auto next = child->next_line(line, stop);
-    if (next == ChildProcess::Next::kStopped) return;
-    if (next == ChildProcess::Next::kEnd) break;
-    ++line_number;
-    if (line.empty()) continue;
-    const Json message = parse_line(*child, line, line_number);
+  const bool ended = for_each_message(*child, stop, [&](const Json& message, const std::string&) {
     const std::string type = message.value("type", "");
     if (type == "RECORD") {
-      if (message.value("stream", "") != name) continue;
+      if (message.value("stream", "") != name) return true;
       const auto record = message.find("record");
-      if (record == message.end()) continue;
+      if (record == message.end()) return true;
       const auto deleted = record->is_object() ? record->find("_sdc_deleted_at") : record->end();
-      if (!batcher.record(*record, deleted != record->end() && !deleted->is_null())) return;
-    } else if (type == "STATE") {
-      if (!batcher.state(message.value("value", Json::object()).dump())) return;
+      return batcher.record(*record, deleted != record->end() && !deleted->is_null());
     }
-    // SCHEMA, ACTIVATE_VERSION, BATCH and anything newer: nothing to do.
-  }
-  if (!finish(*child, stop)) return;
+    if (type == "STATE") return batcher.state(message.value("value", Json::object()).dump());
+    return true;  // SCHEMA, ACTIVATE_VERSION, BATCH and anything newer: nothing to do.
+  });
+  if (!ended || !finish(*child, stop)) return;
   batcher.finish();
 }
 

@@ -2,6 +2,10 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+#include <cmath>
+
+#include "connectors/text_values.h"
 #include "core/sodium_init.h"
 
 namespace ferry::connectors::rest {
@@ -22,6 +26,23 @@ std::string base64(std::string_view bytes) {
 
 [[noreturn]] void bad(const std::string& what) {
   throw FerryError(ErrorCategory::kConfigInvalid, "config.credentials" + what);
+}
+
+// A token response's `expires_in` (seconds; some servers send it as a string). nullopt: absent or unusable.
+std::optional<core::Duration> expires_in(const Json& response) {
+  const auto it = response.find("expires_in");
+  if (it == response.end()) return std::nullopt;
+  std::optional<int64_t> seconds;
+  if (it->is_number_integer()) {
+    seconds = it->get<int64_t>();
+  } else if (it->is_number_float() && std::isfinite(it->get<double>())) {
+    seconds = static_cast<int64_t>(std::clamp(it->get<double>(), -1.0, 1e12));
+  } else if (it->is_string()) {
+    seconds = parse_int(it->get_ref<const std::string&>());
+  }
+  if (!seconds || *seconds <= 0) return std::nullopt;
+  constexpr int64_t kTenYears = 10LL * 365 * 24 * 3600;  // beyond that, "never" (and no overflow)
+  return std::chrono::seconds(std::min(*seconds, kTenYears));
 }
 
 void append_query(std::string& url, const std::string& name, const std::string& value) {
@@ -87,11 +108,12 @@ Credentials Credentials::from_json(const Json& json, AuthType type) {
 }
 
 Authenticator::Authenticator(AuthDefinition definition, Credentials credentials, std::string token_url,
-                             Send send)
+                             Send send, MonotonicClock clock)
     : definition_(std::move(definition)),
       credentials_(std::move(credentials)),
       token_url_(std::move(token_url)),
       send_(std::move(send)),
+      clock_(std::move(clock)),
       access_token_(credentials_.access_token) {}
 
 bool Authenticator::can_refresh() const {
@@ -123,14 +145,20 @@ void Authenticator::apply(HttpRequest& request) {
       return;
     case AuthType::kOauth2ClientCredentials:
     case AuthType::kOauth2RefreshToken:
-      if (access_token_.empty()) refresh();
+      if (access_token_.empty() || expiring()) refresh();
       request.headers.emplace_back("Authorization", "Bearer " + access_token_);
       return;
   }
 }
 
+bool Authenticator::expiring() const {
+  return expires_at_ && clock_() >= *expires_at_ - refresh_margin_;
+}
+
 void Authenticator::refresh() {
   if (!can_refresh()) throw FerryError(rejected_category(), "credentials rejected");
+  // A refused grant stays refused: asking again cannot succeed and only hammers the token endpoint.
+  if (refused_) throw *refused_;
   HttpRequest request;
   request.method = "POST";
   request.url = token_url_;
@@ -148,6 +176,8 @@ void Authenticator::refresh() {
                                                                     url_encode(credentials_.client_secret)));
   }
   ++token_requests_;
+  expires_at_.reset();
+  const core::Duration requested_at = clock_();  // the lifetime counts from the request: errs early
   HttpResponse response;
   try {
     response = send_(request);
@@ -166,10 +196,16 @@ void Authenticator::refresh() {
     if (j.is_object() && j.contains("error") && j["error"].is_string())
       reason = " (" + j["error"].get<std::string>() + ")";
     access_token_.clear();
-    throw FerryError(rejected_category(), "OAuth2 token request to " + token_url_ + " was refused: HTTP " +
-                                              std::to_string(response.status) + reason);
+    refused_ =
+        FerryError(rejected_category(), "OAuth2 token request to " + token_url_ + " was refused: HTTP " +
+                                            std::to_string(response.status) + reason);
+    throw *refused_;
   }
   access_token_ = j["access_token"].get<std::string>();
+  if (const auto lifetime = expires_in(j)) {
+    expires_at_ = requested_at + *lifetime;
+    refresh_margin_ = std::min<core::Duration>(std::chrono::minutes(1), *lifetime / 10);
+  }
   // A rotating refresh token: keep the newest one for the next refresh.
   if (j.contains("refresh_token") && j["refresh_token"].is_string() &&
       !j["refresh_token"].get_ref<const std::string&>().empty()) {

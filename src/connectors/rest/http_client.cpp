@@ -53,6 +53,12 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   return size * count;
 }
 
+// libcurl's progress hook, called while a transfer runs (about once a second when nothing arrives): a
+// non-zero answer aborts the transfer with CURLE_ABORTED_BY_CALLBACK.
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<const std::stop_token*>(user)->stop_requested() ? 1 : 0;
+}
+
 }  // namespace
 
 std::optional<std::string> HttpResponse::header(std::string_view name) const {
@@ -74,8 +80,9 @@ CurlHttpClient::CurlHttpClient(CurlOptions options) : options_(std::move(options
 
 CurlHttpClient::~CurlHttpClient() = default;
 
-HttpResponse CurlHttpClient::send(const HttpRequest& request) {
+HttpResponse CurlHttpClient::send(const HttpRequest& request, std::stop_token stop) {
   std::lock_guard lock(mutex_);
+  if (stop.stop_requested()) throw RequestCancelled();
   if (!handle_) {
     handle_ = std::make_unique<Handle>();
     handle_->curl.reset(curl_easy_init());
@@ -110,6 +117,11 @@ HttpResponse CurlHttpClient::send(const HttpRequest& request) {
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &response.body);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &response);
+  if (stop.stop_possible()) {
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &stop);
+  }
   if (request.method == "POST") {
     curl_easy_setopt(c, CURLOPT_POST, 1L);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, request.body.c_str());
@@ -118,6 +130,7 @@ HttpResponse CurlHttpClient::send(const HttpRequest& request) {
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   }
   const CURLcode rc = curl_easy_perform(c);
+  if (rc == CURLE_ABORTED_BY_CALLBACK && stop.stop_requested()) throw RequestCancelled();
   if (rc != CURLE_OK) {
     const std::string detail = handle_->error[0] != '\0' ? handle_->error : curl_easy_strerror(rc);
     throw TransportError(detail, rc == CURLE_OPERATION_TIMEDOUT);

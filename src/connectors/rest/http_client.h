@@ -1,6 +1,7 @@
 // connectors/rest/http_client: the HTTP client a REST source talks through. `HttpClient` is a small pure
 // interface (tests may substitute it); `CurlHttpClient` is the libcurl implementation: one easy handle reused
-// across requests (keep-alive), connect and whole-request timeouts, no redirects to other hosts.
+// across requests (keep-alive), connect and whole-request timeouts, no redirects to other hosts, and a
+// transfer abandoned as soon as the caller's stop token is requested (a slow page does not hold up a cancel).
 #pragma once
 
 #include <chrono>
@@ -8,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -44,11 +46,19 @@ class TransportError : public std::runtime_error {
   bool timed_out_;
 };
 
+// The caller's stop token was requested while the request was in flight: the transfer was abandoned.
+class RequestCancelled : public std::runtime_error {
+ public:
+  RequestCancelled() : std::runtime_error("the request was cancelled") {}
+};
+
 class HttpClient {
  public:
   virtual ~HttpClient() = default;
-  // Sends one request and returns the response, whatever its status. Throws TransportError.
-  virtual HttpResponse send(const HttpRequest& request) = 0;
+  // Sends one request and returns the response, whatever its status. Throws TransportError, or
+  // RequestCancelled once `stop` is requested before the response is complete.
+  virtual HttpResponse send(const HttpRequest& request, std::stop_token stop) = 0;
+  HttpResponse send(const HttpRequest& request) { return send(request, {}); }
 };
 
 struct CurlOptions {
@@ -64,7 +74,8 @@ class CurlHttpClient final : public HttpClient {
   CurlHttpClient(const CurlHttpClient&) = delete;
   CurlHttpClient& operator=(const CurlHttpClient&) = delete;
 
-  HttpResponse send(const HttpRequest& request) override;
+  using HttpClient::send;
+  HttpResponse send(const HttpRequest& request, std::stop_token stop) override;
 
  private:
   struct Handle;

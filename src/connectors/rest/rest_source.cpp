@@ -1,5 +1,6 @@
 #include "connectors/rest/rest_source.h"
 
+#include "connectors/exact_values.h"
 #include "connectors/text_values.h"
 
 #include <simdjson.h>
@@ -14,6 +15,7 @@
 #include "connectors/rest/pagination.h"
 #include "connectors/rest/rate_limiter.h"
 #include "connectors/rest/rest_source_hooks.h"
+#include "connectors/rest/retry_after.h"
 #include "engine/backoff.h"
 
 namespace ferry::connectors {
@@ -84,6 +86,9 @@ std::optional<Value> convert(dom::element v, FieldType type) {
       return Value{simdjson::minify(v)};
     case FieldType::kJson:
       return Value{simdjson::minify(v)};
+    default:
+      if (t == T::STRING) return exact_value(type, v.get_string().value_unsafe(), {});
+      return exact_value(type, std::nullopt, simdjson::minify(v));
   }
   return std::nullopt;
 }
@@ -178,15 +183,18 @@ class RestSource final : public Source {
         settings_(std::move(settings)),
         http_(std::move(hooks.http)),
         retry_sleeper_(hooks.retry_sleeper ? std::move(hooks.retry_sleeper) : real_sleeper()),
+        wall_clock_(hooks.wall_clock ? std::move(hooks.wall_clock) : std::make_shared<core::SystemClock>()),
         random_(hooks.unit_random ? std::move(hooks.unit_random)
                                   : std::function<double()>(engine::unit_random)),
         limiter_(rps, burst, hooks.limiter_clock ? std::move(hooks.limiter_clock) : steady_clock(),
                  hooks.limiter_sleeper ? std::move(hooks.limiter_sleeper) : real_sleeper()),
-        auth_(definition_.auth, std::move(credentials), absolute(definition_.auth.token_url),
-              [this](const HttpRequest& r) {
-                limiter_.acquire();
-                return http_->send(r);
-              }) {}
+        auth_(
+            definition_.auth, std::move(credentials), absolute(definition_.auth.token_url),
+            [this](const HttpRequest& r) {
+              limiter_.acquire();
+              return http_->send(r);
+            },
+            hooks.auth_clock ? std::move(hooks.auth_clock) : steady_clock()) {}
 
   CheckResult check() override {
     try {
@@ -378,7 +386,7 @@ class RestSource final : public Source {
       std::optional<core::Duration> retry_after;
       try {
         auth_.apply(request);
-        response = http_->send(request);
+        response = http_->send(request, stop);
         if (response.status == 401 || response.status == 403) {
           if (auth_.can_refresh() && !refreshed) {
             refreshed = true;
@@ -406,6 +414,8 @@ class RestSource final : public Source {
           last_error = "malformed JSON at byte " + std::to_string(error_offset(response.body)) + " of " +
                        std::to_string(response.body.size()) + " (" + simdjson::error_message(error) + ")";
         }
+      } catch (const RequestCancelled&) {
+        return std::nullopt;
       } catch (const TransportError& e) {
         last_category = ErrorCategory::kSourceUnavailable;
         last_error = std::string(e.timed_out() ? "timed out: " : "network error: ") + e.what();
@@ -419,11 +429,9 @@ class RestSource final : public Source {
                                         " attempt(s): " + last_error);
   }
 
-  static std::optional<core::Duration> parse_retry_after(const std::optional<std::string>& header) {
+  std::optional<core::Duration> parse_retry_after(const std::optional<std::string>& header) const {
     if (!header) return std::nullopt;
-    const auto seconds = parse_int(*header);
-    if (!seconds || *seconds < 0) return std::nullopt;  // the HTTP-date form is not honoured
-    return std::min<core::Duration>(std::chrono::seconds(*seconds), kRetryAfterCap);
+    return retry_after_delay(*header, wall_clock_->now(), kRetryAfterCap);
   }
 
   // Where a body stops being valid JSON (error path only: simdjson reports no position).
@@ -441,6 +449,7 @@ class RestSource final : public Source {
   Settings settings_;
   std::shared_ptr<HttpClient> http_;
   Sleeper retry_sleeper_;
+  core::ClockPtr wall_clock_;
   std::function<double()> random_;
   TokenBucket limiter_;
   Authenticator auth_;

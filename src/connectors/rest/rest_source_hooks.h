@@ -1,5 +1,6 @@
 // connectors/rest/rest_source_hooks: the seams a test (or an embedding) replaces: the HTTP client, the
-// sleeper used for retry backoff, the rate limiter's clock and sleeper, and the jitter source.
+// sleeper used for retry backoff, the rate limiter's clock and sleeper, the clock OAuth2 token lifetimes are
+// timed on, the wall clock Retry-After dates are measured from, and the jitter source.
 #pragma once
 
 #include <functional>
@@ -8,6 +9,7 @@
 #include "connectors/rest/http_client.h"
 #include "connectors/rest/rate_limiter.h"
 #include "connectors/source.h"
+#include "core/time.h"
 
 namespace ferry::connectors::rest {
 
@@ -16,6 +18,8 @@ struct RestSourceHooks {
   Sleeper retry_sleeper;                // null: real_sleeper()
   MonotonicClock limiter_clock;         // null: steady_clock()
   Sleeper limiter_sleeper;              // null: real_sleeper()
+  MonotonicClock auth_clock;            // null: steady_clock()
+  core::ClockPtr wall_clock;            // null: core::SystemClock
   std::function<double()> unit_random;  // null: engine::unit_random
 };
 

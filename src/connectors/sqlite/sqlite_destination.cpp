@@ -17,12 +17,15 @@ std::string sql_type(FieldType type) {
       return "INTEGER";
     case FieldType::kNumber:
       return "REAL";
+    case FieldType::kBytes:
+      return "BLOB";
     default:
       return "TEXT";
   }
 }
 
-void bind_value(sqlite::Statement& stmt, int index, const Value& value) {
+// Bytes bind as BLOB, so the stored value is the raw bytes (a zero byte included) and compares as bytes.
+void bind_value(sqlite::Statement& stmt, int index, const Value& value, FieldType type) {
   if (const auto* i = std::get_if<int64_t>(&value)) {
     stmt.bind(index, *i);
   } else if (const auto* d = std::get_if<double>(&value)) {
@@ -30,7 +33,11 @@ void bind_value(sqlite::Statement& stmt, int index, const Value& value) {
   } else if (const auto* b = std::get_if<bool>(&value)) {
     stmt.bind(index, int64_t{*b ? 1 : 0});
   } else if (const auto* s = std::get_if<std::string>(&value)) {
-    stmt.bind(index, *s);
+    if (type == FieldType::kBytes) {
+      stmt.bind_blob(index, *s);
+    } else {
+      stmt.bind(index, *s);
+    }
   } else {
     stmt.bind_null(index);
   }
@@ -45,6 +52,7 @@ std::string join(const std::vector<std::string>& parts, const std::string& sep) 
 // The prepared statements for one model's table.
 struct ModelStatements {
   std::vector<int> key_columns;  // indexes into the schema's fields
+  std::vector<FieldType> types;  // of every field, in schema order
   sqlite::Statement select_hash;
   sqlite::Statement insert;
   sqlite::Statement update;
@@ -126,7 +134,9 @@ class SqliteDestination final : public Destination {
       if (!exists || old_hash != hash) {
         sqlite::Statement& stmt = exists ? s.update : s.insert;
         const int n = static_cast<int>(batch.columns());
-        for (int c = 0; c < n; ++c) bind_value(stmt, c + 1, batch.at(row, static_cast<size_t>(c)));
+        for (int c = 0; c < n; ++c) {
+          bind_value(stmt, c + 1, batch.at(row, static_cast<size_t>(c)), s.types[static_cast<size_t>(c)]);
+        }
         stmt.bind(n + 1, hash).bind(n + 2, commit.run_id);
         if (exists) bind_key(stmt, s, batch, row, n + 3);
         stmt.run();
@@ -156,6 +166,8 @@ class SqliteDestination final : public Destination {
     return counts;
   }
 
+  std::unique_ptr<KeySweep> begin_key_sweep(const ModelSchema& model) override;
+
  private:
   ModelStatements make_statements(const ModelSchema& model) {
     const std::string table = quote_identifier(model.model_id);
@@ -177,8 +189,11 @@ class SqliteDestination final : public Destination {
       placeholders.push_back("?");
       assignments.push_back(quote_identifier(f.name) + " = ?");
     }
+    std::vector<FieldType> types;
+    for (const auto& f : model.fields) types.push_back(f.type);
     return ModelStatements{
         key_columns,
+        std::move(types),
         db_.prepare("SELECT _ferry_hash FROM " + table + where),
         db_.prepare("INSERT INTO " + table + " (" + join(names, ", ") +
                     ", _ferry_hash, _ferry_seen) VALUES (" + join(placeholders, ", ") + ", ?, ?)"),
@@ -201,8 +216,8 @@ class SqliteDestination final : public Destination {
   static void bind_key(sqlite::Statement& stmt, const ModelStatements& s, const RecordBatch& batch,
                        size_t row, int first_index) {
     for (size_t i = 0; i < s.key_columns.size(); ++i) {
-      bind_value(stmt, first_index + static_cast<int>(i),
-                 batch.at(row, static_cast<size_t>(s.key_columns[i])));
+      const auto column = static_cast<size_t>(s.key_columns[i]);
+      bind_value(stmt, first_index + static_cast<int>(i), batch.at(row, column), s.types[column]);
     }
   }
 
@@ -221,9 +236,79 @@ class SqliteDestination final : public Destination {
     stmt.run();
   }
 
+  friend class SqliteKeySweep;
+
   sqlite::Database db_;
   std::map<std::string, ModelStatements> statements_;
 };
+
+// Collects the source's current keys in a temporary table, then deletes the rows whose key is not there
+// and records the commit, in one transaction.
+class SqliteKeySweep final : public KeySweep {
+ public:
+  SqliteKeySweep(SqliteDestination& destination, const ModelSchema& model)
+      : destination_(destination), model_(model), statements_(destination.statements_for(model)) {
+    std::vector<std::string> keys, match;
+    for (const auto& k : model.primary_key) {
+      keys.push_back(quote_identifier(k));
+      match.push_back("s." + quote_identifier(k) + " = t." + quote_identifier(k));
+    }
+    auto& db = destination_.db_;
+    db.exec("DROP TABLE IF EXISTS temp._ferry_sweep");
+    db.exec("CREATE TEMP TABLE _ferry_sweep (" + join(keys, ", ") + ", PRIMARY KEY (" + join(keys, ", ") +
+            "))");
+    std::vector<std::string> marks(keys.size(), "?");
+    insert_sql_ = "INSERT OR IGNORE INTO temp._ferry_sweep VALUES (" + join(marks, ", ") + ")";
+    delete_sql_ = "DELETE FROM " + quote_identifier(model.model_id) +
+                  " AS t WHERE NOT EXISTS (SELECT 1 FROM temp._ferry_sweep s WHERE " + join(match, " AND ") +
+                  ")";
+  }
+  ~SqliteKeySweep() override {
+    try {
+      destination_.db_.exec("DROP TABLE IF EXISTS temp._ferry_sweep");
+    } catch (...) {
+      // a temp table dies with the connection anyway
+    }
+  }
+
+  void add(const RecordBatch& keys) override {
+    auto& db = destination_.db_;
+    sqlite::Transaction tx(db);
+    auto insert = db.prepare(insert_sql_);
+    for (size_t r = 0; r < keys.rows(); ++r) {
+      for (size_t k = 0; k < keys.columns(); ++k) {
+        const auto column = static_cast<size_t>(statements_.key_columns[k]);
+        bind_value(insert, static_cast<int>(k) + 1, keys.at(r, k), statements_.types[column]);
+      }
+      insert.run();
+      insert.reset();
+    }
+    tx.commit();
+  }
+
+  core::Counts finish(const Commit& commit) override {
+    auto& db = destination_.db_;
+    sqlite::Transaction tx(db);
+    auto remove = db.prepare(delete_sql_);
+    remove.run();
+    core::Counts counts;
+    counts.deleted = remove.changes();
+    destination_.save_state(model_.model_id, commit, counts);
+    tx.commit();
+    return counts;
+  }
+
+ private:
+  SqliteDestination& destination_;
+  const ModelSchema& model_;
+  const ModelStatements& statements_;
+  std::string insert_sql_;
+  std::string delete_sql_;
+};
+
+std::unique_ptr<KeySweep> SqliteDestination::begin_key_sweep(const ModelSchema& model) {
+  return std::make_unique<SqliteKeySweep>(*this, model);
+}
 
 }  // namespace
 

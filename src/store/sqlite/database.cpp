@@ -103,9 +103,11 @@ std::optional<int64_t> Statement::optional_int64(int column) const {
   return int64(column);
 }
 
-Database::Database(const std::string& path) {
-  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                      nullptr) != SQLITE_OK) {
+Database::Database(const std::string& path, OpenMode mode) {
+  const int flags = mode == OpenMode::kReadOnly
+                        ? SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX
+                        : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
+  if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
     const std::string message =
         "cannot open SQLite database " + path + ": " + (db_ ? sqlite3_errmsg(db_) : "");
     sqlite3_close(db_);
@@ -113,6 +115,7 @@ Database::Database(const std::string& path) {
     throw core::FerryError(core::ErrorCategory::kConfigInvalid, message);
   }
   sqlite3_busy_timeout(db_, 10000);
+  if (mode == OpenMode::kReadOnly) return;  // someone else's database: its journal mode is theirs to choose
   exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
 }
 

@@ -53,10 +53,13 @@ class Statement {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
+// kReadOnly opens an existing database without creating it or changing its journal mode (sources).
+enum class OpenMode { kReadWrite, kReadOnly };
+
 class Database {
  public:
-  // Opens (creating) `path` in WAL mode with a busy timeout.
-  explicit Database(const std::string& path);
+  // Opens (creating) `path` in WAL mode with a busy timeout; read-only opens only set the busy timeout.
+  explicit Database(const std::string& path, OpenMode mode = OpenMode::kReadWrite);
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;

@@ -6,7 +6,7 @@ namespace ferry::sqlite {
 namespace {
 
 // Append only: a released migration never changes.
-constexpr std::array<const char*, 2> kMigrations{
+constexpr std::array<const char*, 3> kMigrations{
     R"sql(
 CREATE TABLE tenants (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);
 CREATE TABLE api_keys (key_hash TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),
@@ -62,6 +62,9 @@ CREATE UNIQUE INDEX run_tasks_by_id ON run_tasks(id);
 ALTER TABLE runs ADD COLUMN identities TEXT;
 ALTER TABLE runs ADD COLUMN test_run INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX connections_by_account_token ON connections(tenant_id, account_token);
+)sql",
+    R"sql(
+ALTER TABLE syncs ADD COLUMN destination_secrets BLOB;
 )sql",
 };
 

@@ -11,10 +11,10 @@ using Lock = std::lock_guard<std::mutex>;
 constexpr const char* kSyncColumns =
     "SELECT id, tenant_id, connection_id, destination_type, destination_config, models, schedule_kind, "
     "interval_minutes, cron, active, max_attempts, next_sync_start, models_changed_at, created_at, "
-    "updated_at "
+    "updated_at, destination_secrets "
     "FROM syncs ";
 
-core::Sync read_sync(sqlite::Statement& stmt) {
+core::Sync read_sync(sqlite::Statement& stmt, const core::SecretBox& box) {
   core::Sync s;
   s.id = stmt.text(0);
   s.tenant_id = stmt.text(1);
@@ -31,17 +31,20 @@ core::Sync read_sync(sqlite::Statement& stmt) {
   s.models_changed_at = sqlite::optional_time(stmt, 12);
   s.created_at = core::from_micros(stmt.int64(13));
   s.updated_at = core::from_micros(stmt.int64(14));
+  if (!stmt.is_null(15)) s.destination_secrets = Json::parse(box.open(stmt.text(15)));
   return s;
 }
 
-std::vector<core::Sync> read_syncs(sqlite::Statement& stmt) {
+std::vector<core::Sync> read_syncs(sqlite::Statement& stmt, const core::SecretBox& box) {
   std::vector<core::Sync> out;
-  while (stmt.step()) out.push_back(read_sync(stmt));
+  while (stmt.step()) out.push_back(read_sync(stmt, box));
   return out;
 }
 
-// Binds every mutable column of a sync at 1..12 in the order of kSyncWritableColumns.
-void bind_sync(sqlite::Statement& stmt, const core::Sync& s) {
+// Binds every mutable column of a sync at 1..12 in the order of kSyncWritableColumns, and the sealed
+// destination secrets at `secrets_index`.
+void bind_sync(sqlite::Statement& stmt, const core::Sync& s, const core::SecretBox& box, int secrets_index) {
+  stmt.bind_blob(secrets_index, box.seal(s.destination_secrets.dump()));
   stmt.bind(1, s.connection_id).bind(2, s.destination_type).bind(3, s.destination_config.dump());
   if (s.models) {
     stmt.bind(4, Json(*s.models).dump());
@@ -63,8 +66,9 @@ void SqliteStore::insert_sync(const core::Sync& s) {
       "INSERT INTO syncs (connection_id, destination_type, destination_config, models, schedule_kind, "
       "interval_minutes, cron, active, max_attempts, next_sync_start, models_changed_at, updated_at, id, "
       "tenant_id, "
-      "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
-  bind_sync(stmt, s);
+      "created_at, destination_secrets) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+      "?15, ?16)");
+  bind_sync(stmt, s, secrets_, 16);
   stmt.bind(13, s.id).bind(14, s.tenant_id).bind(15, core::to_micros(s.created_at));
   stmt.run();
 }
@@ -74,7 +78,7 @@ std::optional<core::Sync> SqliteStore::sync(const std::string& tenant_id, const 
   auto stmt = db_.prepare(std::string(kSyncColumns) + "WHERE tenant_id = ? AND id = ?");
   stmt.bind(1, tenant_id).bind(2, id);
   if (!stmt.step()) return std::nullopt;
-  return read_sync(stmt);
+  return read_sync(stmt, secrets_);
 }
 
 Page<core::Sync> SqliteStore::syncs(const std::string& tenant_id, const PageRequest& page) {
@@ -83,7 +87,7 @@ Page<core::Sync> SqliteStore::syncs(const std::string& tenant_id, const PageRequ
                           " ORDER BY created_at DESC, id DESC LIMIT ?");
   stmt.bind(1, tenant_id);
   sqlite::bind_page(stmt, page, 2);
-  return sqlite::make_page(read_syncs(stmt), page.limit);
+  return sqlite::make_page(read_syncs(stmt, secrets_), page.limit);
 }
 
 std::vector<core::Sync> SqliteStore::syncs_of_connection(const std::string& tenant_id,
@@ -92,7 +96,7 @@ std::vector<core::Sync> SqliteStore::syncs_of_connection(const std::string& tena
   auto stmt = db_.prepare(std::string(kSyncColumns) +
                           "WHERE tenant_id = ? AND connection_id = ? ORDER BY created_at, id");
   stmt.bind(1, tenant_id).bind(2, connection_id);
-  return read_syncs(stmt);
+  return read_syncs(stmt, secrets_);
 }
 
 bool SqliteStore::update_sync(const core::Sync& s) {
@@ -101,8 +105,9 @@ bool SqliteStore::update_sync(const core::Sync& s) {
       "UPDATE syncs SET connection_id = ?1, destination_type = ?2, destination_config = ?3, models = ?4, "
       "schedule_kind = ?5, interval_minutes = ?6, cron = ?7, active = ?8, max_attempts = ?9, next_sync_start "
       "= ?10, "
-      "models_changed_at = ?11, updated_at = ?12 WHERE id = ?13 AND tenant_id = ?14");
-  bind_sync(stmt, s);
+      "models_changed_at = ?11, updated_at = ?12, destination_secrets = ?15 WHERE id = ?13 AND tenant_id = "
+      "?14");
+  bind_sync(stmt, s, secrets_, 15);
   stmt.bind(13, s.id).bind(14, s.tenant_id);
   stmt.run();
   return stmt.changes() == 1;
@@ -133,7 +138,7 @@ std::vector<core::Sync> SqliteStore::due_syncs(core::Timestamp now) {
                   "WHERE active = 1 AND schedule_kind <> 'manual' AND next_sync_start IS NOT NULL AND "
                   "next_sync_start <= ? ORDER BY next_sync_start");
   stmt.bind(1, core::to_micros(now));
-  return read_syncs(stmt);
+  return read_syncs(stmt, secrets_);
 }
 
 std::vector<core::ModelState> SqliteStore::model_states(const std::string& sync_id) {

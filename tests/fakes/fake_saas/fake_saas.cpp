@@ -85,10 +85,14 @@ struct FakeSaas::Impl {
   std::set<int> open_fds;
 };
 
-FakeSaas::FakeSaas() : mutation_clock_(kMutationStart), impl_(new Impl) {
+FakeSaas::FakeSaas(const std::map<std::string, int64_t>& seed_counts)
+    : mutation_clock_(kMutationStart), impl_(new Impl) {
   for (const char* resource : kResources) {
     auto& rows = data_[resource];
-    for (int64_t id = 1; id <= seed_count(resource); ++id) {
+    const auto custom = seed_counts.find(resource);
+    const int64_t count = custom == seed_counts.end() ? seed_count(resource) : custom->second;
+    rows.reserve(static_cast<size_t>(count));
+    for (int64_t id = 1; id <= count; ++id) {
       rows.push_back({id, 0, kSeedStart + (id / 2) * 60'000'000, false});  // pairs share a timestamp
     }
   }
@@ -150,7 +154,9 @@ void FakeSaas::serve(int fd, void* raw) {
     Reply reply = handle(method, target, headers, req.body());
     if (reply.slow_ms > 0) {
       std::unique_lock lock(mutex_);
-      stop_cv_.wait_for(lock, std::chrono::milliseconds(reply.slow_ms), [this] { return stopping_.load(); });
+      const bool stopped = stop_cv_.wait_for(lock, std::chrono::milliseconds(reply.slow_ms),
+                                             [this] { return stopping_.load(); });
+      if (!stopped) ++slow_replies_completed_;
     }
     if (reply.truncate) {
       const std::string head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
@@ -241,7 +247,10 @@ FakeSaas::Reply FakeSaas::handle(const std::string& method, const std::string& t
       (query.contains("api_key") && query["api_key"] == kApiKey) ||
       (authorization.starts_with("Basic ") &&
        core::base64_decode(authorization.substr(6)).value_or("") == std::string(kUsername) + ":" + kPassword);
-  if (!authed) return {401, R"({"error":"invalid_token"})"};
+  if (!authed) {
+    ++unauthorized_responses_;
+    return {401, R"({"error":"invalid_token"})"};
+  }
 
   // Faults.
   if (burst_remaining_ > 0 || (faults_.error_burst_every > 0 && n % faults_.error_burst_every == 0)) {
@@ -251,7 +260,10 @@ FakeSaas::Reply FakeSaas::handle(const std::string& method, const std::string& t
     return {kCodes[burst_step_++ % 3], R"({"error":"upstream trouble"})"};
   }
   if (faults_.rate_limit_every > 0 && n % faults_.rate_limit_every == 0) {
-    return {429, R"({"error":"slow down"})", {{"Retry-After", std::to_string(faults_.retry_after_seconds)}}};
+    return {429,
+            R"({"error":"slow down"})",
+            {{"Retry-After", faults_.retry_after_date.empty() ? std::to_string(faults_.retry_after_seconds)
+                                                              : faults_.retry_after_date}}};
   }
 
   // Route: /{style}/{resource}.
@@ -270,52 +282,59 @@ FakeSaas::Reply FakeSaas::handle(const std::string& method, const std::string& t
     if (!t) return {400, R"({"error":"bad modified_after"})"};
     since = core::to_micros(*t);
   }
-  std::vector<const Record*> rows;
-  for (const auto& r : it->second) {
-    if (!since || r.modified_micros > *since) rows.push_back(&r);
+  // Without modified_after every record qualifies: index the resource in place instead of copying a pointer
+  // per record on every request (a benchmark pages through hundreds of thousands of records).
+  std::vector<const Record*> filtered;
+  if (since) {
+    for (const auto& r : it->second) {
+      if (r.modified_micros > *since) filtered.push_back(&r);
+    }
   }
+  const size_t total = since ? filtered.size() : it->second.size();
+  const auto row = [&](size_t i) -> const Record& { return since ? *filtered[i] : it->second[i]; };
   size_t begin = 0;
   if (style == "cursor" && query.contains("cursor")) {
     const auto decoded = core::base64url_decode(query["cursor"]);
     if (!decoded || !decoded->starts_with("after:")) return {400, R"({"error":"bad cursor"})"};
     const int64_t after = std::stoll(decoded->substr(6));
-    while (begin < rows.size() && rows[begin]->id <= after) ++begin;
+    while (begin < total && row(begin).id <= after) ++begin;
   } else if ((style == "next" || style == "link") && query.contains("after")) {
     const int64_t after = std::stoll(query["after"]);
-    while (begin < rows.size() && rows[begin]->id <= after) ++begin;
+    while (begin < total && row(begin).id <= after) ++begin;
   } else if (style == "offset") {
     begin = query.contains("offset") ? std::stoul(query["offset"]) : 0;
   } else if (style == "page") {
     const size_t page = query.contains("page") ? std::stoul(query["page"]) : 1;
     begin = (page - 1) * page_size;
   }
-  begin = std::min(begin, rows.size());
-  const size_t end = std::min(rows.size(), begin + page_size);
+  begin = std::min(begin, total);
+  const size_t end = std::min(total, begin + page_size);
   json items = json::array();
-  for (size_t i = begin; i < end; ++i) items.push_back(render(resource, *rows[i]));
-  const bool more = end < rows.size();
+  for (size_t i = begin; i < end; ++i) items.push_back(render(resource, row(i)));
+  const bool more = end < total;
   std::string next_url;
   if (more && end > begin) {
     next_url = base_url() + "/" + style + "/" + resource + "?page_size=" + std::to_string(page_size) +
-               "&after=" + std::to_string(rows[end - 1]->id);
+               "&after=" + std::to_string(row(end - 1).id);
     if (query.contains("modified_after")) next_url += "&modified_after=" + query["modified_after"];
   }
 
   Reply reply;
   if (style == "cursor") {
-    reply.body =
-        json{{"results", items},
-             {"next", more && end > begin
-                          ? json(core::base64url_encode("after:" + std::to_string(rows[end - 1]->id)))
-                          : json(nullptr)}}
-            .dump();
+    reply.body = json{{"results", std::move(items)},
+                      {"next", more && end > begin
+                                   ? json(core::base64url_encode("after:" + std::to_string(row(end - 1).id)))
+                                   : json(nullptr)}}
+                     .dump();
   } else if (style == "next") {
-    reply.body = json{{"results", items}, {"next", next_url.empty() ? json(nullptr) : json(next_url)}}.dump();
+    reply.body =
+        json{{"results", std::move(items)}, {"next", next_url.empty() ? json(nullptr) : json(next_url)}}
+            .dump();
   } else if (style == "link") {
     reply.body = items.dump();
     if (!next_url.empty()) reply.headers.emplace_back("Link", "<" + next_url + ">; rel=\"next\"");
   } else {
-    reply.body = json{{"results", items}, {"count", rows.size()}}.dump();
+    reply.body = json{{"results", std::move(items)}, {"count", total}}.dump();
   }
 
   if (faults_.slow_every > 0 && n % faults_.slow_every == 0) reply.slow_ms = faults_.slow_ms;
@@ -330,7 +349,7 @@ FakeSaas::Reply FakeSaas::handle(const std::string& method, const std::string& t
   // Records changing between pages: a record this page served changes before the next page is asked for.
   ++pages_served_;
   if (faults_.change_every > 0 && pages_served_ % faults_.change_every == 0 && end > begin) {
-    const int64_t id = rows[begin]->id;
+    const int64_t id = row(begin).id;
     for (auto& r : it->second) {
       if (r.id == id) {
         ++r.version;
@@ -364,7 +383,10 @@ FakeSaas::Reply FakeSaas::handle_token(const std::string& body,
     return {400, R"({"error":"invalid_grant"})"};
   }
   access_token_ = "access-" + std::to_string(++token_generation_);
-  return {200, json{{"access_token", access_token_}, {"token_type", "Bearer"}, {"expires_in", 3600}}.dump()};
+  return {200, json{{"access_token", access_token_},
+                    {"token_type", "Bearer"},
+                    {"expires_in", faults_.token_expires_in}}
+                   .dump()};
 }
 
 void FakeSaas::set_faults(const FakeFaults& faults) {
@@ -411,6 +433,18 @@ int64_t FakeSaas::add(const std::string& resource) {
 std::string FakeSaas::access_token() const {
   std::lock_guard lock(mutex_);
   return access_token_;
+}
+void FakeSaas::expire_access_token() {
+  std::lock_guard lock(mutex_);
+  access_token_ = "access-" + std::to_string(++token_generation_);
+}
+int FakeSaas::unauthorized_responses() const {
+  std::lock_guard lock(mutex_);
+  return unauthorized_responses_;
+}
+int FakeSaas::slow_replies_completed() const {
+  std::lock_guard lock(mutex_);
+  return slow_replies_completed_;
 }
 int FakeSaas::token_requests() const {
   std::lock_guard lock(mutex_);

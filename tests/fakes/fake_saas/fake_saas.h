@@ -27,16 +27,18 @@ namespace ferry::testing {
 struct FakeFaults {
   int rate_limit_every = 0;  // every Nth data request: 429 with Retry-After
   int retry_after_seconds = 1;
-  int error_burst_every = 0;  // every Nth data request starts a burst of 500, 502, 503, ...
+  std::string retry_after_date;  // non-empty: the 429s carry this HTTP-date as Retry-After instead of seconds
+  int error_burst_every = 0;     // every Nth data request starts a burst of 500, 502, 503, ...
   int error_burst_length = 3;
   int slow_every = 0;  // every Nth data request waits slow_ms before answering
   int slow_ms = 0;
   int truncate_every = 0;   // every Nth data request: the connection closes halfway through the body
   int malformed_every = 0;  // every Nth data request: a complete response whose JSON is cut short
   bool always_malformed = false;
-  int expire_token_every = 0;  // every Nth data request: the access token rotates (that request gets 401)
-  bool refresh_fails = false;  // /oauth/token refuses (400 invalid_grant)
-  int change_every = 0;        // after every Nth served page: a record on that page changes
+  int expire_token_every = 0;   // every Nth data request: the access token rotates (that request gets 401)
+  bool refresh_fails = false;   // /oauth/token refuses (400 invalid_grant)
+  int token_expires_in = 3600;  // the `expires_in` /oauth/token announces
+  int change_every = 0;         // after every Nth served page: a record on that page changes
 };
 
 class FakeSaas {
@@ -48,7 +50,10 @@ class FakeSaas {
   static constexpr const char* kUsername = "ferry";
   static constexpr const char* kPassword = "basic-pass-1";
 
-  FakeSaas();
+  FakeSaas() : FakeSaas(std::map<std::string, int64_t>{}) {}
+  // Seeds the resources `seed_counts` names with that many records instead of the default few dozen
+  // (benchmarks pull hundreds of thousands); the other resources keep their default seed.
+  explicit FakeSaas(const std::map<std::string, int64_t>& seed_counts);
   ~FakeSaas();
   FakeSaas(const FakeSaas&) = delete;
   FakeSaas& operator=(const FakeSaas&) = delete;
@@ -65,6 +70,12 @@ class FakeSaas {
   int64_t add(const std::string& resource);
 
   std::string access_token() const;
+  // The access token rotates now, as if it had expired: requests bearing the old one get 401.
+  void expire_access_token();
+  // Data requests answered 401 (no or a stale credential).
+  int unauthorized_responses() const;
+  // Slow replies (FakeFaults::slow_every) that waited their full slow_ms and were then written.
+  int slow_replies_completed() const;
   int token_requests() const;
   int failed_token_requests() const;
   int data_requests() const;
@@ -100,6 +111,8 @@ class FakeSaas {
   int token_requests_ = 0;
   int failed_token_requests_ = 0;
   int data_requests_ = 0;
+  int unauthorized_responses_ = 0;
+  int slow_replies_completed_ = 0;
   int pages_served_ = 0;
   int burst_remaining_ = 0;
   int burst_step_ = 0;

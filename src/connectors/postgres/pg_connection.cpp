@@ -1,0 +1,201 @@
+#include "connectors/postgres/pg_connection.h"
+
+#include <charconv>
+
+namespace ferry::postgres {
+namespace {
+
+using core::ErrorCategory;
+using core::FerryError;
+
+// libpq error messages end with a newline; run errors read better without it.
+std::string trimmed(std::string_view message) {
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.remove_suffix(1);
+  return std::string(message);
+}
+
+ErrorCategory unavailable(Side side) {
+  return side == Side::kSource ? ErrorCategory::kSourceUnavailable : ErrorCategory::kDestinationError;
+}
+
+}  // namespace
+
+ErrorCategory classify_pg_error(std::string_view sqlstate, std::string_view message, Side side) {
+  if (sqlstate == "28P01" || sqlstate == "28000") return ErrorCategory::kCredentialsInvalid;
+  if (sqlstate == "42501") return ErrorCategory::kPermissionDenied;
+  if (sqlstate == "42P01" || sqlstate == "3F000" || sqlstate == "42703") return ErrorCategory::kSchemaInvalid;
+  if (sqlstate == "3D000") return ErrorCategory::kConfigInvalid;  // database does not exist
+  // connection exceptions, serialization failures, deadlocks, lock timeouts, shutdowns, resource limits
+  if (sqlstate.starts_with("08") || sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03" ||
+      sqlstate.starts_with("57P") || sqlstate.starts_with("53")) {
+    return unavailable(side);
+  }
+  if (sqlstate.empty()) {
+    if (message.find("password authentication failed") != std::string_view::npos ||
+        message.find("no password supplied") != std::string_view::npos ||
+        message.find("role \"") != std::string_view::npos) {
+      return ErrorCategory::kCredentialsInvalid;
+    }
+    if (message.find("database \"") != std::string_view::npos &&
+        message.find("does not exist") != std::string_view::npos) {
+      return ErrorCategory::kConfigInvalid;
+    }
+    if (message.find("invalid connection option") != std::string_view::npos ||
+        message.find("invalid URI") != std::string_view::npos ||
+        message.find("missing \"=\"") != std::string_view::npos) {
+      return ErrorCategory::kConfigInvalid;
+    }
+    return unavailable(side);  // refused, unreachable, reset, timed out
+  }
+  return side == Side::kSource ? ErrorCategory::kSchemaInvalid : ErrorCategory::kDestinationError;
+}
+
+std::optional<std::string> PgResult::optional_text(int row, int column) const {
+  if (is_null(row, column)) return std::nullopt;
+  return text(row, column);
+}
+
+int64_t PgResult::int64(int row, int column) const {
+  const char* v = PQgetvalue(result_.get(), row, column);
+  int64_t out = 0;
+  std::from_chars(v, v + std::char_traits<char>::length(v), out);
+  return out;
+}
+
+int64_t PgResult::affected() const {
+  const char* v = PQcmdTuples(result_.get());
+  int64_t out = 0;
+  std::from_chars(v, v + std::char_traits<char>::length(v), out);
+  return out;
+}
+
+PgConnection::PgConnection(const std::string& url, Side side)
+    : side_(side), conn_(PQconnectdb(url.c_str()), &PQfinish) {
+  if (!conn_) throw FerryError(ErrorCategory::kInternal, "postgres: out of memory");
+  if (PQstatus(conn_.get()) != CONNECTION_OK) {
+    // never echo the URL: it may carry a password
+    const std::string message = trimmed(PQerrorMessage(conn_.get()));
+    throw FerryError(classify_pg_error("", message, side), "postgres: cannot connect: " + message);
+  }
+  PQsetClientEncoding(conn_.get(), "UTF8");
+  exec(
+      "SET TIME ZONE 'UTC'; SET DateStyle = 'ISO'; SET IntervalStyle = 'iso_8601'; "
+      "SET extra_float_digits = 3");
+}
+
+void PgConnection::fail(const std::string& what, const PGresult* result) const {
+  const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  const std::string message = trimmed(result ? PQresultErrorMessage(result) : PQerrorMessage(conn_.get()));
+  const std::string sqlstate = state ? state : "";
+  ErrorCategory category = classify_pg_error(sqlstate, message, side_);
+  if (sqlstate.empty() && PQstatus(conn_.get()) != CONNECTION_OK) category = unavailable(side_);
+  throw FerryError(category,
+                   "postgres: " + what + ": " + message + (sqlstate.empty() ? "" : " [" + sqlstate + "]"));
+}
+
+PgResult PgConnection::exec(const std::string& sql) {
+  PgResult result(PQexec(conn_.get(), sql.c_str()));
+  const auto status = PQresultStatus(result.get());
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail("query failed", result.get());
+  return result;
+}
+
+PgResult PgConnection::exec(const std::string& sql, const std::vector<std::optional<std::string>>& params) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  PgResult result(PQexecParams(conn_.get(), sql.c_str(), static_cast<int>(values.size()), nullptr,
+                               values.data(), nullptr, nullptr, 0));
+  const auto status = PQresultStatus(result.get());
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail("query failed", result.get());
+  return result;
+}
+
+void PgConnection::copy_out(const std::string& copy_sql,
+                            const std::function<void(std::string_view)>& on_row) {
+  {
+    PgResult start(PQexec(conn_.get(), copy_sql.c_str()));
+    if (PQresultStatus(start.get()) != PGRES_COPY_OUT) fail("COPY TO failed", start.get());
+  }
+  for (;;) {
+    char* buffer = nullptr;
+    const int n = PQgetCopyData(conn_.get(), &buffer, 0);
+    if (n > 0) {
+      std::unique_ptr<char, decltype(&PQfreemem)> owned(buffer, &PQfreemem);
+      on_row(std::string_view(buffer, static_cast<size_t>(n)));
+      continue;
+    }
+    if (n == -2) fail("COPY TO failed", nullptr);
+    break;  // -1: done
+  }
+  drain_results("COPY TO failed");
+}
+
+int64_t PgConnection::drain_results(const std::string& what) {
+  // Every result must be read before the connection takes the next command; the first error wins.
+  int64_t rows = 0;
+  std::optional<std::string> error;
+  std::string sqlstate;
+  while (PGresult* r = PQgetResult(conn_.get())) {
+    PgResult result(r);
+    if (PQresultStatus(r) == PGRES_COMMAND_OK) {
+      rows += result.affected();
+    } else if (!error) {
+      const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+      sqlstate = state ? state : "";
+      error = trimmed(PQresultErrorMessage(r));
+    }
+  }
+  if (error)
+    throw FerryError(classify_pg_error(sqlstate, *error, side_), "postgres: " + what + ": " + *error);
+  return rows;
+}
+
+void PgConnection::copy_in_start(const std::string& copy_sql) {
+  PgResult start(PQexec(conn_.get(), copy_sql.c_str()));
+  if (PQresultStatus(start.get()) != PGRES_COPY_IN) fail("COPY FROM failed", start.get());
+}
+
+void PgConnection::copy_in_put(std::string_view bytes) {
+  if (bytes.empty()) return;
+  if (PQputCopyData(conn_.get(), bytes.data(), static_cast<int>(bytes.size())) != 1) {
+    fail("COPY FROM failed", nullptr);
+  }
+}
+
+int64_t PgConnection::copy_in_end() {
+  if (PQputCopyEnd(conn_.get(), nullptr) != 1) fail("COPY FROM failed", nullptr);
+  return drain_results("COPY FROM failed");
+}
+
+std::string PgConnection::quote_identifier(std::string_view name) const {
+  std::unique_ptr<char, decltype(&PQfreemem)> q(PQescapeIdentifier(conn_.get(), name.data(), name.size()),
+                                                &PQfreemem);
+  if (!q) fail("bad identifier", nullptr);
+  return q.get();
+}
+
+std::string PgConnection::quote_literal(std::string_view text) const {
+  std::unique_ptr<char, decltype(&PQfreemem)> q(PQescapeLiteral(conn_.get(), text.data(), text.size()),
+                                                &PQfreemem);
+  if (!q) fail("bad literal", nullptr);
+  return q.get();
+}
+
+void PgConnection::cancel() {
+  std::unique_ptr<PGcancel, decltype(&PQfreeCancel)> handle(PQgetCancel(conn_.get()), &PQfreeCancel);
+  if (!handle) return;
+  char error[256];
+  PQcancel(handle.get(), error, sizeof(error));
+}
+
+std::pair<std::string, std::string> split_qualified_name(std::string_view name) {
+  bool quoted = false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    if (name[i] == '"') quoted = !quoted;
+    if (name[i] == '.' && !quoted) return {std::string(name.substr(0, i)), std::string(name.substr(i + 1))};
+  }
+  return {"public", std::string(name)};
+}
+
+}  // namespace ferry::postgres

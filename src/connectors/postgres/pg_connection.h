@@ -1,0 +1,83 @@
+// connectors/postgres/pg_connection: RAII over libpq, shared by the PostgreSQL source and destination.
+// Failures become core::FerryError with a category a run can act on: a refused password is permanent
+// (credentials_invalid), a lost or unreachable server is transient (source_unavailable or destination_error,
+// by the side that uses the connection), a missing object is schema_invalid, a denied one permission_denied.
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+
+namespace ferry::postgres {
+
+// Which side a connection serves: decides the category of transient failures.
+enum class Side { kSource, kDestination };
+
+class PgResult {
+ public:
+  explicit PgResult(PGresult* result) : result_(result, &PQclear) {}
+  PGresult* get() const { return result_.get(); }
+  int rows() const { return PQntuples(result_.get()); }
+  int columns() const { return PQnfields(result_.get()); }
+  bool is_null(int row, int column) const { return PQgetisnull(result_.get(), row, column) != 0; }
+  std::string text(int row, int column) const { return PQgetvalue(result_.get(), row, column); }
+  std::optional<std::string> optional_text(int row, int column) const;
+  int64_t int64(int row, int column) const;
+  // The number of rows an INSERT/UPDATE/DELETE affected.
+  int64_t affected() const;
+
+ private:
+  std::unique_ptr<PGresult, decltype(&PQclear)> result_;
+};
+
+class PgConnection {
+ public:
+  // Connects to `url` (a libpq URI or key=value string). Throws FerryError.
+  PgConnection(const std::string& url, Side side);
+  PgConnection(const PgConnection&) = delete;
+  PgConnection& operator=(const PgConnection&) = delete;
+
+  // Runs `sql` (one or more statements, no parameters). Throws FerryError on failure.
+  PgResult exec(const std::string& sql);
+  // Runs one statement with text parameters ($1, $2…; nullopt is NULL).
+  PgResult exec(const std::string& sql, const std::vector<std::optional<std::string>>& params);
+
+  // COPY … TO STDOUT: calls `on_row` with each row's bytes as libpq delivers them (one CopyData message per
+  // row; for FORMAT binary the first carries the file header, the last the trailer). Returns when done.
+  void copy_out(const std::string& copy_sql, const std::function<void(std::string_view)>& on_row);
+  // COPY … FROM STDIN: starts the copy; then `put` any number of times and `end` once.
+  void copy_in_start(const std::string& copy_sql);
+  void copy_in_put(std::string_view bytes);
+  // Finishes the copy and returns the number of rows loaded.
+  int64_t copy_in_end();
+
+  // Quotes an identifier ("schema"."table" parts one at a time) or a literal for this connection.
+  std::string quote_identifier(std::string_view name) const;
+  std::string quote_literal(std::string_view text) const;
+
+  // Asks the server to cancel the running statement (safe from another thread).
+  void cancel();
+  PGconn* raw() const { return conn_.get(); }
+
+ private:
+  [[noreturn]] void fail(const std::string& what, const PGresult* result) const;
+  int64_t drain_results(const std::string& what);
+
+  Side side_;
+  std::unique_ptr<PGconn, decltype(&PQfinish)> conn_;
+};
+
+// A category for a libpq error: by SQLSTATE when there is one, else by the message (connection time).
+core::ErrorCategory classify_pg_error(std::string_view sqlstate, std::string_view message, Side side);
+
+// "schema.table" split at the first unquoted dot; a name without a dot is in `public`.
+std::pair<std::string, std::string> split_qualified_name(std::string_view name);
+
+}  // namespace ferry::postgres

@@ -1,0 +1,102 @@
+#include "connectors/postgres/postgres_destination_sql.h"
+
+#include <functional>
+
+namespace ferry::postgres {
+namespace {
+
+template <typename Each>
+std::string join_columns(const TableLayout& layout, bool key_only, const std::string& separator, Each each) {
+  std::string out;
+  const size_t n = key_only ? layout.key.size() : layout.columns.size();
+  for (size_t i = 0; i < n; ++i) {
+    const ColumnLayout& column = layout.columns[key_only ? layout.key[i] : i];
+    out += (i ? separator : "") + each(column);
+  }
+  return out;
+}
+
+std::string names(const TableLayout& layout, bool key_only) {
+  return join_columns(layout, key_only, ", ", [](const ColumnLayout& c) { return c.quoted; });
+}
+
+std::string staging_columns(const TableLayout& layout, bool key_only) {
+  return join_columns(layout, key_only, ", ",
+                      [](const ColumnLayout& c) { return c.quoted + " " + c.staging_type(); });
+}
+
+std::string reads(const TableLayout& layout, bool key_only, const std::string& alias) {
+  return join_columns(layout, key_only, ", ", [&](const ColumnLayout& c) { return c.read(alias); });
+}
+
+// "t.k1 = s.k1 AND t.k2 = s.k2", the staged side read as the target's type.
+std::string key_match(const TableLayout& layout, const std::string& target_alias,
+                      const std::string& staged_alias, bool staged_has_target_types) {
+  return join_columns(layout, true, " AND ", [&](const ColumnLayout& c) {
+    return target_alias + "." + c.quoted + " = " +
+           (staged_has_target_types ? staged_alias + "." + c.quoted : c.read(staged_alias));
+  });
+}
+
+}  // namespace
+
+TableStatements table_statements(const TableLayout& layout) {
+  TableStatements s;
+  const std::string hash = kHashColumn;
+  const std::string all = names(layout, false);
+  s.copy_target = "COPY " + layout.target + " (" + all + ", " + hash + ") FROM STDIN (FORMAT binary)";
+  s.copy_stage = "COPY " + layout.stage + " (" + all + ", " + hash + ") FROM STDIN (FORMAT binary)";
+  s.copy_replace = "COPY " + layout.replace + " (" + all + ") FROM STDIN (FORMAT binary)";
+  s.is_empty = "SELECT NOT EXISTS (SELECT 1 FROM " + layout.target + ")";
+  s.swap_in = "INSERT INTO " + layout.target + " (" + all + ") SELECT " + reads(layout, false, "r") +
+              " FROM " + layout.replace + " r";
+  s.create_stage = "CREATE TEMP TABLE IF NOT EXISTS " + layout.stage + " (" + staging_columns(layout, false) +
+                   ", " + hash + " bigint) ON COMMIT DELETE ROWS";
+  if (!layout.has_key()) return s;
+
+  const std::string keys = names(layout, true);
+  s.copy_tombstones = "COPY " + layout.tombstones + " (" + keys + ") FROM STDIN (FORMAT binary)";
+  s.create_tombstones = "CREATE TEMP TABLE IF NOT EXISTS " + layout.tombstones + " (" +
+                        staging_columns(layout, true) + ") ON COMMIT DELETE ROWS";
+  // Rows whose stored hash equals the staged one are filtered out before the insert: ON CONFLICT DO UPDATE
+  // would lock (and so write WAL for) every conflicting row, even those its WHERE then leaves alone. The
+  // per-row subquery is an index probe whatever the planner thinks of the unanalysed staging table. xmax is
+  // 0 on a row the statement inserted and set on one it updated.
+  s.merge = "WITH merged AS (INSERT INTO " + layout.target + " AS t (" + all + ", " + hash + ") SELECT " +
+            reads(layout, false, "s") + ", s." + hash + " FROM " + layout.stage + " s WHERE s." + hash +
+            " IS DISTINCT FROM (SELECT o." + hash + " FROM " + layout.target + " o WHERE " +
+            key_match(layout, "o", "s", false) + ") ON CONFLICT (" + keys + ") DO UPDATE SET " +
+            join_columns(layout, false, ", ",
+                         [](const ColumnLayout& c) { return c.quoted + " = EXCLUDED." + c.quoted; }) +
+            ", " + hash + " = EXCLUDED." + hash + " WHERE t." + hash + " IS DISTINCT FROM EXCLUDED." + hash +
+            " RETURNING (t.xmax = 0) AS inserted) "
+            "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM merged";
+  s.mark_seen = "INSERT INTO " + layout.seen + " (" + keys + ") SELECT " + reads(layout, true, "s") +
+                " FROM " + layout.stage + " s";
+  const std::string row = "_ferry_row";
+  s.create_probe = "CREATE TEMP TABLE IF NOT EXISTS " + layout.probe + " (" + row + " bigint, " +
+                   staging_columns(layout, true) + ", " + hash + " bigint) ON COMMIT DELETE ROWS";
+  s.copy_probe =
+      "COPY " + layout.probe + " (" + row + ", " + keys + ", " + hash + ") FROM STDIN (FORMAT binary)";
+  s.changed_rows = "SELECT p." + row + " FROM " + layout.probe + " p WHERE p." + hash +
+                   " IS DISTINCT FROM (SELECT o." + hash + " FROM " + layout.target + " o WHERE " +
+                   key_match(layout, "o", "p", false) + ")";
+  s.mark_seen_probed = "INSERT INTO " + layout.seen + " (" + keys + ") SELECT " + reads(layout, true, "p") +
+                       " FROM " + layout.probe + " p";
+  s.delete_tombstones = "DELETE FROM " + layout.target + " t USING " + layout.tombstones + " d WHERE " +
+                        key_match(layout, "t", "d", false);
+  s.delete_unseen = "DELETE FROM " + layout.target + " t WHERE NOT EXISTS (SELECT 1 FROM " + layout.seen +
+                    " s WHERE " + key_match(layout, "t", "s", true) + ")";
+  s.clear_seen = "TRUNCATE " + layout.seen;
+  // lives until the sweep ends, across the transactions of its COPYs
+  std::string sweep = layout.tombstones;
+  if (const auto at = sweep.find("tombstones_"); at != std::string::npos) sweep.replace(at, 11, "sweep_");
+  s.create_sweep = "CREATE TEMP TABLE IF NOT EXISTS " + sweep + " (" + staging_columns(layout, true) + ")";
+  s.copy_sweep = "COPY " + sweep + " (" + keys + ") FROM STDIN (FORMAT binary)";
+  s.delete_unswept = "DELETE FROM " + layout.target + " t WHERE NOT EXISTS (SELECT 1 FROM " + sweep +
+                     " w WHERE " + key_match(layout, "t", "w", false) + ")";
+  s.clear_sweep = "TRUNCATE " + sweep;
+  return s;
+}
+
+}  // namespace ferry::postgres

@@ -1,0 +1,67 @@
+#include "connectors/postgres/postgres_destination_state.h"
+
+#include <array>
+
+namespace ferry::postgres {
+namespace {
+
+constexpr const char* kStateTable = "_ferry.checkpoints";
+constexpr std::array<const char*, 3> kPassNames{"tracking_seen", "started_empty", "finished"};
+
+PassState parse_pass(const std::string& text) {
+  for (size_t i = 0; i < kPassNames.size(); ++i) {
+    if (text == kPassNames[i]) return static_cast<PassState>(i);
+  }
+  return PassState::kTrackingSeen;
+}
+
+}  // namespace
+
+void ensure_state_table(PgConnection& connection) {
+  if (!connection.exec("SELECT to_regclass($1)", {std::string(kStateTable)}).is_null(0, 0)) return;
+  ensure_schema(connection, kStateSchema);
+  connection.exec(std::string("CREATE TABLE IF NOT EXISTS ") + kStateTable +
+                  " (target_schema text NOT NULL, target_table text NOT NULL, model_id text NOT NULL, "
+                  "run_id text NOT NULL, cursor text NOT NULL, inserted bigint NOT NULL, "
+                  "updated bigint NOT NULL, deleted bigint NOT NULL, failed bigint NOT NULL, "
+                  "pass text NOT NULL, committed_at timestamptz NOT NULL DEFAULT now(), "
+                  "PRIMARY KEY (target_schema, target_table))");
+}
+
+std::optional<ModelState> read_state(PgConnection& connection, const TargetName& target, bool lock) {
+  auto r = connection.exec(
+      std::string("SELECT run_id, cursor, inserted, updated, deleted, failed, pass FROM ") + kStateTable +
+          " WHERE target_schema = $1 AND target_table = $2" + (lock ? " FOR UPDATE" : ""),
+      {target.schema, target.table});
+  if (r.rows() == 0) return std::nullopt;
+  ModelState state;
+  state.checkpoint.run_id = r.text(0, 0);
+  state.checkpoint.cursor = r.text(0, 1);
+  state.checkpoint.counts = {r.int64(0, 2), r.int64(0, 3), r.int64(0, 4), r.int64(0, 5)};
+  state.pass = parse_pass(r.text(0, 6));
+  return state;
+}
+
+void save_state(PgConnection& connection, const TargetName& target, const std::string& model_id,
+                const connectors::Commit& commit, const core::Counts& counts, PassState pass) {
+  connection.exec(
+      std::string("INSERT INTO ") + kStateTable +
+          " AS c (target_schema, target_table, model_id, run_id, cursor, inserted, updated, deleted, failed, "
+          "pass) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+          "ON CONFLICT (target_schema, target_table) DO UPDATE SET "
+          "inserted = CASE WHEN c.run_id = EXCLUDED.run_id THEN c.inserted + EXCLUDED.inserted "
+          "ELSE EXCLUDED.inserted END, "
+          "updated = CASE WHEN c.run_id = EXCLUDED.run_id THEN c.updated + EXCLUDED.updated "
+          "ELSE EXCLUDED.updated END, "
+          "deleted = CASE WHEN c.run_id = EXCLUDED.run_id THEN c.deleted + EXCLUDED.deleted "
+          "ELSE EXCLUDED.deleted END, "
+          "failed = CASE WHEN c.run_id = EXCLUDED.run_id THEN c.failed + EXCLUDED.failed "
+          "ELSE EXCLUDED.failed END, "
+          "model_id = EXCLUDED.model_id, run_id = EXCLUDED.run_id, cursor = EXCLUDED.cursor, "
+          "pass = EXCLUDED.pass, committed_at = now()",
+      {target.schema, target.table, model_id, commit.run_id, commit.cursor, std::to_string(counts.inserted),
+       std::to_string(counts.updated), std::to_string(counts.deleted), std::to_string(counts.failed),
+       std::string(kPassNames[static_cast<size_t>(pass)])});
+}
+
+}  // namespace ferry::postgres

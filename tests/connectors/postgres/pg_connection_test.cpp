@@ -1,0 +1,83 @@
+// The libpq wrapper against the throwaway cluster: error categories a run acts on, COPY both ways.
+#include <gtest/gtest.h>
+
+#include "connectors/postgres/pg_connection.h"
+#include "fakes/postgres/pg_test_database.h"
+
+namespace ferry::postgres {
+namespace {
+
+using core::ErrorCategory;
+using core::FerryError;
+using testing::PgTestDatabase;
+
+ErrorCategory category_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const FerryError& e) {
+    return e.category();
+  }
+  ADD_FAILURE() << "no FerryError thrown";
+  return ErrorCategory::kInternal;
+}
+
+TEST(PgConnectionTest, WrongPasswordIsCredentialsInvalidAndNeverEchoesIt) {
+  PgTestDatabase db;
+  try {
+    PgConnection c(testing::pg_url(db.name(), "ferry", "not-the-password-42"), Side::kSource);
+    FAIL() << "connected with a wrong password";
+  } catch (const FerryError& e) {
+    EXPECT_EQ(e.category(), ErrorCategory::kCredentialsInvalid) << e.what();
+    EXPECT_EQ(std::string(e.what()).find("not-the-password-42"), std::string::npos) << e.what();
+  }
+}
+
+TEST(PgConnectionTest, UnreachableServerIsTransientOnTheSideThatUsesIt) {
+  // port 1 on loopback: nothing listens there
+  const std::string url = "postgresql://ferry:ferry@127.0.0.1:1/postgres?connect_timeout=2";
+  EXPECT_EQ(category_of([&] { PgConnection c(url, Side::kSource); }), ErrorCategory::kSourceUnavailable);
+  EXPECT_EQ(category_of([&] { PgConnection c(url, Side::kDestination); }), ErrorCategory::kDestinationError);
+}
+
+TEST(PgConnectionTest, MissingDatabaseTableAndPermissionHaveTheirOwnCategories) {
+  PgTestDatabase db;
+  EXPECT_EQ(category_of([&] { PgConnection c(testing::pg_url("no_such_db_x"), Side::kSource); }),
+            ErrorCategory::kConfigInvalid);
+  PgConnection admin(db.url(), Side::kSource);
+  EXPECT_EQ(category_of([&] { admin.exec("SELECT * FROM public.no_such_table"); }),
+            ErrorCategory::kSchemaInvalid);
+  admin.exec("CREATE TABLE secret_t (id int primary key)");
+  admin.exec("DROP ROLE IF EXISTS reader_" + db.name() + "; CREATE ROLE reader_" + db.name() +
+             " LOGIN PASSWORD 'pw'");
+  PgConnection reader(testing::pg_url(db.name(), "reader_" + db.name(), "pw"), Side::kSource);
+  EXPECT_EQ(category_of([&] { reader.exec("SELECT * FROM secret_t"); }), ErrorCategory::kPermissionDenied);
+  admin.exec("DROP OWNED BY reader_" + db.name() + "; DROP ROLE reader_" + db.name());
+}
+
+TEST(PgConnectionTest, CopyInThenCopyOutRoundTripsRowsAndLeavesTheConnectionUsable) {
+  PgTestDatabase db;
+  PgConnection c(db.url(), Side::kDestination);
+  c.exec("CREATE TABLE t (id int primary key, name text)");
+  c.copy_in_start("COPY t FROM STDIN");
+  c.copy_in_put("1\tone\n2\t\\N\n");
+  c.copy_in_put("3\tthree\n");
+  EXPECT_EQ(c.copy_in_end(), 3);
+  std::string out;
+  c.copy_out("COPY (SELECT * FROM t ORDER BY id) TO STDOUT", [&](std::string_view row) { out += row; });
+  EXPECT_EQ(out, "1\tone\n2\t\\N\n3\tthree\n");
+  EXPECT_EQ(c.exec("SELECT count(*) FROM t").int64(0, 0), 3);
+  // a failing COPY reports the server's message and the connection still works afterwards
+  c.copy_in_start("COPY t FROM STDIN");
+  c.copy_in_put("1\tduplicate\n");
+  EXPECT_THROW(c.copy_in_end(), FerryError);
+  EXPECT_EQ(c.exec("SELECT count(*) FROM t").int64(0, 0), 3);
+}
+
+TEST(PgConnectionTest, SplitsQualifiedNames) {
+  EXPECT_EQ(split_qualified_name("public.orders"), (std::pair<std::string, std::string>{"public", "orders"}));
+  EXPECT_EQ(split_qualified_name("orders"), (std::pair<std::string, std::string>{"public", "orders"}));
+  EXPECT_EQ(split_qualified_name("\"a.b\".c"), (std::pair<std::string, std::string>{"\"a.b\"", "c"}));
+}
+
+}  // namespace
+}  // namespace ferry::postgres
