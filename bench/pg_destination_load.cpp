@@ -1,9 +1,9 @@
 // Benchmark: the PostgreSQL destination alone (no source, no engine). Writes ROWS rows of
-// (id bigint pk, account_id int, kind text, amount numeric(12,2), payload jsonb ~100 B, updated_at timestamptz)
-// in batches of BATCH into an empty table (run 1), then two more full passes over the populated table: every
-// row unchanged (run 2) and 1% changed (run 3). Prints each pass's rows/s over the time spent in write() and
-// finish_full_pass(); building the batches is timed apart. pg_destination_load.sh compares run 1 with psql
-// loading the same rows by binary COPY.
+// (id bigint pk, account_id int, kind text, amount numeric(12,2), payload jsonb ~100 B, updated_at
+// timestamptz) in batches of BATCH into an empty table (run 1), then two more full passes over the populated
+// table: every row unchanged (run 2) and 1% changed (run 3). Prints each pass's rows/s over the time spent in
+// write() and finish_full_pass(); building the batches is timed apart. pg_destination_load.sh compares run 1
+// with psql loading the same rows by binary COPY.
 //   pg_destination_load URL ROWS [BATCH] [first]   ("first": only the pass into the empty table)
 #include <chrono>
 #include <cstdio>
@@ -41,11 +41,12 @@ void add_row(connectors::RecordBatch& batch, int64_t g, bool changed) {
   std::snprintf(amount, sizeof amount, "%lld.%02lld", static_cast<long long>(cents / 100),
                 static_cast<long long>(cents % 100));
   char payload[160];
-  std::snprintf(payload, sizeof payload,
-                "{\"ref\": \"%016llx%016llx\", \"seq\": %lld, \"tags\": [\"a\", %lld], \"source\": \"bench\"}",
-                static_cast<unsigned long long>(g * 0x9E3779B97F4A7C15ULL),
-                static_cast<unsigned long long>(g * 0xC2B2AE3D27D4EB4FULL), static_cast<long long>(g),
-                static_cast<long long>(g % 7));
+  std::snprintf(
+      payload, sizeof payload,
+      "{\"ref\": \"%016llx%016llx\", \"seq\": %lld, \"tags\": [\"a\", %lld], \"source\": \"bench\"}",
+      static_cast<unsigned long long>(g * 0x9E3779B97F4A7C15ULL),
+      static_cast<unsigned long long>(g * 0xC2B2AE3D27D4EB4FULL), static_cast<long long>(g),
+      static_cast<long long>(g % 7));
   const auto updated_at = core::from_micros((int64_t{1767225600} + g) * 1000000);  // 2026-01-01 + g s
   batch.add_row({g, g % 5000, std::string(kKinds[g % 4]), std::string(amount), std::string(payload),
                  core::format_rfc3339(updated_at)});
@@ -79,10 +80,11 @@ Pass full_pass(connectors::Destination& destination, const connectors::ModelSche
 }
 
 void print(const char* name, const Pass& pass, int64_t rows) {
-  std::printf("%s_seconds=%.3f %s_rows_per_s=%.0f %s_build_seconds=%.3f inserted=%lld updated=%lld deleted=%lld\n",
-              name, pass.write_seconds, name, static_cast<double>(rows) / pass.write_seconds, name,
-              pass.build_seconds, static_cast<long long>(pass.counts.inserted),
-              static_cast<long long>(pass.counts.updated), static_cast<long long>(pass.counts.deleted));
+  std::printf(
+      "%s_seconds=%.3f %s_rows_per_s=%.0f %s_build_seconds=%.3f inserted=%lld updated=%lld deleted=%lld\n",
+      name, pass.write_seconds, name, static_cast<double>(rows) / pass.write_seconds, name,
+      pass.build_seconds, static_cast<long long>(pass.counts.inserted),
+      static_cast<long long>(pass.counts.updated), static_cast<long long>(pass.counts.deleted));
 }
 
 }  // namespace

@@ -11,9 +11,9 @@
 
 namespace ferry::connectors {
 namespace {
-constexpr std::array<std::string_view, 13> kTypeNames{
-    "integer", "number", "boolean", "string", "timestamp", "json", "decimal",
-    "date",    "time",   "datetime", "uuid",  "bytes",     "array"};
+constexpr std::array<std::string_view, 13> kTypeNames{"integer", "number",  "boolean", "string", "timestamp",
+                                                      "json",    "decimal", "date",    "time",   "datetime",
+                                                      "uuid",    "bytes",   "array"};
 // A fixed key: the hash is a content fingerprint stored in the destination, not a MAC.
 constexpr unsigned char kHashKey[crypto_shorthash_KEYBYTES] = {'f', 'e', 'r', 'r', 'y', '-', 'r', 'o',
                                                                'w', '-', 'h', 'a', 's', 'h', '-', '1'};

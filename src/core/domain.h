@@ -50,7 +50,7 @@ struct Sync {
   std::string connection_id;
   std::string destination_type;
   Json destination_config = Json::object();
-  Json destination_secrets = Json::object();  // secret destination fields: plaintext only in memory
+  Json destination_secrets = Json::object();       // secret destination fields: plaintext only in memory
   std::optional<std::vector<std::string>> models;  // nullopt = every model the source has
   Schedule schedule;
   bool active = true;

@@ -4,15 +4,10 @@
 
 namespace ferry::core {
 namespace {
-constexpr std::array<std::string_view, 9> kNames{"credentials_invalid",
-                                                 "oauth_credentials_expired",
-                                                 "source_unavailable",
-                                                 "rate_limited",
-                                                 "config_invalid",
-                                                 "destination_error",
-                                                 "internal",
-                                                 "permission_denied",
-                                                 "schema_invalid"};
+constexpr std::array<std::string_view, 9> kNames{
+    "credentials_invalid", "oauth_credentials_expired", "source_unavailable", "rate_limited",
+    "config_invalid",      "destination_error",         "internal",           "permission_denied",
+    "schema_invalid"};
 }
 
 std::string_view to_string(ErrorCategory category) {
