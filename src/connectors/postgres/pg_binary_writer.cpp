@@ -27,43 +27,43 @@ constexpr char kHeader[] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";  // signature, 
 constexpr size_t kHeaderSize = 19;
 constexpr uint8_t kJsonbVersion = 1;
 
-std::optional<WireType> scalar_wire_type(uint32_t oid) {
+std::optional<EncodeType> scalar_wire_type(uint32_t oid) {
   switch (oid) {
     case kBoolOid:
-      return WireType::kBool;
+      return EncodeType::kBool;
     case kByteaOid:
-      return WireType::kBytea;
+      return EncodeType::kBytea;
     case kNameOid:
     case kTextOid:
     case kBpcharOid:
     case kVarcharOid:
-      return WireType::kText;
+      return EncodeType::kText;
     case kInt8Oid:
-      return WireType::kInt8;
+      return EncodeType::kInt8;
     case kInt2Oid:
-      return WireType::kInt2;
+      return EncodeType::kInt2;
     case kInt4Oid:
-      return WireType::kInt4;
+      return EncodeType::kInt4;
     case kJsonOid:
-      return WireType::kJson;
+      return EncodeType::kJson;
     case kJsonbOid:
-      return WireType::kJsonb;
+      return EncodeType::kJsonb;
     case kFloat4Oid:
-      return WireType::kFloat4;
+      return EncodeType::kFloat4;
     case kFloat8Oid:
-      return WireType::kFloat8;
+      return EncodeType::kFloat8;
     case kDateOid:
-      return WireType::kDate;
+      return EncodeType::kDate;
     case kTimeOid:
-      return WireType::kTime;
+      return EncodeType::kTime;
     case kTimestampOid:
-      return WireType::kTimestamp;
+      return EncodeType::kTimestamp;
     case kTimestampTzOid:
-      return WireType::kTimestampTz;
+      return EncodeType::kTimestampTz;
     case kNumericOid:
-      return WireType::kNumeric;
+      return EncodeType::kNumeric;
     case kUuidOid:
-      return WireType::kUuid;
+      return EncodeType::kUuid;
     default:
       return std::nullopt;
   }
@@ -146,7 +146,7 @@ std::optional<WireColumn> wire_column_for(uint32_t type_oid, uint32_t element_oi
   }
   const auto element = scalar_wire_type(element_oid);
   if (!element) return std::nullopt;
-  return WireColumn{WireType::kArray, *element, element_oid};
+  return WireColumn{EncodeType::kArray, *element, element_oid};
 }
 
 void append_value_text(const Value& value, std::string& out) {
@@ -222,7 +222,7 @@ bool BinaryCopyWriter::add(const Value& value, const WireColumn& column) {
     return true;
   }
   const size_t at = begin_field();
-  const bool ok = column.type == WireType::kArray ? add_array(value, column) : add_scalar(value, column.type);
+  const bool ok = column.type == EncodeType::kArray ? add_array(value, column) : add_scalar(value, column.type);
   if (!ok) {
     buffer_.resize(at);
     return false;
@@ -231,17 +231,17 @@ bool BinaryCopyWriter::add(const Value& value, const WireColumn& column) {
   return true;
 }
 
-bool BinaryCopyWriter::add_scalar(const Value& value, WireType type) {
+bool BinaryCopyWriter::add_scalar(const Value& value, EncodeType type) {
   const auto* text = std::get_if<std::string>(&value);
   switch (type) {
-    case WireType::kInt2:
-    case WireType::kInt4:
-    case WireType::kInt8: {
+    case EncodeType::kInt2:
+    case EncodeType::kInt4:
+    case EncodeType::kInt8: {
       const auto i = as_int64(value);
       if (!i) return false;
-      if (type == WireType::kInt8) {
+      if (type == EncodeType::kInt8) {
         put_big_endian(buffer_, *i);
-      } else if (type == WireType::kInt4) {
+      } else if (type == EncodeType::kInt4) {
         if (*i < std::numeric_limits<int32_t>::min() || *i > std::numeric_limits<int32_t>::max())
           return false;
         put_big_endian(buffer_, static_cast<int32_t>(*i));
@@ -252,18 +252,18 @@ bool BinaryCopyWriter::add_scalar(const Value& value, WireType type) {
       }
       return true;
     }
-    case WireType::kFloat4:
-    case WireType::kFloat8: {
+    case EncodeType::kFloat4:
+    case EncodeType::kFloat8: {
       const auto d = as_double(value);
       if (!d) return false;
-      if (type == WireType::kFloat8) {
+      if (type == EncodeType::kFloat8) {
         put_big_endian(buffer_, std::bit_cast<uint64_t>(*d));
       } else {
         put_big_endian(buffer_, std::bit_cast<uint32_t>(static_cast<float>(*d)));
       }
       return true;
     }
-    case WireType::kNumeric: {
+    case EncodeType::kNumeric: {
       if (text == nullptr) {
         scratch_.clear();
         append_value_text(value, scratch_);
@@ -277,50 +277,50 @@ bool BinaryCopyWriter::add_scalar(const Value& value, WireType type) {
       for (int16_t digit : numeric_.digits) put_big_endian(buffer_, digit);
       return true;
     }
-    case WireType::kText:
+    case EncodeType::kText:
       append_value_text(value, buffer_);
       return true;
-    case WireType::kBool: {
+    case EncodeType::kBool: {
       const auto b = as_bool(value);
       if (!b) return false;
       buffer_.push_back(*b ? 1 : 0);
       return true;
     }
-    case WireType::kDate: {
+    case EncodeType::kDate: {
       const auto days = text ? parse_pg_date(*text) : std::nullopt;
       if (!days) return false;
       put_big_endian(buffer_, *days);
       return true;
     }
-    case WireType::kTime: {
+    case EncodeType::kTime: {
       const auto micros = text ? parse_pg_time(*text) : std::nullopt;
       if (!micros) return false;
       put_big_endian(buffer_, *micros);
       return true;
     }
-    case WireType::kTimestamp:
-    case WireType::kTimestampTz: {
+    case EncodeType::kTimestamp:
+    case EncodeType::kTimestampTz: {
       const auto micros = text ? parse_pg_timestamp(*text) : std::nullopt;
       if (!micros) return false;
       put_big_endian(buffer_, *micros);
       return true;
     }
-    case WireType::kUuid: {
+    case EncodeType::kUuid: {
       const auto bytes = text ? parse_uuid(*text) : std::nullopt;
       if (!bytes) return false;
       buffer_.append(reinterpret_cast<const char*>(bytes->data()), bytes->size());
       return true;
     }
-    case WireType::kJsonb:
+    case EncodeType::kJsonb:
       buffer_.push_back(static_cast<char>(kJsonbVersion));
       return append_json_text(value, buffer_);
-    case WireType::kJson:
+    case EncodeType::kJson:
       return append_json_text(value, buffer_);
-    case WireType::kBytea:
+    case EncodeType::kBytea:
       if (text == nullptr) return false;
       buffer_ += *text;
       return true;
-    case WireType::kArray:
+    case EncodeType::kArray:
       return false;  // arrays of arrays are not one-dimensional
   }
   return false;
@@ -328,13 +328,13 @@ bool BinaryCopyWriter::add_scalar(const Value& value, WireType type) {
 
 // One array element as a Value of the element type's travelling form; nullopt when it has none. JSON elements
 // of json/jsonb arrays are values in their own right (their JSON text); bytea elements are base64 strings.
-std::optional<Value> BinaryCopyWriter::element_value(simdjson::dom::element element, WireType type) {
+std::optional<Value> BinaryCopyWriter::element_value(simdjson::dom::element element, EncodeType type) {
   using simdjson::dom::element_type;
-  if (type == WireType::kJson || type == WireType::kJsonb)
+  if (type == EncodeType::kJson || type == EncodeType::kJsonb)
     return Value{std::string(simdjson::minify(element))};
   switch (element.type()) {
     case element_type::STRING:
-      if (type == WireType::kBytea) {
+      if (type == EncodeType::kBytea) {
         auto bytes = core::base64_decode(element.get_string().value());
         if (!bytes) return std::nullopt;
         return Value{std::move(*bytes)};
@@ -363,7 +363,7 @@ bool BinaryCopyWriter::add_array(const Value& value, const WireColumn& column) {
   if (text == nullptr) return false;
   simdjson::dom::array root;
   if (json_->parse(*text).get_array().get(root) != simdjson::SUCCESS) return false;
-  const bool json_elements = column.element == WireType::kJson || column.element == WireType::kJsonb;
+  const bool json_elements = column.element == EncodeType::kJson || column.element == EncodeType::kJsonb;
   std::vector<int32_t> dimensions;
   for (simdjson::dom::array level = root;;) {
     dimensions.push_back(static_cast<int32_t>(level.size()));
@@ -391,7 +391,7 @@ bool BinaryCopyWriter::add_array(const Value& value, const WireColumn& column) {
 }
 
 bool BinaryCopyWriter::add_array_level(simdjson::dom::array level, size_t depth,
-                                       const std::vector<int32_t>& dimensions, WireType element_type,
+                                       const std::vector<int32_t>& dimensions, EncodeType element_type,
                                        bool& has_null) {
   if (static_cast<int32_t>(level.size()) != dimensions[depth]) return false;  // not rectangular
   const bool innermost = depth + 1 == dimensions.size();

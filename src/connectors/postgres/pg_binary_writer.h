@@ -24,7 +24,7 @@ class parser;
 namespace ferry::postgres {
 
 // The PostgreSQL types the writer has a binary encoding for (json/jsonb take text, jsonb with its version).
-enum class WireType : uint8_t {
+enum class EncodeType : uint8_t {
   kInt2,
   kInt4,
   kInt8,
@@ -45,8 +45,8 @@ enum class WireType : uint8_t {
 };
 
 struct WireColumn {
-  WireType type = WireType::kText;
-  WireType element = WireType::kText;  // kArray: the elements' wire type
+  EncodeType type = EncodeType::kText;
+  EncodeType element = EncodeType::kText;  // kArray: the elements' wire type
   uint32_t element_oid = 0;            // kArray: the elements' type, written into the array header
 };
 
@@ -88,11 +88,11 @@ class BinaryCopyWriter {
   size_t bytes() const { return buffer_.size(); }  // pending bytes
 
  private:
-  bool add_scalar(const connectors::Value& value, WireType type);
+  bool add_scalar(const connectors::Value& value, EncodeType type);
   bool add_array(const connectors::Value& value, const WireColumn& column);
   bool add_array_level(simdjson::dom::array level, size_t depth, const std::vector<int32_t>& dimensions,
-                       WireType element_type, bool& has_null);
-  static std::optional<connectors::Value> element_value(simdjson::dom::element element, WireType type);
+                       EncodeType element_type, bool& has_null);
+  static std::optional<connectors::Value> element_value(simdjson::dom::element element, EncodeType type);
   // Writes a length placeholder; end_field() patches it with the bytes written since.
   size_t begin_field();
   void end_field(size_t length_at);

@@ -73,7 +73,7 @@ TableStatements table_statements(const TableLayout& layout) {
             "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM merged";
   s.mark_seen = "INSERT INTO " + layout.seen + " (" + keys + ") SELECT " + reads(layout, true, "s") +
                 " FROM " + layout.stage + " s";
-  const std::string row = "_ferry_row";
+  const std::string row = kRowColumn;
   s.create_probe = "CREATE TEMP TABLE IF NOT EXISTS " + layout.probe + " (" + row + " bigint, " +
                    staging_columns(layout, true) + ", " + hash + " bigint) ON COMMIT DELETE ROWS";
   s.copy_probe =

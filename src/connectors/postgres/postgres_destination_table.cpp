@@ -123,9 +123,9 @@ std::optional<WireColumn> wire_for(const Field& field, const CatalogColumn& colu
   auto wire = wire_column_for(column.type_oid, column.element_oid);
   if (!wire) return std::nullopt;
   // Text-typed fields keep the text the source gave; the server's cast reads any type's text output.
-  if (field.type == FieldType::kString && wire->type != WireType::kText) return std::nullopt;
+  if (field.type == FieldType::kString && wire->type != EncodeType::kText) return std::nullopt;
   // An array column gets arrays as ferry's JSON arrays only; other values are PostgreSQL array text.
-  if (wire->type == WireType::kArray && field.type != FieldType::kArray) return std::nullopt;
+  if (wire->type == EncodeType::kArray && field.type != FieldType::kArray) return std::nullopt;
   return wire;
 }
 
@@ -137,7 +137,7 @@ std::string join(const std::vector<std::string>& parts, const std::string& separ
 
 void check_model(const connectors::ModelSchema& model) {
   for (const auto& f : model.fields) {
-    if (f.name == kHashColumn) {
+    if (f.name == kHashColumn || f.name == kRowColumn) {
       throw FerryError(ErrorCategory::kConfigInvalid,
                        model.model_id + ": the column name " + f.name + " is reserved by ferry");
     }

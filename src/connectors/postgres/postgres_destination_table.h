@@ -19,6 +19,8 @@ namespace ferry::postgres {
 inline constexpr const char* kStateSchema = "_ferry";
 // The hidden column holding canonical_row_hash(): it decides updated vs unchanged.
 inline constexpr const char* kHashColumn = "_ferry_hash";
+// A probe row's index in its batch (postgres_destination_sql).
+inline constexpr const char* kRowColumn = "_ferry_row";
 
 // Where a model lands (unquoted names): "hris.Employee" → hris / Employee; `schema` overrides the schema.
 struct TargetName {

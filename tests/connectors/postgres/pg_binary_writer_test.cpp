@@ -94,28 +94,28 @@ TEST(PgBinaryWriterTest, RefusesValuesWithoutAFormOfTheColumnTypeAndWritesNothin
   BinaryCopyWriter writer;
   writer.start_row(1);
   const size_t before = writer.bytes();
-  EXPECT_FALSE(writer.add(Value{int64_t{40000}}, WireColumn{WireType::kInt2}));
-  EXPECT_FALSE(writer.add(Value{std::string("12x")}, WireColumn{WireType::kNumeric}));
-  EXPECT_FALSE(writer.add(Value{std::string("2023-02-30")}, WireColumn{WireType::kDate}));
-  EXPECT_FALSE(writer.add(Value{std::nan("")}, WireColumn{WireType::kJsonb}));
-  EXPECT_FALSE(writer.add(Value{std::string("[1,[2]]")}, WireColumn{WireType::kArray, WireType::kInt4, 23}));
+  EXPECT_FALSE(writer.add(Value{int64_t{40000}}, WireColumn{EncodeType::kInt2}));
+  EXPECT_FALSE(writer.add(Value{std::string("12x")}, WireColumn{EncodeType::kNumeric}));
+  EXPECT_FALSE(writer.add(Value{std::string("2023-02-30")}, WireColumn{EncodeType::kDate}));
+  EXPECT_FALSE(writer.add(Value{std::nan("")}, WireColumn{EncodeType::kJsonb}));
+  EXPECT_FALSE(writer.add(Value{std::string("[1,[2]]")}, WireColumn{EncodeType::kArray, EncodeType::kInt4, 23}));
   EXPECT_FALSE(
-      writer.add(Value{std::string("[[1],[2,3]]")}, WireColumn{WireType::kArray, WireType::kInt4, 23}));
-  EXPECT_FALSE(writer.add(Value{std::string("[[]]")}, WireColumn{WireType::kArray, WireType::kInt4, 23}));
+      writer.add(Value{std::string("[[1],[2,3]]")}, WireColumn{EncodeType::kArray, EncodeType::kInt4, 23}));
+  EXPECT_FALSE(writer.add(Value{std::string("[[]]")}, WireColumn{EncodeType::kArray, EncodeType::kInt4, 23}));
   EXPECT_FALSE(
-      writer.add(Value{std::string("{\"a\":1}")}, WireColumn{WireType::kArray, WireType::kInt4, 23}));
+      writer.add(Value{std::string("{\"a\":1}")}, WireColumn{EncodeType::kArray, EncodeType::kInt4, 23}));
   EXPECT_EQ(writer.bytes(), before);
-  EXPECT_TRUE(writer.add(Value{int64_t{32767}}, WireColumn{WireType::kInt2}));
+  EXPECT_TRUE(writer.add(Value{int64_t{32767}}, WireColumn{EncodeType::kInt2}));
   EXPECT_EQ(writer.bytes(), before + 4 + 2);
 }
 
 TEST(PgBinaryWriterTest, MapsBuiltInTypeOidsAndLeavesOthersToText) {
-  EXPECT_EQ(wire_column_for(1700, 0)->type, WireType::kNumeric);
-  EXPECT_EQ(wire_column_for(1042, 0)->type, WireType::kText);  // character(n)
+  EXPECT_EQ(wire_column_for(1700, 0)->type, EncodeType::kNumeric);
+  EXPECT_EQ(wire_column_for(1042, 0)->type, EncodeType::kText);  // character(n)
   const auto int_array = wire_column_for(1007, 23);
   ASSERT_TRUE(int_array);
-  EXPECT_EQ(int_array->type, WireType::kArray);
-  EXPECT_EQ(int_array->element, WireType::kInt4);
+  EXPECT_EQ(int_array->type, EncodeType::kArray);
+  EXPECT_EQ(int_array->element, EncodeType::kInt4);
   EXPECT_EQ(int_array->element_oid, 23u);
   EXPECT_FALSE(wire_column_for(1186, 0));     // interval
   EXPECT_FALSE(wire_column_for(1187, 1186));  // interval[]
@@ -131,7 +131,7 @@ struct Case {
 };
 
 std::vector<Case> cases() {
-  using W = WireType;
+  using W = EncodeType;
   return {
       {"smallint", {W::kInt2}, int64_t{-32768}, "-32768"},
       {"integer", {W::kInt4}, std::string("2147483647"), "2147483647"},
