@@ -8,7 +8,6 @@
 // (process-wide, fake included) are printed too, with their ratios: steadier figures on a shared machine. The
 // fake runs in this process (its own threads), so the peak RSS printed covers fake + ferry.
 #include <curl/curl.h>
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <array>
@@ -23,16 +22,15 @@
 
 #include <fmt/format.h>
 
+#include "bench_engine.h"
 #include "connectors/registry.h"
-#include "core/ids.h"
 #include "cost_meter.h"
-#include "engine/control.h"
-#include "engine/worker_pool.h"
 #include "fakes/fake_saas/fake_saas.h"
-#include "store/sqlite/sqlite_store.h"
 
 using namespace ferry;
 using Clock = std::chrono::steady_clock;
+using bench::peak_rss_mb;
+using bench::seconds_since;
 using core::Json;
 using testing::FakeSaas;
 
@@ -40,16 +38,6 @@ namespace {
 
 constexpr const char* kResource = "employees";
 constexpr const char* kModel = "hris.Employee";
-
-long peak_rss_mb() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return usage.ru_maxrss / 1024;
-}
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 [[noreturn]] void fail(const std::string& what) {
   std::fprintf(stderr, "rest_pull: %s\n", what.c_str());
@@ -208,44 +196,14 @@ Pass ferry_pass(const FakeSaas& fake, int page_size, int64_t expected) {
 // ---------------------------------------------------
 
 double engine_sync_seconds(const FakeSaas& fake, const std::string& dir, int page_size, int64_t expected) {
-  std::array<unsigned char, 32> key{};
-  store::SqliteStore store(dir + "/ferry.db", core::SecretBox(key));
-  core::SystemClock clock;
-  const auto registry = connectors::builtin_registry();
-  engine::SyncControl control(store, registry, clock);
-  engine::WorkerPoolOptions options;
-  options.workers = 0;
-  engine::WorkerPool pool(store, registry, clock, nullptr, options);
-  const auto tenant = store.create_tenant("bench");
-  const auto now = clock.now();
-  core::Connection connection;
-  connection.id = core::new_uuid();
-  connection.tenant_id = tenant.id;
-  connection.name = "bench";
-  connection.source_type = "rest";
-  connection.config = source_config(fake, page_size);
-  connection.secrets = source_secrets();
-  connection.account_token = core::new_token("act_");
-  connection.created_at = connection.updated_at = now;
-  store.insert_connection(connection);
-  core::Sync sync;
-  sync.id = core::new_uuid();
-  sync.tenant_id = tenant.id;
-  sync.connection_id = connection.id;
-  sync.destination_type = "sqlite";
-  sync.destination_config = {{"path", dir + "/destination.db"}};
-  sync.created_at = sync.updated_at = now;
-  store.insert_sync(sync);
-  const auto run = control.trigger(sync, {}).run;
-  const auto start = Clock::now();
-  while (pool.run_once("bench")) {
-  }
-  const double elapsed = seconds_since(start);
-  const auto done = store.run_by_id(run.id);
-  if (done->state != core::RunState::kComplete || done->counts.inserted != expected) {
+  bench::BenchEngine engine(dir);
+  const auto sync = engine.add_sync("rest", source_config(fake, page_size), source_secrets(), "sqlite",
+                                    {{"path", dir + "/destination.db"}});
+  const auto [seconds, counts] = engine.run(sync);
+  if (counts.inserted != expected) {
     fail("the engine run did not complete with " + std::to_string(expected) + " inserted records");
   }
-  return elapsed;
+  return seconds;
 }
 
 // The best of several rounds, each figure on its own: the fewest seconds, CPU seconds and instructions.

@@ -1,75 +1,31 @@
 // Benchmark: a full sync of N sample records into a SQLite destination through the whole engine, against a
 // reference measured in the same run: the same records inserted straight into SQLite with one prepared
 // statement (no hashing, no upsert logic, no store) — the floor for what SQLite ingests on this machine.
-#include <sys/resource.h>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 
-#include "connectors/registry.h"
+#include "bench_engine.h"
 #include "connectors/sample/sample_data.h"
-#include "core/ids.h"
-#include "engine/control.h"
-#include "engine/worker_pool.h"
 #include "store/sqlite/database.h"
-#include "store/sqlite/sqlite_store.h"
 
 using namespace ferry;
+using bench::seconds_since;
 using Clock = std::chrono::steady_clock;
 
 namespace {
 
-long peak_rss_mb() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return usage.ru_maxrss / 1024;
-}
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
 double ferry_full_sync(const std::string& dir, int64_t size) {
-  std::array<unsigned char, 32> key{};
-  store::SqliteStore store(dir + "/ferry.db", core::SecretBox(key));
-  core::SystemClock clock;
-  const auto registry = connectors::builtin_registry();
-  engine::SyncControl control(store, registry, clock);
-  engine::WorkerPoolOptions options;
-  options.workers = 0;
-  engine::WorkerPool pool(store, registry, clock, nullptr, options);
-  const auto tenant = store.create_tenant("bench");
-  const auto now = clock.now();
-  core::Connection connection{core::new_uuid(),
-                              tenant.id,
-                              "bench",
-                              "sample",
-                              {{"seed", 1}, {"size", size}, {"generation", 0}, {"batch_size", 5000}},
-                              core::Json::object(),
-                              core::new_token("act_"),
-                              now,
-                              now};
-  store.insert_connection(connection);
-  core::Sync sync;
-  sync.id = core::new_uuid();
-  sync.tenant_id = tenant.id;
-  sync.connection_id = connection.id;
-  sync.destination_type = "sqlite";
-  sync.destination_config = {{"path", dir + "/ferry-destination.db"}};
-  sync.created_at = sync.updated_at = now;
-  store.insert_sync(sync);
-  const auto run = control.trigger(sync, {}).run;
-  const auto start = Clock::now();
-  while (pool.run_once("bench")) {
-  }
-  const double elapsed = seconds_since(start);
-  const auto done = store.run_by_id(run.id);
-  if (done->state != core::RunState::kComplete || done->counts.inserted != size) {
-    std::fprintf(stderr, "ferry run did not complete correctly\n");
+  bench::BenchEngine engine(dir);
+  const auto sync =
+      engine.add_sync("sample", {{"seed", 1}, {"size", size}, {"generation", 0}, {"batch_size", 5000}},
+                      core::Json::object(), "sqlite", {{"path", dir + "/ferry-destination.db"}});
+  const auto [seconds, counts] = engine.run(sync);
+  if (counts.inserted != size) {
+    std::fprintf(stderr, "ferry run did not insert every record\n");
     std::exit(1);
   }
-  return elapsed;
+  return seconds;
 }
 
 double reference_insert(const std::string& dir, int64_t size) {
@@ -125,7 +81,7 @@ int main(int argc, char** argv) {
   const int64_t size = std::atoll(argv[2]);
   setenv("FERRY_LOG_LEVEL", "warn", 1);
   const double ferry_seconds = ferry_full_sync(dir, size);
-  const long ferry_rss = peak_rss_mb();
+  const long ferry_rss = bench::peak_rss_mb();
   const double reference_seconds = reference_insert(dir, size);
   std::printf("records:                         %lld\n", static_cast<long long>(size));
   std::printf("ferry full sync (sample->sqlite): %.0f records/s (%.2f s)\n", size / ferry_seconds,

@@ -48,6 +48,8 @@ class Destination {
   virtual core::Counts finish_full_pass(const ModelSchema& model, const Commit& commit) = 0;
   // A sweep for deletions after an incremental read; null when the destination has none.
   virtual std::unique_ptr<KeySweep> begin_key_sweep(const ModelSchema& /*model*/) { return nullptr; }
+  // How many rows the model's table holds now; nullopt when the destination cannot tell.
+  virtual std::optional<int64_t> count_rows(const ModelSchema& /*model*/) { return std::nullopt; }
 };
 using DestinationPtr = std::unique_ptr<Destination>;
 

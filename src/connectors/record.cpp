@@ -40,6 +40,13 @@ void RecordBatch::add_row(std::vector<Value>&& values, bool deleted) {
   deleted_.push_back(deleted ? 1 : 0);
 }
 
+std::span<Value> RecordBatch::add_null_row(bool deleted) {
+  const size_t first = values_.size();
+  values_.resize(first + columns_);
+  deleted_.push_back(deleted ? 1 : 0);
+  return {values_.data() + first, columns_};
+}
+
 void RecordBatch::add_row_from(const RecordBatch& other, size_t row) {
   for (size_t c = 0; c < columns_; ++c) values_.push_back(other.at(row, c));
   deleted_.push_back(other.deleted(row) ? 1 : 0);

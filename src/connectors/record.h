@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -70,6 +71,9 @@ class RecordBatch {
   void add_row(std::vector<Value>&& values, bool deleted = false);
   // Copies row `row` of `other` (same columns) into this batch.
   void add_row_from(const RecordBatch& other, size_t row);
+  // Appends a row of nulls and returns its values to fill in place: no allocation per row.
+  std::span<Value> add_null_row(bool deleted = false);
+  void set_deleted(size_t row, bool deleted) { deleted_[row] = deleted ? 1 : 0; }
   // A deletion reported by the source: only the primary-key columns need values.
   void add_tombstone(std::vector<Value>&& values) { add_row(std::move(values), true); }
 

@@ -42,6 +42,9 @@ class Source {
   virtual bool read_keys(const ModelSchema& /*model*/, BatchSink& /*sink*/, std::stop_token /*stop*/) {
     return false;
   }
+  // How many rows the model holds now; nullopt when the source cannot tell cheaply. Lets an incremental run
+  // skip the key listing when nothing can have been deleted.
+  virtual std::optional<int64_t> count_rows(const ModelSchema& /*model*/) { return std::nullopt; }
 };
 using SourcePtr = std::unique_ptr<Source>;
 

@@ -97,10 +97,19 @@ class KeySweepSink final : public connectors::BatchSink {
 
 // After an incremental read, deletions the read could not see: the destination drops the rows whose keys
 // the source no longer lists. An interrupted sweep is abandoned; a resumed run sweeps again.
+//
+// `source_rows` is the source's row count taken before the read. The destination holds every row the source
+// held then (each was copied by an earlier run or by this read), so if it holds no more rows than that now,
+// none of them is gone and the key listing is skipped. A row deleted after the count is found next run.
 core::Counts sweep_deleted_keys(connectors::Source& source, connectors::Destination& destination,
-                                const connectors::ModelSchema& schema, const core::Run& run,
-                                const connectors::Cursor& cursor, LeaseKeeper& keeper, std::stop_token stop) {
+                                const connectors::ModelSchema& schema, std::optional<int64_t> source_rows,
+                                const core::Run& run, const connectors::Cursor& cursor, LeaseKeeper& keeper,
+                                std::stop_token stop) {
   if (schema.primary_key.empty()) return {};
+  if (source_rows) {
+    const auto destination_rows = destination.count_rows(schema);
+    if (destination_rows && *destination_rows <= *source_rows) return {};
+  }
   auto sweep = destination.begin_key_sweep(schema);
   if (!sweep) return {};
   KeySweepSink keys(*sweep, keeper);
@@ -186,11 +195,13 @@ RunOutcome RunExecutor::execute(core::Run run, const std::string& worker, std::s
         task.state = TaskState::kRunning;
         store_.save_task(task);
 
+        const bool sweeps = !task.full_refresh && !partial && !schema.primary_key.empty();
+        const std::optional<int64_t> source_rows = sweeps ? source->count_rows(schema) : std::nullopt;
         WritingSink sink(store_, *destination, schema, task, run, keeper);
         source->read(schema, from, sink, sink.stop_token());
-        if (!task.full_refresh && !partial && !sink.stop_token().stop_requested()) {
-          task.counts += sweep_deleted_keys(*source, *destination, schema, run, sink.final_cursor(), keeper,
-                                            sink.stop_token());
+        if (sweeps && !sink.stop_token().stop_requested()) {
+          task.counts += sweep_deleted_keys(*source, *destination, schema, source_rows, run,
+                                            sink.final_cursor(), keeper, sink.stop_token());
         }
         switch (keeper.interruption()) {
           case Interruption::kLeaseLost:

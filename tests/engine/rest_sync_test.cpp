@@ -253,8 +253,11 @@ TEST_P(RestResumeTest, ARunKilledMidModelResumesFromItsSavedPageCursor) {
   };
   EXPECT_THROW(pool.run_once("doomed-worker"), WorkerDied);
   ASSERT_EQ(store.run_by_id(run.id)->state, RunState::kRunning);
-  const auto committed_pages = targets_for(fake.requested_targets(), "employments");
-  ASSERT_EQ(committed_pages.size(), 3u);
+  // The source fetches up to two pages ahead of the one it hands over: pages 4 and 5 may have been asked for.
+  auto committed_pages = targets_for(fake.settled_targets(), "employments");
+  ASSERT_GE(committed_pages.size(), 3u);
+  ASSERT_LE(committed_pages.size(), 5u);
+  committed_pages.resize(3);
   EXPECT_EQ(destination_rows("hris.Employment"), 21) << "three pages of seven";
   ASSERT_EQ(targets_for(fake.requested_targets(), "employees").size(), 9u);
 

@@ -66,8 +66,16 @@ TEST_F(SyncRunTest, IncrementalRunSweepsDeletesASourceCanOnlyShowByItsKeys) {
   ASSERT_EQ(second.state, RunState::kComplete) << second.error.value_or("");
   EXPECT_EQ(second.counts, expected);
   expect_destination_equals_source(kSize, 1);
+  const int listed = control_state->key_listings;
+  EXPECT_GT(listed, 0) << "the models with deletions listed their keys";
   const auto again = run_to_end(trigger(sync));
   EXPECT_EQ(again.counts, core::Counts{}) << "a sweep with nothing gone deletes nothing";
+  EXPECT_EQ(control_state->key_listings, listed) << "as many rows on both sides: nothing to list";
+  control_state->counts_rows = false;
+  const auto uncounted = run_to_end(trigger(sync));
+  EXPECT_EQ(uncounted.counts, core::Counts{});
+  EXPECT_EQ(control_state->key_listings - listed, static_cast<int>(uncounted.tasks.size()))
+      << "a source that cannot count lists every model's keys";
 }
 
 TEST_F(SyncRunTest, CancelMidRunKeepsCommittedBatchesAndTheNextRunCompletes) {

@@ -75,13 +75,28 @@ class FakeSource final : public connectors::Source {
   bool read_keys(const connectors::ModelSchema& model, connectors::BatchSink& sink,
                  std::stop_token stop) override {
     if (!control_->hide_deletes) return false;
+    ++control_->key_listings;
     KeyColumnsSink keys(sink, model);
     NoTombstoneSink rows(keys);
     inner_->read(model, "", rows, stop);  // a full read lists exactly the live rows, in key order
     return true;
   }
+  std::optional<int64_t> count_rows(const connectors::ModelSchema& model) override {
+    if (!control_->hide_deletes || !control_->counts_rows) return std::nullopt;
+    RowCounter counter;
+    NoTombstoneSink rows(counter);
+    inner_->read(model, "", rows, {});
+    return counter.rows;
+  }
 
  private:
+  struct RowCounter final : connectors::BatchSink {
+    void accept(connectors::RecordBatch&& batch, const connectors::Cursor&) override {
+      rows += static_cast<int64_t>(batch.rows());
+    }
+    int64_t rows = 0;
+  };
+
   connectors::SourcePtr inner_;
   std::shared_ptr<FakeSourceControl> control_;
 };

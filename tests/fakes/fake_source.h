@@ -19,6 +19,8 @@ struct FakeSourceControl {
   // Like a database without change capture: incremental reads carry no tombstones, and the source lists its
   // current keys instead (Source::read_keys).
   bool hide_deletes = false;
+  bool counts_rows = true;  // with hide_deletes: answers Source::count_rows
+  int key_listings = 0;     // read_keys calls so far
 };
 
 // A registry with the built-in connectors plus source type "fake" (sample-compatible config) driven by

@@ -78,7 +78,7 @@ class FileDestination final : public Destination {
     if (file.stale || file.fields != fields_signature(model) || !fs::exists(file.path)) {
       rewrite(file);
     } else {
-      file.rows = count_rows(model);
+      file.rows = state_rows(model);
     }
   }
 
@@ -104,6 +104,11 @@ class FileDestination final : public Destination {
     file.rows -= counts.deleted;
     bring_up_to_date(file);
     return counts;
+  }
+
+  std::optional<int64_t> count_rows(const ModelSchema& model) override {
+    prepared(model);
+    return state_->count_rows(model);
   }
 
   // The state's sweep, with the file brought up to date once it has deleted rows (the read is over).
@@ -209,7 +214,7 @@ class FileDestination final : public Destination {
     file.behind = behind;
   }
 
-  int64_t count_rows(const ModelSchema& model) {
+  int64_t state_rows(const ModelSchema& model) {
     auto stmt = db_.prepare("SELECT count(*) FROM " + sqlite::quote_identifier(model.model_id));
     stmt.step();
     return stmt.int64(0);

@@ -73,6 +73,10 @@ class PostgresDestination final : public Destination {
 
   std::unique_ptr<KeySweep> begin_key_sweep(const ModelSchema& model) override;
 
+  std::optional<int64_t> count_rows(const ModelSchema& model) override {
+    return connection().exec("SELECT count(*) FROM " + target_for(model).layout.target).int64(0, 0);
+  }
+
  private:
   PgConnection& connection() {
     if (!connection_) {
@@ -297,9 +301,8 @@ class PostgresKeySweep final : public KeySweep {
     std::vector<uint32_t> all;
     all.reserve(keys.rows());
     for (size_t r = 0; r < keys.rows(); ++r) {
-      std::vector<Value> row(model_.fields.size());
+      const std::span<Value> row = rows.add_null_row();
       for (size_t k = 0; k < target_.layout.key.size(); ++k) row[target_.layout.key[k]] = keys.at(r, k);
-      rows.add_row(std::move(row));
       all.push_back(static_cast<uint32_t>(r));
     }
     if (!all.empty()) {

@@ -105,6 +105,10 @@ class PostgresSource final : public Source {
     return true;
   }
 
+  std::optional<int64_t> count_rows(const ModelSchema& model) override {
+    return postgres::count_postgres_rows(config_, model);
+  }
+
  private:
   static CheckResult fail(const std::string& message, ErrorCategory category) {
     return {false, "postgres source: " + message, category};

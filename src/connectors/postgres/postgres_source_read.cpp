@@ -352,6 +352,11 @@ void read_postgres_keys(const PostgresSourceConfig& config, const ModelSchema& m
   }
 }
 
+int64_t count_postgres_rows(const PostgresSourceConfig& config, const ModelSchema& model) {
+  PgConnection conn(config.url, Side::kSource);
+  return conn.exec("SELECT count(*) FROM " + plan_read(conn, model).relation).int64(0, 0);
+}
+
 void read_postgres_model(const PostgresSourceConfig& config, const ModelSchema& model, const Cursor& from,
                          BatchSink& sink, std::stop_token stop) {
   try {

@@ -18,4 +18,7 @@ void read_postgres_model(const PostgresSourceConfig& config, const connectors::M
 void read_postgres_keys(const PostgresSourceConfig& config, const connectors::ModelSchema& model,
                         connectors::BatchSink& sink, std::stop_token stop);
 
+// See Source::count_rows: count(*) of the table.
+int64_t count_postgres_rows(const PostgresSourceConfig& config, const connectors::ModelSchema& model);
+
 }  // namespace ferry::postgres

@@ -94,6 +94,7 @@ HttpResponse CurlHttpClient::send(const HttpRequest& request, std::stop_token st
   CURL* c = handle_->curl.get();
   curl_easy_reset(c);  // keeps the connection cache: keep-alive survives
   HttpResponse response;
+  response.body.reserve(last_body_size_);  // pages of one API are alike: skip regrowing the buffer
   SlistPtr headers;
   for (const auto& [name, value] : request.headers) {
     const std::string line = name + ": " + value;
@@ -136,6 +137,7 @@ HttpResponse CurlHttpClient::send(const HttpRequest& request, std::stop_token st
     throw TransportError(detail, rc == CURLE_OPERATION_TIMEDOUT);
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
+  last_body_size_ = response.body.size();
   return response;
 }
 

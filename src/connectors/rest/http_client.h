@@ -82,6 +82,7 @@ class CurlHttpClient final : public HttpClient {
   CurlOptions options_;
   std::mutex mutex_;  // one easy handle: requests are serialised
   std::unique_ptr<Handle> handle_;
+  size_t last_body_size_ = 0;
 };
 
 // Percent-encodes a query component (RFC 3986 unreserved characters stay as they are).

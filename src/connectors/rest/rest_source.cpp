@@ -1,20 +1,20 @@
 #include "connectors/rest/rest_source.h"
 
-#include "connectors/exact_values.h"
-#include "connectors/text_values.h"
-
 #include <simdjson.h>
 
-#include <charconv>
-#include <cmath>
-#include <limits>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
 
 #include "connectors/rest/auth.h"
 #include "connectors/rest/definition.h"
 #include "connectors/rest/http_client.h"
 #include "connectors/rest/pagination.h"
+#include "connectors/rest/prefetch.h"
 #include "connectors/rest/rate_limiter.h"
 #include "connectors/rest/rest_source_hooks.h"
+#include "connectors/rest/rest_values.h"
 #include "connectors/rest/retry_after.h"
 #include "engine/backoff.h"
 
@@ -32,93 +32,6 @@ const engine::BackoffPolicy kBackoff{std::chrono::milliseconds(500), std::chrono
 
 [[noreturn]] void config_error(const std::string& what) {
   throw FerryError(ErrorCategory::kConfigInvalid, what);
-}
-
-// ---- values
-// ------------------------------------------------------------------------------------------------
-
-std::optional<Value> convert(dom::element v, FieldType type) {
-  using T = dom::element_type;
-  const T t = v.type();
-  switch (type) {
-    case FieldType::kInteger:
-      if (t == T::INT64) return Value{int64_t(v.get_int64().value_unsafe())};
-      if (t == T::UINT64) {
-        const uint64_t u = v.get_uint64().value_unsafe();
-        if (u > uint64_t(std::numeric_limits<int64_t>::max())) return std::nullopt;
-        return Value{int64_t(u)};
-      }
-      if (t == T::DOUBLE) {
-        const double d = v.get_double().value_unsafe();
-        if (std::trunc(d) == d && std::abs(d) < 9.0e18) return Value{int64_t(d)};
-        return std::nullopt;
-      }
-      if (t == T::STRING) {
-        if (auto i = parse_int(v.get_string().value_unsafe())) return Value{*i};
-      }
-      return std::nullopt;
-    case FieldType::kNumber:
-      if (t == T::INT64 || t == T::UINT64 || t == T::DOUBLE)
-        return Value{double(v.get_double().value_unsafe())};
-      if (t == T::STRING) {
-        if (auto d = parse_number(v.get_string().value_unsafe())) return Value{*d};
-      }
-      return std::nullopt;
-    case FieldType::kBoolean:
-      if (t == T::BOOL) return Value{bool(v.get_bool().value_unsafe())};
-      if (t == T::STRING) {
-        const std::string_view s = v.get_string().value_unsafe();
-        if (s == "true") return Value{true};
-        if (s == "false") return Value{false};
-      }
-      return std::nullopt;
-    case FieldType::kTimestamp:
-      if (t == T::STRING) {
-        if (auto ts = core::parse_rfc3339(v.get_string().value_unsafe()))
-          return Value{core::format_rfc3339(*ts)};
-      }
-      if (t == T::INT64) {  // epoch seconds
-        return Value{core::format_rfc3339(core::from_micros(v.get_int64().value_unsafe() * 1'000'000))};
-      }
-      return std::nullopt;
-    case FieldType::kString:
-      if (t == T::STRING) return Value{std::string(v.get_string().value_unsafe())};
-      return Value{simdjson::minify(v)};
-    case FieldType::kJson:
-      return Value{simdjson::minify(v)};
-    default:
-      if (t == T::STRING) return exact_value(type, v.get_string().value_unsafe(), {});
-      return exact_value(type, std::nullopt, simdjson::minify(v));
-  }
-  return std::nullopt;
-}
-
-std::string value_text(const Value& v) {
-  if (const auto* i = std::get_if<int64_t>(&v)) return std::to_string(*i);
-  if (const auto* s = std::get_if<std::string>(&v)) return *s;
-  if (const auto* d = std::get_if<double>(&v)) return std::to_string(*d);
-  if (const auto* b = std::get_if<bool>(&v)) return *b ? "true" : "false";
-  return "";
-}
-
-// Orders cursor values: timestamps as instants, integers numerically, anything else as text.
-bool cursor_less(const std::string& a, const std::string& b) {
-  const auto ta = core::parse_rfc3339(a);
-  const auto tb = core::parse_rfc3339(b);
-  if (ta && tb) return *ta < *tb;
-  const auto ia = parse_int(a);
-  const auto ib = parse_int(b);
-  if (ia && ib) return *ia < *ib;
-  return a < b;
-}
-
-// The incremental parameter for a saved cursor value: the value minus the lookback.
-std::string minus_lookback(const std::string& value, int64_t lookback_seconds) {
-  if (const auto t = core::parse_rfc3339(value)) {
-    return core::format_rfc3339(*t - std::chrono::seconds(lookback_seconds));
-  }
-  if (const auto i = parse_int(value)) return std::to_string(*i - lookback_seconds);
-  return value;
 }
 
 // ---- cursors
@@ -201,7 +114,8 @@ class RestSource final : public Source {
       const ModelDefinition& model = definition_.models.front();
       const Paginator paginator(model.pagination, settings_.base_url);
       HttpResponse response;
-      fetch(paginator.url(first_url(model, paginator, std::nullopt), nullptr), {}, response);
+      dom::parser parser;
+      fetch(paginator.url(first_url(model, paginator, std::nullopt), nullptr), {}, response, parser);
       return {true, "rest source: " + definition_.name + " answered for model " + model.model_id,
               std::nullopt};
     } catch (const FerryError& e) {
@@ -215,124 +129,180 @@ class RestSource final : public Source {
     return out;
   }
 
+  // The pages are requested (and parsed) by a thread of their own, up to two pages ahead of the one being
+  // converted and handed to the sink, so the API's latency overlaps the destination's write. Requests stay
+  // strictly one after another, in page order.
   void read(const ModelSchema& schema, const Cursor& from, BatchSink& sink, std::stop_token stop) override {
     const ModelDefinition* model = definition_.find_model(schema.model_id);
     if (!model) config_error("rest source: the definition has no model " + schema.model_id);
-    Position pos = parse_cursor(from, *model);
+    const Position pos = parse_cursor(from, *model);
     const Paginator paginator(model->pagination, settings_.base_url);
     const std::string first = first_url(*model, paginator, pos.since);
-    const std::string body_pointer = paginator.body_pointer();
+    const RecordLayout layout = record_layout(schema, *model);
+    CursorMax max(pos.max);
 
-    // Schema field -> definition field, by name (the schema may be a subset or a reordering).
-    std::vector<std::pair<std::string_view, FieldType>> columns;
-    for (const auto& f : schema.fields) columns.emplace_back(f.name, f.type);
-    const int pk = schema.field_index(model->primary_key);
-    if (pk < 0)
-      config_error("rest source: model " + model->model_id + " has no primary key field " +
-                   model->primary_key);
-    const int cursor_column = model->cursor_field ? schema.field_index(*model->cursor_field) : -1;
-
-    Json state = pos.pagination_state;
-    while (true) {
-      if (stop.stop_requested()) return;
-      const std::string url = paginator.url(first, state);
+    ParserPool parsers;
+    auto next_page = [&, state = pos.pagination_state, finished = false,
+                      body_pointer =
+                          paginator.body_pointer()](std::stop_token s) mutable -> std::optional<Page> {
+      if (finished) return std::nullopt;
+      Page page;
+      page.url = paginator.url(first, state);
+      page.parser = parsers.acquire();
       HttpResponse response;
-      const std::optional<dom::element> doc = fetch(url, stop, response);
-      if (!doc) return;  // stopped while waiting
-      dom::element records = *doc;
-      if (!model->records_pointer.empty()) {
-        auto found = doc->at_pointer(model->records_pointer);
-        if (found.error()) {
-          throw FerryError(ErrorCategory::kSourceUnavailable, "rest source: no records at " +
-                                                                  model->records_pointer +
-                                                                  " in the response from " + display(url));
-        }
-        records = found.value_unsafe();
-      }
-      if (!records.is_array()) {
-        throw FerryError(
-            ErrorCategory::kSourceUnavailable,
-            "rest source: " +
-                (model->records_pointer.empty() ? std::string("the body") : model->records_pointer) +
-                " is not an array in the response from " + display(url));
-      }
-      const dom::array items = records.get_array().value_unsafe();
-      RecordBatch batch(columns.size());
-      batch.reserve(items.size());
-      size_t count = 0;
-      for (dom::element item : items) {
-        ++count;
-        if (!item.is_object()) {
-          throw FerryError(
-              ErrorCategory::kSourceUnavailable,
-              "rest source: record " + std::to_string(count) + " from " + display(url) + " is not an object");
-        }
-        std::vector<Value> row(columns.size());
-        bool deleted = false;
-        const dom::object object = item.get_object().value_unsafe();
-        for (auto [key, value] : object) {
-          if (model->deleted_flag && key == *model->deleted_flag) {
-            deleted = value.is_bool() && value.get_bool().value_unsafe();
-          }
-          if (value.is_null()) continue;
-          for (size_t c = 0; c < columns.size(); ++c) {
-            if (columns[c].first != key) continue;
-            auto converted = convert(value, columns[c].second);
-            if (!converted) {
-              throw FerryError(ErrorCategory::kSourceUnavailable,
-                               "rest source: model " + model->model_id + " field '" + std::string(key) +
-                                   "': value " + simdjson::minify(value) + " is not a valid " +
-                                   std::string(to_string(columns[c].second)) + " (from " + display(url) +
-                                   ")");
-            }
-            row[c] = std::move(*converted);
-            break;
-          }
-        }
-        if (std::holds_alternative<std::monostate>(row[static_cast<size_t>(pk)])) {
-          throw FerryError(ErrorCategory::kSourceUnavailable, "rest source: a record of model " +
-                                                                  model->model_id + " from " + display(url) +
-                                                                  " has no " + model->primary_key);
-        }
-        if (cursor_column >= 0) {
-          const Value& cv = row[static_cast<size_t>(cursor_column)];
-          if (!std::holds_alternative<std::monostate>(cv)) {
-            std::string text = value_text(cv);
-            if (!pos.max || cursor_less(*pos.max, text)) pos.max = std::move(text);
-          }
-        }
-        batch.add_row(std::move(row), deleted);
-      }
-
+      const std::optional<dom::element> doc = fetch(page.url, s, response, *page.parser);
+      if (!doc) return std::nullopt;  // stopped while waiting
+      page.items = records_of(*doc, *model, page.url);
       PageInfo info;
-      info.records = count;
-      if (!body_pointer.empty()) {
-        auto token = doc->at_pointer(body_pointer);
-        if (!token.error()) {
-          const dom::element t = token.value_unsafe();
-          if (t.is_string()) {
-            info.body_token = std::string(t.get_string().value_unsafe());
-          } else if (t.is_int64() || t.is_uint64()) {
-            info.body_token = simdjson::minify(t);
-          }
-        }
-      }
+      info.records = page.items.size();
+      info.body_token = body_token(*doc, body_pointer);
       info.link_header = response.header("link");
-      const std::optional<Json> next = paginator.next(state, info);
-      if (stop.stop_requested()) return;
-      if (next) {
-        const Json cursor{
-            {"pagination_state", *next}, {"since", opt_json(pos.since)}, {"max", opt_json(pos.max)}};
-        sink.accept(std::move(batch), cursor.dump());
-        state = *next;
-        continue;
+      page.next = paginator.next(state, info);
+      if (page.next) {
+        state = *page.next;
+      } else {
+        finished = true;
       }
-      sink.accept(std::move(batch), pos.max ? Json{{"cursor_value", *pos.max}}.dump() : std::string("{}"));
-      return;
+      return page;
+    };
+    Prefetch<Page> pages(stop, 1, std::move(next_page));
+    while (std::optional<Page> page = pages.pop()) {
+      RecordBatch batch = convert_page(page->items, layout, *model, page->url, max);
+      if (stop.stop_requested()) return;
+      if (!page->next) {
+        sink.accept(std::move(batch), max.value() ? Json{{"cursor_value", *max.value()}}.dump() : "{}");
+        return;
+      }
+      const Json cursor{
+          {"pagination_state", *page->next}, {"since", opt_json(pos.since)}, {"max", opt_json(max.value())}};
+      sink.accept(std::move(batch), cursor.dump());
     }
   }
 
  private:
+  // simdjson parsers for the pages in flight, reused: a parser keeps its buffers sized for the largest page.
+  class ParserPool {
+   public:
+    std::shared_ptr<dom::parser> acquire() {
+      std::unique_ptr<dom::parser> parser;
+      {
+        std::lock_guard lock(mutex_);
+        if (!free_.empty()) {
+          parser = std::move(free_.back());
+          free_.pop_back();
+        }
+      }
+      if (!parser) parser = std::make_unique<dom::parser>();
+      return {parser.release(), [this](dom::parser* p) {
+                std::lock_guard lock(mutex_);
+                free_.emplace_back(p);
+              }};
+    }
+
+   private:
+    std::mutex mutex_;
+    std::vector<std::unique_ptr<dom::parser>> free_;
+  };
+
+  struct Page {
+    std::string url;
+    std::shared_ptr<dom::parser> parser;  // holds the parsed page `items` points into
+    dom::array items;
+    std::optional<Json> next;  // the following page's pagination state; nullopt: the last page
+  };
+
+  // Where each schema field is in a record (the schema may be a subset or a reordering of the definition).
+  struct RecordLayout {
+    std::vector<std::pair<std::string_view, FieldType>> columns;
+    size_t primary_key = 0;
+    int cursor_column = -1;
+  };
+
+  static RecordLayout record_layout(const ModelSchema& schema, const ModelDefinition& model) {
+    RecordLayout layout;
+    for (const auto& f : schema.fields) layout.columns.emplace_back(f.name, f.type);
+    const int pk = schema.field_index(model.primary_key);
+    if (pk < 0) {
+      config_error("rest source: model " + model.model_id + " has no primary key field " + model.primary_key);
+    }
+    layout.primary_key = static_cast<size_t>(pk);
+    layout.cursor_column = model.cursor_field ? schema.field_index(*model.cursor_field) : -1;
+    return layout;
+  }
+
+  dom::array records_of(dom::element doc, const ModelDefinition& model, const std::string& url) const {
+    dom::element records = doc;
+    if (!model.records_pointer.empty()) {
+      auto found = doc.at_pointer(model.records_pointer);
+      if (found.error()) {
+        throw FerryError(
+            ErrorCategory::kSourceUnavailable,
+            "rest source: no records at " + model.records_pointer + " in the response from " + display(url));
+      }
+      records = found.value_unsafe();
+    }
+    if (!records.is_array()) {
+      throw FerryError(ErrorCategory::kSourceUnavailable,
+                       "rest source: " +
+                           (model.records_pointer.empty() ? std::string("the body") : model.records_pointer) +
+                           " is not an array in the response from " + display(url));
+    }
+    return records.get_array().value_unsafe();
+  }
+
+  static std::optional<std::string> body_token(dom::element doc, const std::string& body_pointer) {
+    if (body_pointer.empty()) return std::nullopt;
+    auto token = doc.at_pointer(body_pointer);
+    if (token.error()) return std::nullopt;
+    const dom::element t = token.value_unsafe();
+    if (t.is_string()) return std::string(t.get_string().value_unsafe());
+    if (t.is_int64() || t.is_uint64()) return simdjson::minify(t);
+    return std::nullopt;
+  }
+
+  RecordBatch convert_page(dom::array items, const RecordLayout& layout, const ModelDefinition& model,
+                           const std::string& url, CursorMax& max) const {
+    const auto& columns = layout.columns;
+    RecordBatch batch(columns.size());
+    batch.reserve(items.size());
+    size_t count = 0;
+    for (dom::element item : items) {
+      ++count;
+      if (!item.is_object()) {
+        throw FerryError(
+            ErrorCategory::kSourceUnavailable,
+            "rest source: record " + std::to_string(count) + " from " + display(url) + " is not an object");
+      }
+      const std::span<Value> row = batch.add_null_row();
+      const dom::object object = item.get_object().value_unsafe();
+      for (auto [key, value] : object) {
+        if (model.deleted_flag && key == *model.deleted_flag) {
+          batch.set_deleted(batch.rows() - 1, value.is_bool() && value.get_bool().value_unsafe());
+        }
+        if (value.is_null()) continue;
+        for (size_t c = 0; c < columns.size(); ++c) {
+          if (columns[c].first != key) continue;
+          auto converted = convert(value, columns[c].second);
+          if (!converted) {
+            throw FerryError(ErrorCategory::kSourceUnavailable,
+                             "rest source: model " + model.model_id + " field '" + std::string(key) +
+                                 "': value " + simdjson::minify(value) + " is not a valid " +
+                                 std::string(to_string(columns[c].second)) + " (from " + display(url) + ")");
+          }
+          row[c] = std::move(*converted);
+          break;
+        }
+      }
+      if (std::holds_alternative<std::monostate>(row[layout.primary_key])) {
+        throw FerryError(ErrorCategory::kSourceUnavailable, "rest source: a record of model " +
+                                                                model.model_id + " from " + display(url) +
+                                                                " has no " + model.primary_key);
+      }
+      if (layout.cursor_column >= 0) max.offer(row[static_cast<size_t>(layout.cursor_column)]);
+    }
+    return batch;
+  }
+
   std::string absolute(const std::string& url) const {
     if (url.empty() || url.front() != '/') return url;
     return url_origin(settings_.base_url) + url;
@@ -373,7 +343,8 @@ class RestSource final : public Source {
   }
 
   // GETs `url` and parses the body, retrying transient failures. nullopt when `stop` was requested.
-  std::optional<dom::element> fetch(const std::string& url, std::stop_token stop, HttpResponse& response) {
+  std::optional<dom::element> fetch(const std::string& url, std::stop_token stop, HttpResponse& response,
+                                    dom::parser& parser) {
     std::string last_error;
     ErrorCategory last_category = ErrorCategory::kSourceUnavailable;
     bool refreshed = false;
@@ -408,7 +379,7 @@ class RestSource final : public Source {
                                                               response.body.substr(0, 200));
         } else {
           dom::element doc;
-          const auto error = parser_.parse(response.body).get(doc);
+          const auto error = parser.parse(response.body).get(doc);
           if (!error) return doc;
           last_category = ErrorCategory::kSourceUnavailable;
           last_error = "malformed JSON at byte " + std::to_string(error_offset(response.body)) + " of " +
@@ -453,7 +424,6 @@ class RestSource final : public Source {
   std::function<double()> random_;
   TokenBucket limiter_;
   Authenticator auth_;
-  dom::parser parser_;
 };
 
 }  // namespace

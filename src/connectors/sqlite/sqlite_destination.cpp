@@ -168,6 +168,12 @@ class SqliteDestination final : public Destination {
 
   std::unique_ptr<KeySweep> begin_key_sweep(const ModelSchema& model) override;
 
+  std::optional<int64_t> count_rows(const ModelSchema& model) override {
+    auto count = db_.prepare("SELECT count(*) FROM " + quote_identifier(model.model_id));
+    if (!count.step()) return std::nullopt;
+    return count.int64(0);
+  }
+
  private:
   ModelStatements make_statements(const ModelSchema& model) {
     const std::string table = quote_identifier(model.model_id);

@@ -462,6 +462,16 @@ std::vector<std::string> FakeSaas::requested_targets() const {
   std::lock_guard lock(mutex_);
   return log_;
 }
+std::vector<std::string> FakeSaas::settled_targets(std::chrono::milliseconds quiet) const {
+  int seen = data_requests();
+  for (auto waited = std::chrono::milliseconds(0); waited < std::chrono::seconds(5); waited += quiet) {
+    std::this_thread::sleep_for(quiet);
+    const int now = data_requests();
+    if (now == seen) break;
+    seen = now;
+  }
+  return requested_targets();
+}
 void FakeSaas::clear_log() {
   std::lock_guard lock(mutex_);
   log_.clear();

@@ -81,6 +81,10 @@ class FakeSaas {
   int data_requests() const;
   // Request targets (path?query) of data requests, in arrival order.
   std::vector<std::string> requested_targets() const;
+  // The same, once no data request has arrived for `quiet` (at most 5 s): a client that gave up on a request
+  // may have sent it before the fake got round to reading it.
+  std::vector<std::string> settled_targets(
+      std::chrono::milliseconds quiet = std::chrono::milliseconds(200)) const;
   void clear_log();
   // The largest number of requests (data and token) that arrived within one wall-clock second.
   int max_requests_per_second() const;
