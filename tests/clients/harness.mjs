@@ -1,6 +1,7 @@
 // Starts a real `ferry serve` on loopback for the vendor-SDK suites, with two tenants, and sets up
 // connections and syncs through ferry's own /v1 API. FERRY_BIN names the binary.
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { spawnFerry } from '../integration/ferry_process.mjs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,31 +16,9 @@ export async function startFerry() {
     execFileSync(bin, ['admin', 'create-tenant', name, '--db', db], { encoding: 'utf8' }).trim().split('\n').pop();
   const keyA = newKey('acme');
   const keyB = newKey('globex');
-  const child = spawn(bin, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--workers', '2'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const logs = [];
-  const baseUrl = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('ferry did not start: ' + logs.join('\n'))), 15000);
-    let buffer = '';
-    child.stderr.on('data', (chunk) => {
-      buffer += chunk;
-      let nl;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        logs.push(line);
-        try {
-          const entry = JSON.parse(line);
-          if (entry.msg === 'listening') {
-            clearTimeout(timer);
-            resolve(`http://${entry.address}`);
-          }
-        } catch {}
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`ferry exited early with ${code}: ${logs.join('\n')}`)));
-  });
+  const child = spawnFerry(bin, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--workers', '2']);
+  const logs = child.logs;
+  const baseUrl = await child.ready;
 
   // ferry's own API, for setting up what a vendor surface then drives.
   async function v1(method, path, body, key = keyA) {

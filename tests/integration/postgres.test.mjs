@@ -4,11 +4,12 @@
 // Uses the throwaway cluster ctest starts (FERRY_TEST_PG_STATE) and the psql client.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { spawnFerry } from './ferry_process.mjs';
 
 const bin = process.env.FERRY_BIN;
 const state = process.env.FERRY_TEST_PG_STATE;
@@ -30,28 +31,7 @@ const checksum = (url, where = 'true') =>
 let dir, db, key, ferry;
 
 function serve() {
-  const child = spawn(bin, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--workers', '1', '--lease-seconds', '3'],
-    { stdio: ['ignore', 'ignore', 'pipe'] });
-  const logs = [];
-  child.logs = logs;
-  child.ready = new Promise((resolve, reject) => {
-    let buffer = '';
-    child.stderr.on('data', (chunk) => {
-      buffer += chunk;
-      let nl;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        logs.push(line);
-        try {
-          const entry = JSON.parse(line);
-          if (entry.msg === 'listening') resolve(`http://${entry.address}`);
-        } catch {}
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`ferry exited with ${code}: ${logs.join('\n')}`)));
-  });
-  return child;
+  return spawnFerry(bin, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--workers', '1', '--lease-seconds', '3']);
 }
 
 async function api(baseUrl, method, path, body) {
