@@ -22,16 +22,18 @@ rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", n / s }'; }
 
 table_ddl="CREATE TABLE t (id bigint PRIMARY KEY, account_id int, kind text, amount numeric(12,2),
   payload jsonb, updated_at timestamptz)"
-# ~100-byte jsonb payloads; distinct values so nothing compresses away
+# ~100-byte jsonb payloads; distinct values so nothing compresses away. The source indexes its cursor column, as
+# any table synced incrementally by one should: without it every incremental read is a full scan.
 make_source() {  # db rows
   q "$admin" -c "CREATE DATABASE $1"
   q "$base/$1" -c "$table_ddl" -c "INSERT INTO t SELECT g, g % 5000, (ARRAY['invoice','refund','payment','fee'])[1 + g % 4],
     round((g % 100000) * 1.37, 2), jsonb_build_object('ref', md5(g::text), 'seq', g, 'tags', jsonb_build_array('a', g % 7)),
-    timestamptz '2026-01-01' + g * interval '1 second' FROM generate_series(1, $2) g" -c "VACUUM ANALYZE t"
+    timestamptz '2026-01-01' + g * interval '1 second' FROM generate_series(1, $2) g" \
+    -c "CREATE INDEX t_updated_at ON t (updated_at)" -c "VACUUM ANALYZE t"
 }
 q "$admin" -c "ALTER SYSTEM SET max_wal_size = '4GB'" -c "SELECT pg_reload_conf()" >/dev/null
 make_source src "$rows"
-echo "rows=$rows (id bigint pk, account_id int, kind text, amount numeric(12,2), payload jsonb ~100 B, updated_at timestamptz)"
+echo "rows=$rows (id bigint pk, account_id int, kind text, amount numeric(12,2), payload jsonb ~100 B, updated_at timestamptz; source index on updated_at)"
 
 # reference: psql binary COPY pipe into an empty table with the same primary key
 q "$admin" -c "CREATE DATABASE ref"

@@ -23,6 +23,9 @@ struct Commit {
   Cursor cursor;
   // false for partial reads (a run restricted to some identities): the model's position must not move.
   bool record_cursor = true;
+  // The batch comes from an incremental read, not a full pass: the destination need not remember which rows
+  // it saw (no finish_full_pass follows), and most rows are likely changed ones.
+  bool incremental = false;
 };
 
 // Deletes the rows whose keys a source no longer lists: fed every current key, then `finish` deletes the

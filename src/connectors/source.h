@@ -1,6 +1,7 @@
 // connectors/source: the interface every source implements (REST APIs, databases, files, processes).
 #pragma once
 
+#include <future>
 #include <memory>
 #include <optional>
 #include <stop_token>
@@ -42,9 +43,21 @@ class Source {
   virtual bool read_keys(const ModelSchema& /*model*/, BatchSink& /*sink*/, std::stop_token /*stop*/) {
     return false;
   }
-  // How many rows the model holds now; nullopt when the source cannot tell cheaply. Lets an incremental run
-  // skip the key listing when nothing can have been deleted.
-  virtual std::optional<int64_t> count_rows(const ModelSchema& /*model*/) { return std::nullopt; }
+  // Starts counting the model's rows as of now: the count sees the model no later than a read() started
+  // after this returns does, though it may finish while that read runs. nullopt when the source cannot tell
+  // cheaply. Lets an incremental run skip the key listing when nothing can have been deleted. `stop` cancels
+  // the count (its result is then an error nobody reads).
+  virtual std::future<std::optional<int64_t>> start_count_rows(const ModelSchema& /*model*/,
+                                                               std::stop_token /*stop*/) {
+    return ready_count(std::nullopt);
+  }
+
+ protected:
+  static std::future<std::optional<int64_t>> ready_count(std::optional<int64_t> rows) {
+    std::promise<std::optional<int64_t>> promise;
+    promise.set_value(rows);
+    return promise.get_future();
+  }
 };
 using SourcePtr = std::unique_ptr<Source>;
 

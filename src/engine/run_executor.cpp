@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <functional>
+#include <future>
 #include <map>
 #include <stop_token>
 
 #include "core/ids.h"
 #include "engine/lease_keeper.h"
 #include "engine/logger.h"
+#include "engine/read_ahead.h"
 
 namespace ferry::engine {
 namespace {
@@ -56,7 +58,7 @@ class WritingSink final : public connectors::BatchSink {
       task_.counts += destination_.write(schema_, only_identities(batch, schema_, *run_.identities),
                                          {run_.id, cursor, /*record_cursor=*/false});
     } else {
-      task_.counts += destination_.write(schema_, batch, {run_.id, cursor});
+      task_.counts += destination_.write(schema_, batch, {run_.id, cursor, true, !task_.full_refresh});
       task_.checkpoint = cursor;
     }
     final_cursor_ = cursor;
@@ -98,9 +100,10 @@ class KeySweepSink final : public connectors::BatchSink {
 // After an incremental read, deletions the read could not see: the destination drops the rows whose keys
 // the source no longer lists. An interrupted sweep is abandoned; a resumed run sweeps again.
 //
-// `source_rows` is the source's row count taken before the read. The destination holds every row the source
-// held then (each was copied by an earlier run or by this read), so if it holds no more rows than that now,
-// none of them is gone and the key listing is skipped. A row deleted after the count is found next run.
+// `source_rows` is the source's row count as of a moment no later than the read's snapshot. The destination
+// holds every row the source held then (each was copied by an earlier run or by this read), so if it holds no
+// more rows than that now, none of them is gone and the key listing is skipped. A row deleted after that
+// moment is found next run.
 core::Counts sweep_deleted_keys(connectors::Source& source, connectors::Destination& destination,
                                 const connectors::ModelSchema& schema, std::optional<int64_t> source_rows,
                                 const core::Run& run, const connectors::Cursor& cursor, LeaseKeeper& keeper,
@@ -196,11 +199,13 @@ RunOutcome RunExecutor::execute(core::Run run, const std::string& worker, std::s
         store_.save_task(task);
 
         const bool sweeps = !task.full_refresh && !partial && !schema.primary_key.empty();
-        const std::optional<int64_t> source_rows = sweeps ? source->count_rows(schema) : std::nullopt;
         WritingSink sink(store_, *destination, schema, task, run, keeper);
-        source->read(schema, from, sink, sink.stop_token());
+        // counted beside the read, from a snapshot no later than the read's (see sweep_deleted_keys)
+        auto source_rows = sweeps ? source->start_count_rows(schema, sink.stop_token())
+                                  : std::future<std::optional<int64_t>>();
+        read_ahead(*source, schema, from, sink, sink.stop_token());
         if (sweeps && !sink.stop_token().stop_requested()) {
-          task.counts += sweep_deleted_keys(*source, *destination, schema, source_rows, run,
+          task.counts += sweep_deleted_keys(*source, *destination, schema, source_rows.get(), run,
                                             sink.final_cursor(), keeper, sink.stop_token());
         }
         switch (keeper.interruption()) {

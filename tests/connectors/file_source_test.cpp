@@ -26,7 +26,9 @@ using core::FerryError;
 using core::Json;
 using Row = std::vector<Value>;
 
+using testing::collect;
 using testing::CollectingSink;
+using testing::find_model;
 
 class FileSourceTest : public ::testing::Test {
  protected:
@@ -55,27 +57,6 @@ class FileSourceTest : public ::testing::Test {
     config["path"] = dir_.string();
     EXPECT_EQ(validate_config(file_source_spec(), config), "");
     return make_file_source(with_defaults(file_source_spec(), config));
-  }
-
-  static ModelSchema model(Source& src, const std::string& id) {
-    for (auto& m : src.discover()) {
-      if (m.model_id == id) return m;
-    }
-    ADD_FAILURE() << "no model " << id;
-    return {};
-  }
-
-  static CollectingSink read(Source& src, const ModelSchema& m, const Cursor& from = "") {
-    CollectingSink sink;
-    src.read(m, from, sink, std::stop_token{});
-    return sink;
-  }
-
-  // The ids (first column, an integer) of the rows read.
-  static std::vector<int64_t> ids(const CollectingSink& sink) {
-    std::vector<int64_t> out;
-    for (const auto& row : sink.rows) out.push_back(std::get<int64_t>(row.at(0)));
-    return out;
   }
 
   fs::path dir_;
@@ -153,7 +134,7 @@ TEST_F(FileSourceTest, InferenceLooksOnlyAtTheFirstThousandRows) {
   csv += "1001,abc\n";  // row 1001 would make `code` a string if it were looked at
   write("m.csv", csv);
   auto src = source();
-  const auto m = model(*src, "m");
+  const auto m = find_model(*src, "m");
   ASSERT_EQ(m.fields.size(), 2u);
   EXPECT_EQ(m.fields[1].type, FieldType::kInteger);
 }
@@ -167,12 +148,12 @@ TEST_F(FileSourceTest, QuotedCsvWithCommasNewlinesEscapedQuotesAndCrlf) {
         "\r\n"
         "4,last,\"x,\ny\"");  // no final line break
   auto src = source();
-  const auto m = model(*src, "q");
+  const auto m = find_model(*src, "q");
   ASSERT_EQ(m.fields.size(), 3u);
   EXPECT_EQ(m.fields[0].name, "id");
   EXPECT_EQ(m.fields[2].name, "note");
   EXPECT_EQ(m.fields[0].type, FieldType::kInteger);
-  const auto sink = read(*src, m);
+  const auto sink = collect(*src, m);
   ASSERT_EQ(sink.rows.size(), 4u);
   EXPECT_EQ(sink.rows[0], (Row{int64_t{1}, std::string("a, b"), std::string("plain")}));
   EXPECT_EQ(sink.rows[1], (Row{int64_t{2}, std::string("line one\r\nline two"), std::string("say \"hi\"")}));
@@ -204,7 +185,7 @@ TEST_F(FileSourceTest, FullReadValuesAreExact) {
         "{\"id\":11,\"payload\":[],\"score\":2,\"label\":null}\n");
   auto src = source(Json{{"batch_size", 2}});
 
-  const auto csv = read(*src, model(*src, "hris.Employee"));
+  const auto csv = collect(*src, find_model(*src, "hris.Employee"));
   ASSERT_EQ(csv.rows.size(), 3u);
   EXPECT_EQ(csv.rows[0],
             (Row{int64_t{1}, std::string("Ann"), 100.0, true, std::string("2024-01-01T10:00:00.000000Z")}));
@@ -215,12 +196,12 @@ TEST_F(FileSourceTest, FullReadValuesAreExact) {
   EXPECT_EQ(Json::parse(csv.cursors.back()),
             (Json{{"cursor_value", "2024-01-02T08:00:00.500000Z"}, {"key", "2"}}));
 
-  const auto jm = model(*src, "events");
+  const auto jm = find_model(*src, "events");
   ASSERT_EQ(jm.fields.size(), 5u);
   EXPECT_EQ(jm.fields[1].type, FieldType::kJson);
   EXPECT_EQ(jm.fields[2].type, FieldType::kNumber);
   EXPECT_EQ(jm.fields[4].type, FieldType::kTimestamp);
-  const auto jsonl = read(*src, jm);
+  const auto jsonl = collect(*src, jm);
   ASSERT_EQ(jsonl.rows.size(), 2u);
   EXPECT_EQ(jsonl.rows[0], (Row{int64_t{10}, std::string("{\"b\":1,\"a\":[true,null]}"), 1.5,
                                 std::string("x"), std::string("2024-05-05T05:05:05.000000Z")}));
@@ -237,9 +218,9 @@ TEST_F(FileSourceTest, IncrementalReadReturnsExactlyAppendedAndModifiedRows) {
         "2,b,2024-01-02T00:00:00Z\n"
         "3,c,2024-01-03T00:00:00Z\n");
   auto src = source();
-  const auto m = model(*src, "t");
-  const auto first = read(*src, m);
-  EXPECT_EQ(ids(first), (std::vector<int64_t>{1, 2, 3}));
+  const auto m = find_model(*src, "t");
+  const auto first = collect(*src, m);
+  EXPECT_EQ(first.ids(), (std::vector<int64_t>{1, 2, 3}));
   ASSERT_EQ(first.cursors.size(), 1u);
   EXPECT_EQ(Json::parse(first.cursors[0]),
             (Json{{"cursor_value", "2024-01-03T00:00:00.000000Z"}, {"key", "3"}}));
@@ -252,17 +233,17 @@ TEST_F(FileSourceTest, IncrementalReadReturnsExactlyAppendedAndModifiedRows) {
         "4,d,2024-01-04T00:00:00Z\n"  // appended
         "5,e,2024-01-03T12:00:00Z\n"  // appended, older than row 1's new time
         "6,f,\n");                    // no cursor value: full reads only
-  const auto second = read(*src, m, first.cursors[0]);
-  EXPECT_EQ(ids(second), (std::vector<int64_t>{1, 4, 5}));
+  const auto second = collect(*src, m, first.cursors[0]);
+  EXPECT_EQ(second.ids(), (std::vector<int64_t>{1, 4, 5}));
   EXPECT_EQ(std::get<std::string>(second.rows[0][1]), "a2");
   EXPECT_EQ(Json::parse(second.cursors.back()),
             (Json{{"cursor_value", "2024-01-05T00:00:00.000000Z"}, {"key", "1"}}));
 
-  const auto third = read(*src, m, second.cursors.back());
+  const auto third = collect(*src, m, second.cursors.back());
   EXPECT_TRUE(third.rows.empty());
   EXPECT_EQ(third.cursors, std::vector<Cursor>{second.cursors.back()});
 
-  EXPECT_EQ(ids(read(*src, m)), (std::vector<int64_t>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(collect(*src, m).ids(), (std::vector<int64_t>{1, 2, 3, 4, 5, 6}));
 }
 
 TEST_F(FileSourceTest, TiesOnTheCursorTimestampAreNotSkipped) {
@@ -270,8 +251,8 @@ TEST_F(FileSourceTest, TiesOnTheCursorTimestampAreNotSkipped) {
         "{\"id\":1,\"updated_at\":\"2024-01-01T00:00:00Z\"}\n"
         "{\"id\":9,\"updated_at\":\"2024-01-02T00:00:00Z\"}\n");
   auto src = source();
-  const auto m = model(*src, "t");
-  const auto first = read(*src, m);
+  const auto m = find_model(*src, "t");
+  const auto first = collect(*src, m);
   EXPECT_EQ(Json::parse(first.cursors.back()),
             (Json{{"cursor_value", "2024-01-02T00:00:00.000000Z"}, {"key", "9"}}));
 
@@ -281,14 +262,14 @@ TEST_F(FileSourceTest, TiesOnTheCursorTimestampAreNotSkipped) {
          "{\"id\":10,\"updated_at\":\"2024-01-02T00:00:00Z\"}\n"
          "{\"id\":11,\"updated_at\":\"2024-01-02T00:30:00+01:00\"}\n"
          "{\"id\":12,\"updated_at\":\"2024-01-02T00:00:00.000001Z\"}\n");
-  const auto second = read(*src, m, first.cursors.back());
-  EXPECT_EQ(ids(second), (std::vector<int64_t>{10, 12}));
+  const auto second = collect(*src, m, first.cursors.back());
+  EXPECT_EQ(second.ids(), (std::vector<int64_t>{10, 12}));
   EXPECT_EQ(Json::parse(second.cursors.back()),
             (Json{{"cursor_value", "2024-01-02T00:00:00.000001Z"}, {"key", "12"}}));
 
   // Cursor values compare as instants, not text: this cursor is the same instant as row 9's.
-  const auto offset_cursor = read(*src, m, R"({"cursor_value":"2024-01-02T01:00:00+01:00","key":"9"})");
-  EXPECT_EQ(ids(offset_cursor), (std::vector<int64_t>{10, 12}));
+  const auto offset_cursor = collect(*src, m, R"({"cursor_value":"2024-01-02T01:00:00+01:00","key":"9"})");
+  EXPECT_EQ(offset_cursor.ids(), (std::vector<int64_t>{10, 12}));
 }
 
 TEST_F(FileSourceTest, ResumesFromAMidReadCursorWithoutRepeatsOrGaps) {
@@ -306,30 +287,30 @@ TEST_F(FileSourceTest, ResumesFromAMidReadCursorWithoutRepeatsOrGaps) {
     for (int id = 1; id <= 5; ++id) content += row(id, times[static_cast<size_t>(id - 1)]);
     write(name, content);
     auto src = source(Json{{"batch_size", 2}});
-    const auto m = model(*src, "r");
+    const auto m = find_model(*src, "r");
 
     // A full read, resumed after its first batch.
-    const auto full = read(*src, m);
-    EXPECT_EQ(ids(full), (std::vector<int64_t>{1, 2, 3, 4, 5}));
+    const auto full = collect(*src, m);
+    EXPECT_EQ(full.ids(), (std::vector<int64_t>{1, 2, 3, 4, 5}));
     ASSERT_EQ(full.cursors.size(), 3u);
     const Json mid = Json::parse(full.cursors[0]);
     EXPECT_TRUE(mid.contains("offset"));
     EXPECT_EQ(mid["line"], csv ? 5 : 2);
     EXPECT_TRUE(mid["since"].is_null());
     EXPECT_EQ(mid["max"], (Json{{"cursor_value", "2024-01-05T00:00:00.000000Z"}, {"key", "1"}}));
-    const auto resumed = read(*src, m, full.cursors[0]);
-    EXPECT_EQ(ids(resumed), (std::vector<int64_t>{3, 4, 5}));
+    const auto resumed = collect(*src, m, full.cursors[0]);
+    EXPECT_EQ(resumed.ids(), (std::vector<int64_t>{3, 4, 5}));
     EXPECT_EQ(resumed.cursors.back(), full.cursors.back());
 
     // An incremental read (from row 4's pair) resumed after its first batch keeps its filter: row 4, after
     // the resume point, stays filtered out.
     const std::string since = Json{{"cursor_value", "2024-01-02T00:00:00.000000Z"}, {"key", "4"}}.dump();
-    const auto incremental = read(*src, m, since);
-    EXPECT_EQ(ids(incremental), (std::vector<int64_t>{1, 3, 5}));
+    const auto incremental = collect(*src, m, since);
+    EXPECT_EQ(incremental.ids(), (std::vector<int64_t>{1, 3, 5}));
     const Json mid2 = Json::parse(incremental.cursors[0]);
     EXPECT_EQ(mid2["since"], Json::parse(since));
-    const auto resumed2 = read(*src, m, incremental.cursors[0]);
-    EXPECT_EQ(ids(resumed2), (std::vector<int64_t>{5}));
+    const auto resumed2 = collect(*src, m, incremental.cursors[0]);
+    EXPECT_EQ(resumed2.ids(), (std::vector<int64_t>{5}));
     EXPECT_EQ(resumed2.cursors.back(), incremental.cursors.back());
     EXPECT_EQ(Json::parse(resumed2.cursors.back()),
               (Json{{"cursor_value", "2024-01-05T00:00:00.000000Z"}, {"key", "1"}}));
@@ -349,9 +330,9 @@ TEST_F(FileSourceTest, BadValueIsAConfigErrorNamingFileLineAndColumn) {
   auto src = source();
   for (const auto& [id, where, column] : std::vector<std::tuple<std::string, std::string, std::string>>{
            {"pay", "pay.csv:1202:", "amount"}, {"ev", "ev.jsonl:1002:", "id"}}) {
-    const auto m = model(*src, id);
+    const auto m = find_model(*src, id);
     try {
-      read(*src, m);
+      collect(*src, m);
       FAIL() << "expected FerryError for " << id;
     } catch (const FerryError& e) {
       EXPECT_EQ(e.category(), ErrorCategory::kConfigInvalid);
@@ -381,16 +362,16 @@ TEST_F(FileSourceTest, MalformedJsonlLineIsAConfigError) {
   m.fields = {{"id", FieldType::kInteger}};
   m.primary_key = {"id"};
   m.supports_incremental = false;
-  expect_malformed([&] { read(*src, m); }, "bad.jsonl:3:");
+  expect_malformed([&] { collect(*src, m); }, "bad.jsonl:3:");
 }
 
 TEST_F(FileSourceTest, MissingPrimaryKeyColumnFailsTheRead) {
   write("nokey.csv", "code,updated_at\nA,2024-01-01T00:00:00Z\n");
   auto src = source();
-  const auto m = model(*src, "nokey");
+  const auto m = find_model(*src, "nokey");
   EXPECT_EQ(m.fields.size(), 2u);
   try {
-    read(*src, m);
+    collect(*src, m);
     FAIL() << "expected FerryError";
   } catch (const FerryError& e) {
     EXPECT_EQ(e.category(), ErrorCategory::kConfigInvalid);
@@ -399,7 +380,7 @@ TEST_F(FileSourceTest, MissingPrimaryKeyColumnFailsTheRead) {
     EXPECT_NE(message.find("'id'"), std::string::npos) << message;
   }
   auto by_code = source(Json{{"primary_key", "code"}});
-  EXPECT_EQ(read(*by_code, model(*by_code, "nokey")).rows.size(), 1u);
+  EXPECT_EQ(collect(*by_code, find_model(*by_code, "nokey")).rows.size(), 1u);
 }
 
 TEST_F(FileSourceTest, CheckReportsMissingOrEmptyDirectory) {
@@ -427,7 +408,7 @@ TEST_F(FileSourceTest, StopTokenIsHonoured) {
   for (int i = 1; i <= 10; ++i) csv += std::to_string(i) + ",2024-01-01T00:00:00Z\n";
   write("s.csv", csv);
   auto src = source(Json{{"batch_size", 2}});
-  const auto m = model(*src, "s");
+  const auto m = find_model(*src, "s");
 
   std::stop_source stopper;
   CollectingSink sink;
@@ -446,9 +427,9 @@ TEST_F(FileSourceTest, StopTokenIsHonoured) {
 TEST_F(FileSourceTest, UnreadableCursorIsAConfigError) {
   write("c.csv", "id,updated_at\n1,2024-01-01T00:00:00Z\n");
   auto src = source();
-  const auto m = model(*src, "c");
+  const auto m = find_model(*src, "c");
   try {
-    read(*src, m, "not json");
+    collect(*src, m, "not json");
     FAIL() << "expected FerryError";
   } catch (const FerryError& e) {
     EXPECT_EQ(e.category(), ErrorCategory::kConfigInvalid);
@@ -457,7 +438,7 @@ TEST_F(FileSourceTest, UnreadableCursorIsAConfigError) {
   // refused, not misread.
   for (const std::string offset : {"20", "1000"}) {
     try {
-      read(*src, m, R"({"offset":)" + offset + R"(,"line":1,"since":null,"max":null})");
+      collect(*src, m, R"({"offset":)" + offset + R"(,"line":1,"since":null,"max":null})");
       ADD_FAILURE() << "expected FerryError for offset " << offset;
     } catch (const FerryError& e) {
       EXPECT_EQ(e.category(), ErrorCategory::kConfigInvalid);
@@ -465,7 +446,7 @@ TEST_F(FileSourceTest, UnreadableCursorIsAConfigError) {
     }
   }
   // A boundary offset is accepted: the row after it is read.
-  EXPECT_EQ(ids(read(*src, m, R"({"offset":14,"line":1,"since":null,"max":null})")),
+  EXPECT_EQ(collect(*src, m, R"({"offset":14,"line":1,"since":null,"max":null})").ids(),
             (std::vector<int64_t>{1}));
 }
 

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <thread>
 
 #include "fakes/temp_dir.h"
@@ -53,6 +54,16 @@ std::string singer_state(int minute) {
 
 bool process_gone(pid_t pid) {
   return ::kill(pid, 0) != 0 && errno == ESRCH;
+}
+
+// The FerryError a full read of `model_id` into `sink` throws; nothing when the read succeeds.
+std::optional<FerryError> read_error(Source& source, const std::string& model_id, BatchSink& sink) {
+  try {
+    source.read(model(source, model_id), "", sink, {});
+  } catch (const FerryError& e) {
+    return e;
+  }
+  return std::nullopt;
 }
 
 pid_t read_pid(const std::string& file) {
@@ -216,46 +227,37 @@ TEST(ProcessSourceSingerTest, AnExceptionInTheSinkKillsTheTap) {
 TEST(ProcessSourceSingerTest, ACrashReportsTheExitStatusAndTheStderrTail) {
   auto source = singer({{"count", 5}, {"fail_after", 3}});
   CollectingSink sink;
-  try {
-    source->read(model(*source, "users"), "", sink, {});
-    FAIL() << "expected a FerryError";
-  } catch (const FerryError& e) {
-    const std::string what = e.what();
-    EXPECT_EQ(e.category(), ErrorCategory::kSourceUnavailable);
-    EXPECT_TRUE(e.transient());
-    EXPECT_NE(what.find("exited with status 3"), std::string::npos) << what;
-    EXPECT_NE(what.find("boom line 30"), std::string::npos) << what;
-    EXPECT_NE(what.find("boom line 11\n"), std::string::npos) << what;
-    EXPECT_EQ(what.find("boom line 10\n"), std::string::npos) << "more than the last 20 lines: " << what;
-  }
+  const auto error = read_error(*source, "users", sink);
+  ASSERT_TRUE(error.has_value()) << "expected a FerryError";
+  const std::string what = error->what();
+  EXPECT_EQ(error->category(), ErrorCategory::kSourceUnavailable);
+  EXPECT_TRUE(error->transient());
+  EXPECT_NE(what.find("exited with status 3"), std::string::npos) << what;
+  EXPECT_NE(what.find("boom line 30"), std::string::npos) << what;
+  EXPECT_NE(what.find("boom line 11\n"), std::string::npos) << what;
+  EXPECT_EQ(what.find("boom line 10\n"), std::string::npos) << "more than the last 20 lines: " << what;
   EXPECT_EQ(sink.rows.size(), 2u);  // the batch committed at the STATE after two records
 }
 
 TEST(ProcessSourceSingerTest, AMalformedLineIsAClearError) {
   auto source = singer({{"count", 5}, {"malformed_after", 1}});
   CollectingSink sink;
-  try {
-    source->read(model(*source, "users"), "", sink, {});
-    FAIL() << "expected a FerryError";
-  } catch (const FerryError& e) {
-    const std::string what = e.what();
-    EXPECT_NE(what.find("malformed JSON message on stdout line 3"), std::string::npos) << what;
-    EXPECT_NE(what.find("oops"), std::string::npos) << what;
-  }
+  const auto error = read_error(*source, "users", sink);
+  ASSERT_TRUE(error.has_value()) << "expected a FerryError";
+  const std::string what = error->what();
+  EXPECT_NE(what.find("malformed JSON message on stdout line 3"), std::string::npos) << what;
+  EXPECT_NE(what.find("oops"), std::string::npos) << what;
 }
 
 TEST(ProcessSourceSingerTest, AValueThatDoesNotFitItsTypeNamesTheStreamAndField) {
   auto source = singer({{"count", 5}, {"bad_value_at", 2}});
   CollectingSink sink;
-  try {
-    source->read(model(*source, "users"), "", sink, {});
-    FAIL() << "expected a FerryError";
-  } catch (const FerryError& e) {
-    const std::string what = e.what();
-    EXPECT_EQ(e.category(), ErrorCategory::kConfigInvalid);
-    EXPECT_NE(what.find("stream users field score"), std::string::npos) << what;
-    EXPECT_NE(what.find("\"lots\""), std::string::npos) << what;
-  }
+  const auto error = read_error(*source, "users", sink);
+  ASSERT_TRUE(error.has_value()) << "expected a FerryError";
+  const std::string what = error->what();
+  EXPECT_EQ(error->category(), ErrorCategory::kConfigInvalid);
+  EXPECT_NE(what.find("stream users field score"), std::string::npos) << what;
+  EXPECT_NE(what.find("\"lots\""), std::string::npos) << what;
 }
 
 TEST(ProcessSourceSingerTest, AnIdleTapTimesOut) {
@@ -266,12 +268,10 @@ TEST(ProcessSourceSingerTest, AnIdleTapTimesOut) {
                            {"timeout_seconds", 1},
                            {"config", {{"count", 5}, {"hang_after", 1}, {"pid_file", dir.file("pid")}}}});
   CollectingSink sink;
-  try {
-    source->read(model(*source, "users"), "", sink, {});
-    FAIL() << "expected a FerryError";
-  } catch (const FerryError& e) {
-    EXPECT_NE(std::string(e.what()).find("produced no output for 1 s"), std::string::npos) << e.what();
-  }
+  const auto error = read_error(*source, "users", sink);
+  ASSERT_TRUE(error.has_value()) << "expected a FerryError";
+  EXPECT_NE(std::string(error->what()).find("produced no output for 1 s"), std::string::npos)
+      << error->what();
   EXPECT_TRUE(process_gone(read_pid(dir.file("pid"))));
 }
 
@@ -384,14 +384,11 @@ TEST(ProcessSourceAirbyteTest, CdcDeletionsBecomeTombstonesAndFullRefreshStreams
 TEST(ProcessSourceAirbyteTest, ATraceConfigErrorFailsTheReadAsAConfigError) {
   auto source = airbyte({{"count", 3}, {"trace_config_error", true}});
   CollectingSink sink;
-  try {
-    source->read(model(*source, "users"), "", sink, {});
-    FAIL() << "expected a FerryError";
-  } catch (const FerryError& e) {
-    EXPECT_EQ(e.category(), ErrorCategory::kConfigInvalid);
-    EXPECT_NE(std::string(e.what()).find("the api_key has no access to users"), std::string::npos)
-        << e.what();
-  }
+  const auto error = read_error(*source, "users", sink);
+  ASSERT_TRUE(error.has_value()) << "expected a FerryError";
+  EXPECT_EQ(error->category(), ErrorCategory::kConfigInvalid);
+  EXPECT_NE(std::string(error->what()).find("the api_key has no access to users"), std::string::npos)
+      << error->what();
 }
 
 TEST(ProcessSourceAirbyteTest, CheckNamesAConnectorThatDoesNotAnswerSpec) {

@@ -18,7 +18,9 @@ namespace {
 using core::ErrorCategory;
 using core::FerryError;
 using core::Json;
+using testing::collect;
 using testing::CollectingSink;
+using testing::find_model;
 using Row = std::vector<Value>;
 
 const Value kNull{};
@@ -39,27 +41,6 @@ class SqliteSourceTest : public ::testing::Test {
     return make_sqlite_source(with_defaults(sqlite_source_spec(), config));
   }
 
-  static ModelSchema model(Source& src, const std::string& id) {
-    for (auto& m : src.discover()) {
-      if (m.model_id == id) return m;
-    }
-    ADD_FAILURE() << "no model " << id;
-    return {};
-  }
-
-  static CollectingSink read(Source& src, const ModelSchema& m, const Cursor& from = "") {
-    CollectingSink sink;
-    src.read(m, from, sink, std::stop_token{});
-    return sink;
-  }
-
-  // The first column (an integer key) of each row read.
-  static std::vector<int64_t> ids(const CollectingSink& sink) {
-    std::vector<int64_t> out;
-    for (const auto& row : sink.rows) out.push_back(std::get<int64_t>(row.at(0)));
-    return out;
-  }
-
   static std::vector<int64_t> range(int64_t first, int64_t last) {
     std::vector<int64_t> out;
     for (int64_t i = first; i <= last; ++i) out.push_back(i);
@@ -74,6 +55,19 @@ class SqliteSourceTest : public ::testing::Test {
                     "', '" + updated_at + "');";
     }
     sql(statements);
+  }
+
+  // What open_model() opens: a source and one model it discovers.
+  struct OpenModel {
+    SourcePtr src;
+    ModelSchema m;
+  };
+
+  // A source (config `extra`) and its model `model_id`.
+  OpenModel open_model(const std::string& model_id, Json extra = Json::object()) {
+    auto src = source(std::move(extra));
+    auto m = find_model(*src, model_id);
+    return {std::move(src), std::move(m)};
   }
 
   ferry::testing::TempDir dir;
@@ -99,7 +93,7 @@ TEST_F(SqliteSourceTest, DiscoverMapsDeclaredTypesKeysAndCursors) {
   EXPECT_EQ(names, (std::vector<std::string>{"counters", "memberships", "notes", "people", "shadowed"}))
       << "no views, no sqlite_sequence, no _ferry tables";
 
-  const ModelSchema people = model(*src, "people");
+  const ModelSchema people = find_model(*src, "people");
   const std::vector<std::tuple<std::string, FieldType, std::string, bool>> expected{
       {"id", FieldType::kInteger, "INTEGER", false},
       {"name", FieldType::kString, "TEXT", false},
@@ -124,26 +118,26 @@ TEST_F(SqliteSourceTest, DiscoverMapsDeclaredTypesKeysAndCursors) {
   EXPECT_EQ(people.cursor_field, "updated_at");
   EXPECT_TRUE(people.supports_incremental);
 
-  const ModelSchema memberships = model(*src, "memberships");
+  const ModelSchema memberships = find_model(*src, "memberships");
   EXPECT_EQ(memberships.primary_key, (std::vector<std::string>{"person", "org"})) << "key in declared order";
   EXPECT_FALSE(memberships.supports_incremental);
   EXPECT_FALSE(memberships.cursor_field.has_value());
 
-  const ModelSchema notes = model(*src, "notes");
+  const ModelSchema notes = find_model(*src, "notes");
   ASSERT_EQ(notes.fields.size(), 3u);
   EXPECT_EQ(notes.fields[0].name, "rowid") << "no declared key: the rowid is the key";
   EXPECT_EQ(notes.fields[0].type, FieldType::kInteger);
   EXPECT_EQ(notes.primary_key, std::vector<std::string>{"rowid"});
   EXPECT_EQ(notes.cursor_field, "modified_at");
 
-  const ModelSchema shadowed = model(*src, "shadowed");
+  const ModelSchema shadowed = find_model(*src, "shadowed");
   EXPECT_EQ(shadowed.primary_key, std::vector<std::string>{"_rowid_"}) << "a column named rowid shadows it";
 }
 
 TEST_F(SqliteSourceTest, DeclaredTypesFollowSqliteAffinityRules) {
   sql(R"(CREATE TABLE t (a BIGINT PRIMARY KEY, b NVARCHAR(10), c CLOB, d DOUBLE PRECISION, e FLOAT,
                          f NUMERIC, g BOOL, h JSON, i FLOATING POINT, j ANY))");
-  const auto m = model(*source(), "t");
+  const auto m = find_model(*source(), "t");
   const std::vector<FieldType> expected{
       FieldType::kInteger, FieldType::kString,  FieldType::kString,  FieldType::kNumber,
       FieldType::kNumber,  FieldType::kDecimal, FieldType::kBoolean, FieldType::kString,
@@ -162,7 +156,7 @@ TEST_F(SqliteSourceTest, AFullReadEqualsTheTableValueByValue) {
     INSERT INTO people VALUES (3, NULL, NULL, NULL, NULL, NULL, NULL, x'41');
   )");
   auto src = source();
-  const auto sink = read(*src, model(*src, "people"));
+  const auto sink = collect(*src, find_model(*src, "people"));
   ASSERT_EQ(sink.rows.size(), 3u);
   EXPECT_EQ(sink.rows[0], (Row{int64_t{1}, std::string(""), 0.1, false, std::string("3"), std::string(""),
                                std::string("20010203"), std::string("1.5")}));
@@ -178,7 +172,7 @@ TEST_F(SqliteSourceTest, NullAndTheEmptyStringStayDistinct) {
   sql("CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT, b BLOB);"
       "INSERT INTO t VALUES (1, '', x''), (2, NULL, NULL)");
   auto src = source();
-  const auto sink = read(*src, model(*src, "t"));
+  const auto sink = collect(*src, find_model(*src, "t"));
   ASSERT_EQ(sink.rows.size(), 2u);
   EXPECT_EQ(sink.rows[0][1], Value{std::string()});
   EXPECT_EQ(sink.rows[0][2], Value{std::string()});
@@ -190,8 +184,8 @@ TEST_F(SqliteSourceTest, BatchesFollowTheKeyAndTheFinalCursorIsTheHighWaterMark)
   items(25, "2024-01-01T00:00:00Z");
   sql("UPDATE items SET updated_at = '2024-03-01T00:00:00Z' WHERE id = 7");
   auto src = source({{"batch_size", 10}});
-  const auto sink = read(*src, model(*src, "items"));
-  EXPECT_EQ(ids(sink), range(1, 25));
+  const auto sink = collect(*src, find_model(*src, "items"));
+  EXPECT_EQ(sink.ids(), range(1, 25));
   EXPECT_EQ(sink.batch_rows, (std::vector<size_t>{10, 10, 5}));
   EXPECT_EQ(Json::parse(sink.cursors[0]),
             Json::parse(R"({"after":[10],"high_water":["2024-03-01T00:00:00Z",7]})"));
@@ -200,67 +194,63 @@ TEST_F(SqliteSourceTest, BatchesFollowTheKeyAndTheFinalCursorIsTheHighWaterMark)
 
 TEST_F(SqliteSourceTest, AFullReadResumesFromAnyBatchCursor) {
   items(25, "2024-01-01T00:00:00Z");
-  auto src = source({{"batch_size", 10}});
-  const auto m = model(*src, "items");
-  const auto first = read(*src, m);
+  const auto [src, m] = open_model("items", {{"batch_size", 10}});
+  const auto first = collect(*src, m);
   ASSERT_EQ(first.cursors.size(), 3u);
-  const auto resumed = read(*src, m, first.cursors[0]);
-  EXPECT_EQ(ids(resumed), range(11, 25));
+  const auto resumed = collect(*src, m, first.cursors[0]);
+  EXPECT_EQ(resumed.ids(), range(11, 25));
   EXPECT_EQ(resumed.cursors.back(), first.cursors.back()) << "the high-water mark travels with the cursor";
-  const auto second_half = read(*src, m, first.cursors[1]);
-  EXPECT_EQ(ids(second_half), range(21, 25));
+  const auto second_half = collect(*src, m, first.cursors[1]);
+  EXPECT_EQ(second_half.ids(), range(21, 25));
 }
 
 TEST_F(SqliteSourceTest, AStopBetweenBatchesLeavesACursorThatLosesNoRow) {
   items(25, "2024-01-01T00:00:00Z");
-  auto src = source({{"batch_size", 10}});
-  const auto m = model(*src, "items");
+  const auto [src, m] = open_model("items", {{"batch_size", 10}});
   std::stop_source stopper;
   CollectingSink sink;
   sink.on_accept = [&] { stopper.request_stop(); };
   src->read(m, "", sink, stopper.get_token());
   ASSERT_EQ(sink.cursors.size(), 1u) << "stopped after the first batch";
-  EXPECT_EQ(ids(sink), range(1, 10));
-  const auto rest = read(*src, m, sink.cursors[0]);
-  EXPECT_EQ(ids(rest), range(11, 25));
+  EXPECT_EQ(sink.ids(), range(1, 10));
+  const auto rest = collect(*src, m, sink.cursors[0]);
+  EXPECT_EQ(rest.ids(), range(11, 25));
 }
 
 TEST_F(SqliteSourceTest, IncrementalReadsTakeRowsAfterTheSavedPairEvenWithEqualTimestamps) {
   items(6, "2024-01-01T00:00:00Z");
-  auto src = source({{"batch_size", 2}});
-  const auto m = model(*src, "items");
-  const auto full = read(*src, m);
+  const auto [src, m] = open_model("items", {{"batch_size", 2}});
+  const auto full = collect(*src, m);
   const Cursor saved = full.cursors.back();
   EXPECT_EQ(Json::parse(saved), Json::parse(R"({"since":["2024-01-01T00:00:00Z",6]})"));
-  EXPECT_TRUE(read(*src, m, saved).rows.empty()) << "nothing changed";
+  EXPECT_TRUE(collect(*src, m, saved).rows.empty()) << "nothing changed";
 
   // Five rows share one timestamp, so every batch boundary falls between equal timestamps.
   sql("UPDATE items SET label = 'changed', updated_at = '2024-02-01T00:00:00Z' WHERE id IN (2, 3, 5);"
       "INSERT INTO items VALUES (7, 'new', '2024-02-01T00:00:00Z'), (8, 'new', '2024-02-01T00:00:00Z');"
       "INSERT INTO items VALUES (9, 'late', '2024-01-15T00:00:00Z');");
-  const auto changes = read(*src, m, saved);
-  EXPECT_EQ(ids(changes), (std::vector<int64_t>{9, 2, 3, 5, 7, 8})) << "in (updated_at, id) order";
+  const auto changes = collect(*src, m, saved);
+  EXPECT_EQ(changes.ids(), (std::vector<int64_t>{9, 2, 3, 5, 7, 8})) << "in (updated_at, id) order";
   EXPECT_EQ(changes.batch_rows, (std::vector<size_t>{2, 2, 2, 0}));
   EXPECT_EQ(Json::parse(changes.cursors[0]), Json::parse(R"({"since":["2024-02-01T00:00:00Z",2]})"));
 
   // Resuming from a mid-read cursor whose timestamp the next rows share loses none of them.
-  const auto resumed = read(*src, m, changes.cursors[0]);
-  EXPECT_EQ(ids(resumed), (std::vector<int64_t>{3, 5, 7, 8}));
+  const auto resumed = collect(*src, m, changes.cursors[0]);
+  EXPECT_EQ(resumed.ids(), (std::vector<int64_t>{3, 5, 7, 8}));
   EXPECT_EQ(Json::parse(resumed.cursors.back()), Json::parse(R"({"since":["2024-02-01T00:00:00Z",8]})"));
-  EXPECT_TRUE(read(*src, m, resumed.cursors.back()).rows.empty());
+  EXPECT_TRUE(collect(*src, m, resumed.cursors.back()).rows.empty());
 }
 
 TEST_F(SqliteSourceTest, CursorValuesKeepTheirStorageClass) {
   // Integer epochs and a text key: saved positions must compare the way SQLite compared the rows.
   sql("CREATE TABLE events (code TEXT PRIMARY KEY, modified_at INTEGER);"
       "INSERT INTO events VALUES ('10', 100), ('9', 100), ('x', 250)");
-  auto src = source({{"batch_size", 1}});
-  const auto m = model(*src, "events");
-  const auto full = read(*src, m);
+  const auto [src, m] = open_model("events", {{"batch_size", 1}});
+  const auto full = collect(*src, m);
   EXPECT_EQ(full.batch_rows, (std::vector<size_t>{1, 1, 1, 0}));
   EXPECT_EQ(Json::parse(full.cursors[0]), Json::parse(R"({"after":["10"],"high_water":[250,"x"]})"));
   sql("INSERT INTO events VALUES ('11', 100), ('8', 300)");
-  const auto changes = read(*src, m, full.cursors.back());
+  const auto changes = collect(*src, m, full.cursors.back());
   ASSERT_EQ(changes.rows.size(), 1u) << "('11', 100) sorts before the saved (250, 'x')";
   EXPECT_EQ(changes.rows[0][0], Value{std::string("8")});
 }
@@ -268,14 +258,13 @@ TEST_F(SqliteSourceTest, CursorValuesKeepTheirStorageClass) {
 TEST_F(SqliteSourceTest, CompositeKeysResume) {
   sql("CREATE TABLE m (org TEXT, person INTEGER, role TEXT, PRIMARY KEY (person, org)) WITHOUT ROWID;"
       "INSERT INTO m VALUES ('b', 1, 'x'), ('a', 1, 'y'), ('a', 2, 'z'), ('c', 0, 'w')");
-  auto src = source({{"batch_size", 2}});
-  const auto m = model(*src, "m");
-  const auto full = read(*src, m);
+  const auto [src, m] = open_model("m", {{"batch_size", 2}});
+  const auto full = collect(*src, m);
   ASSERT_EQ(full.rows.size(), 4u);
   EXPECT_EQ(full.rows[0][2], Value{std::string("w")});
   EXPECT_EQ(full.rows[1][2], Value{std::string("y")});
   EXPECT_EQ(Json::parse(full.cursors[0]), Json::parse(R"({"after":[1,"a"]})"));
-  const auto resumed = read(*src, m, full.cursors[0]);
+  const auto resumed = collect(*src, m, full.cursors[0]);
   ASSERT_EQ(resumed.rows.size(), 2u);
   EXPECT_EQ(resumed.rows[0][2], Value{std::string("x")});
   EXPECT_EQ(resumed.rows[1][2], Value{std::string("z")});
@@ -287,7 +276,7 @@ TEST_F(SqliteSourceTest, ListsEveryCurrentKeySoDeletionsCanBeFound) {
       "DELETE FROM m WHERE role = 'y'");
   auto src = source({{"batch_size", 2}});
   CollectingSink keys;
-  ASSERT_TRUE(src->read_keys(model(*src, "m"), keys, std::stop_token{}));
+  ASSERT_TRUE(src->read_keys(find_model(*src, "m"), keys, std::stop_token{}));
   EXPECT_EQ(keys.rows, (std::vector<Row>{{int64_t{0}, std::string("c")},
                                          {int64_t{1}, std::string("b")},
                                          {int64_t{2}, std::string("a")}}))
@@ -298,11 +287,10 @@ TEST_F(SqliteSourceTest, ListsEveryCurrentKeySoDeletionsCanBeFound) {
 TEST_F(SqliteSourceTest, RowidTablesAreReadByRowid) {
   sql("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('a'), ('b'), ('c');"
       "DELETE FROM notes WHERE body = 'b'");
-  auto src = source({{"batch_size", 1}});
-  const auto m = model(*src, "notes");
-  const auto sink = read(*src, m);
+  const auto [src, m] = open_model("notes", {{"batch_size", 1}});
+  const auto sink = collect(*src, m);
   EXPECT_EQ(sink.rows, (std::vector<Row>{{int64_t{1}, std::string("a")}, {int64_t{3}, std::string("c")}}));
-  EXPECT_EQ(read(*src, m, sink.cursors[0]).rows, (std::vector<Row>{{int64_t{3}, std::string("c")}}));
+  EXPECT_EQ(collect(*src, m, sink.cursors[0]).rows, (std::vector<Row>{{int64_t{3}, std::string("c")}}));
 }
 
 TEST_F(SqliteSourceTest, ConfigChoosesTablesAndCursorColumns) {
@@ -329,7 +317,7 @@ TEST_F(SqliteSourceTest, AValueItsDeclaredTypeCannotCarryFailsNamingTheRow) {
   sql("CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER); INSERT INTO t VALUES (1, 5), (2, 'five')");
   auto src = source();
   try {
-    read(*src, model(*src, "t"));
+    collect(*src, find_model(*src, "t"));
     FAIL() << "read accepted text in an INTEGER column";
   } catch (const FerryError& e) {
     EXPECT_EQ(e.category(), ErrorCategory::kSchemaInvalid);
@@ -348,18 +336,17 @@ TEST_F(SqliteSourceTest, TheDatabaseIsOpenedReadOnly) {
   sql("PRAGMA journal_mode=DELETE; CREATE TABLE t (id INTEGER PRIMARY KEY); INSERT INTO t VALUES (1)");
   const auto before = std::filesystem::last_write_time(path());
   auto reader = source();
-  EXPECT_EQ(read(*reader, model(*reader, "t")).rows.size(), 1u);
+  EXPECT_EQ(collect(*reader, find_model(*reader, "t")).rows.size(), 1u);
   EXPECT_FALSE(std::filesystem::exists(path() + "-wal")) << "the journal mode is left alone";
   EXPECT_EQ(std::filesystem::last_write_time(path()), before);
 }
 
 TEST_F(SqliteSourceTest, AnUnreadableCursorAsksForAFullRefresh) {
   items(1, "2024-01-01T00:00:00Z");
-  auto src = source();
-  const auto m = model(*src, "items");
+  const auto [src, m] = open_model("items");
   for (const std::string bad : {"nonsense", R"({"since":[1]})", R"({"after":"x"})", R"({"weird":1})"}) {
     try {
-      read(*src, m, bad);
+      collect(*src, m, bad);
       ADD_FAILURE() << "accepted " << bad;
     } catch (const FerryError& e) {
       EXPECT_EQ(e.category(), ErrorCategory::kConfigInvalid) << bad;

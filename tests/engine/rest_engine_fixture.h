@@ -14,6 +14,7 @@
 #include "connectors/rest/rest_source_hooks.h"
 #include "engine/engine_fixture.h"
 #include "fakes/fake_saas/fake_saas.h"
+#include "fakes/hooked_sink.h"
 
 namespace ferry::testing {
 
@@ -77,22 +78,6 @@ inline core::Json fake_saas_definition(const std::string& style, int page_size) 
 
 // Calls the fixture's after-batch hook once the engine has committed each batch, so a test can kill the
 // worker between two pages exactly as tests/fakes/fake_source does for the sample source.
-class AfterBatchSink final : public connectors::BatchSink {
- public:
-  AfterBatchSink(connectors::BatchSink& inner, const std::string& model_id, const BatchHook& hook)
-      : inner_(inner), model_id_(model_id), hook_(hook) {}
-  void accept(connectors::RecordBatch&& batch, const connectors::Cursor& cursor) override {
-    inner_.accept(std::move(batch), cursor);
-    if (hook_) hook_(model_id_, ++batches_);
-  }
-
- private:
-  connectors::BatchSink& inner_;
-  const std::string& model_id_;
-  const BatchHook& hook_;
-  int batches_ = 0;
-};
-
 class AfterBatchSource final : public connectors::Source {
  public:
   AfterBatchSource(connectors::SourcePtr inner, std::shared_ptr<FakeSourceControl> control)
@@ -101,7 +86,7 @@ class AfterBatchSource final : public connectors::Source {
   std::vector<connectors::ModelSchema> discover() override { return inner_->discover(); }
   void read(const connectors::ModelSchema& model, const connectors::Cursor& from, connectors::BatchSink& sink,
             std::stop_token stop) override {
-    AfterBatchSink hooked(sink, model.model_id, control_->after_batch);
+    HookedSink hooked(sink, model.model_id, control_->after_batch);
     inner_->read(model, from, hooked, stop);
   }
 

@@ -93,9 +93,13 @@ TEST_F(SyncRunTest, CancelMidRunKeepsCommittedBatchesAndTheNextRunCompletes) {
   ASSERT_TRUE(cancelled.finished_at);
   EXPECT_EQ(cancelled.tasks[0].state, core::TaskState::kCancelled);
   EXPECT_EQ(cancelled.tasks[1].state, core::TaskState::kPending);
-  // Cancelled after batch 3; the worker sees it at the next batch boundary, so four batches are committed.
-  EXPECT_EQ(destination_rows("hris.Employee"), 2000) << "committed batches stay";
-  EXPECT_EQ(cancelled.counts.inserted, 2000);
+  // Cancelled once the source had read batch 3; the writer, up to a few batches behind it (the read runs
+  // ahead), stops at its next batch boundary: whole batches, all committed ones kept and counted.
+  const int64_t kept = destination_rows("hris.Employee");
+  EXPECT_GT(kept, 0) << "committed batches stay";
+  EXPECT_LE(kept, 2000) << "nothing is written after the batch boundary that saw the cancel";
+  EXPECT_EQ(kept % 500, 0);
+  EXPECT_EQ(cancelled.counts.inserted, kept);
 
   control_state->after_batch = nullptr;
   const auto next = run_to_end(trigger(sync));

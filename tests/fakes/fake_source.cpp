@@ -1,23 +1,9 @@
 #include "fakes/fake_source.h"
 
+#include "fakes/hooked_sink.h"
+
 namespace ferry::testing {
 namespace {
-
-class HookedSink final : public connectors::BatchSink {
- public:
-  HookedSink(connectors::BatchSink& inner, const std::string& model_id, const BatchHook& hook)
-      : inner_(inner), model_id_(model_id), hook_(hook) {}
-  void accept(connectors::RecordBatch&& batch, const connectors::Cursor& cursor) override {
-    inner_.accept(std::move(batch), cursor);
-    if (hook_) hook_(model_id_, ++batches_);
-  }
-
- private:
-  connectors::BatchSink& inner_;
-  const std::string& model_id_;
-  const BatchHook& hook_;
-  int batches_ = 0;
-};
 
 // Passes on rows, dropping tombstones (hide_deletes).
 class NoTombstoneSink final : public connectors::BatchSink {
@@ -81,12 +67,13 @@ class FakeSource final : public connectors::Source {
     inner_->read(model, "", rows, stop);  // a full read lists exactly the live rows, in key order
     return true;
   }
-  std::optional<int64_t> count_rows(const connectors::ModelSchema& model) override {
-    if (!control_->hide_deletes || !control_->counts_rows) return std::nullopt;
+  std::future<std::optional<int64_t>> start_count_rows(const connectors::ModelSchema& model,
+                                                       std::stop_token) override {
+    if (!control_->hide_deletes || !control_->counts_rows) return ready_count(std::nullopt);
     RowCounter counter;
     NoTombstoneSink rows(counter);
     inner_->read(model, "", rows, {});
-    return counter.rows;
+    return ready_count(counter.rows);
   }
 
  private:

@@ -7,19 +7,17 @@
 
 #include "connectors/registry.h"
 #include "connectors/sample/sample_source.h"
+#include "fakes/hooked_sink.h"
 
 namespace ferry::testing {
 
-// Called after each batch the source hands over, with the 1-based batch number of this read.
-using BatchHook = std::function<void(const std::string& model_id, int batch_number)>;
-
 struct FakeSourceControl {
-  BatchHook after_batch;                       // may throw to simulate failures
+  BatchHook after_batch;                       // may throw to simulate failures (see fakes/hooked_sink.h)
   std::optional<core::FerryError> fail_check;  // check() reports this
   // Like a database without change capture: incremental reads carry no tombstones, and the source lists its
   // current keys instead (Source::read_keys).
   bool hide_deletes = false;
-  bool counts_rows = true;  // with hide_deletes: answers Source::count_rows
+  bool counts_rows = true;  // with hide_deletes: answers Source::start_count_rows
   int key_listings = 0;     // read_keys calls so far
 };
 

@@ -222,7 +222,8 @@ bool BinaryCopyWriter::add(const Value& value, const WireColumn& column) {
     return true;
   }
   const size_t at = begin_field();
-  const bool ok = column.type == EncodeType::kArray ? add_array(value, column) : add_scalar(value, column.type);
+  const bool ok =
+      column.type == EncodeType::kArray ? add_array(value, column) : add_scalar(value, column.type);
   if (!ok) {
     buffer_.resize(at);
     return false;

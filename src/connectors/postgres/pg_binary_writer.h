@@ -47,7 +47,7 @@ enum class EncodeType : uint8_t {
 struct WireColumn {
   EncodeType type = EncodeType::kText;
   EncodeType element = EncodeType::kText;  // kArray: the elements' wire type
-  uint32_t element_oid = 0;            // kArray: the elements' type, written into the array header
+  uint32_t element_oid = 0;                // kArray: the elements' type, written into the array header
 };
 
 // The wire type for a column of PostgreSQL type `type_oid` (`element_oid` is pg_type.typelem: an array's

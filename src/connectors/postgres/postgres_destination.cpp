@@ -61,8 +61,13 @@ class PostgresDestination final : public Destination {
 
   Counts write(const ModelSchema& model, const RecordBatch& batch, const Commit& commit) override {
     ModelTarget& target = target_for(model);
-    return target.layout.has_key() ? write_keyed(model, target, batch, commit)
-                                   : write_keyless(model, target, batch);
+    if (!target.layout.has_key()) return write_keyless(model, target, batch);
+    try {
+      return write_keyed(model, target, batch, commit);
+    } catch (...) {
+      target.temp_tables_created = false;  // the rollback may have undone their creation
+      throw;
+    }
   }
 
   Counts finish_full_pass(const ModelSchema& model, const Commit& commit) override {
@@ -73,8 +78,12 @@ class PostgresDestination final : public Destination {
 
   std::unique_ptr<KeySweep> begin_key_sweep(const ModelSchema& model) override;
 
+  // Kept in `_ferry.checkpoints` by every commit: a count(*) would scan the whole table on each incremental
+  // run.
   std::optional<int64_t> count_rows(const ModelSchema& model) override {
-    return connection().exec("SELECT count(*) FROM " + target_for(model).layout.target).int64(0, 0);
+    const auto& layout = target_for(model).layout;
+    if (const auto kept = postgres::kept_row_count(connection(), layout.name)) return kept;
+    return postgres::recount_rows(connection(), layout.name, layout.target);
   }
 
  private:
@@ -108,13 +117,12 @@ class PostgresDestination final : public Destination {
     const auto& layout = target.layout;
     const auto plan = postgres::plan_batch(batch, layout.key);
     PgConnection& c = connection();
+    PgTransaction tx(c);
     if (!target.temp_tables_created) {
-      // outside the batch's transaction: a rollback must not undo them
+      // In the batch's transaction (a commit of their own costs a WAL flush); a rollback undoes them too.
       c.exec(target.sql.create_stage + "; " + target.sql.create_probe + "; " + target.sql.create_tombstones);
       target.temp_tables_created = true;
     }
-
-    PgTransaction tx(c);
     PassState pass = PassState::kTrackingSeen;
     if (commit.record_cursor) {
       const auto state = postgres::read_state(c, layout.name, true);
@@ -123,6 +131,8 @@ class PostgresDestination final : public Destination {
         pass = c.exec(target.sql.is_empty).text(0, 0) == "t" ? PassState::kStartedEmpty
                                                              : PassState::kTrackingSeen;
         c.exec(target.sql.clear_seen);
+        // a full pass over a populated table mostly meets unchanged rows; an incremental read, changed ones
+        target.probe_next = !commit.incremental;
       } else {
         pass = state->pass;
       }
@@ -135,14 +145,19 @@ class PostgresDestination final : public Destination {
       // empty).
       if (!direct || !copy_into_empty_target(model, target, batch, plan.upserts, commit.run_id, counts)) {
         merge_upserts(model, target, batch, plan.upserts,
-                      commit.record_cursor && pass == PassState::kTrackingSeen, counts);
+                      commit.record_cursor && !commit.incremental && pass == PassState::kTrackingSeen,
+                      counts);
       }
     }
     if (!plan.tombstones.empty()) {
       copy_rows(target.sql.copy_tombstones, model, layout, batch, plan.tombstones, RowShape::kKey);
       counts.deleted = c.exec(target.sql.delete_tombstones).affected();
     }
-    if (commit.record_cursor) postgres::save_state(c, layout.name, model.model_id, commit, counts, pass);
+    if (commit.record_cursor) {
+      postgres::save_state(c, layout.name, model.model_id, commit, counts, pass);
+    } else {
+      postgres::adjust_row_count(c, layout.name, counts.inserted - counts.deleted);
+    }
     tx.commit();
     return counts;
   }
@@ -166,9 +181,8 @@ class PostgresDestination final : public Destination {
     const std::vector<uint32_t>& to_merge = probe ? changed : rows;
     if (!to_merge.empty()) {
       copy_rows(target.sql.copy_stage, model, target.layout, batch, to_merge, RowShape::kColumnsAndHash);
-      const auto merged = c.exec(target.sql.merge);
-      counts.inserted = merged.int64(0, 0);
-      counts.updated = merged.int64(0, 1);
+      counts.updated = c.exec(target.sql.merge_update).affected();
+      counts.inserted = c.exec(target.sql.merge_insert).affected();
       if (mark_seen && !probe) c.exec(target.sql.mark_seen);
     }
     target.probe_next = static_cast<size_t>(counts.inserted + counts.updated) * 2 < rows.size();
@@ -210,6 +224,13 @@ class PostgresDestination final : public Destination {
     // kStartedEmpty: every row was written by this pass. kFinished: a resumed run already applied it.
     c.exec(target.sql.clear_seen);
     postgres::save_state(c, target.layout.name, model.model_id, commit, counts, PassState::kFinished);
+    if (state && state->checkpoint.run_id == commit.run_id && state->pass == PassState::kStartedEmpty) {
+      // every row in the table is one this run wrote and did not delete: no need to scan it
+      const auto& run = state->checkpoint.counts;
+      postgres::keep_row_count(c, target.layout.name, run.inserted - run.deleted);
+    } else {
+      postgres::recount_rows(c, target.layout.name, target.layout.target);
+    }
     tx.commit();
     return counts;
   }
@@ -231,7 +252,8 @@ class PostgresDestination final : public Destination {
     Counts counts;
     counts.deleted = c.exec("SELECT count(*) FROM " + target.layout.target).int64(0, 0);
     c.exec("TRUNCATE " + target.layout.target);
-    counts.inserted = c.exec(target.sql.swap_in).affected();
+    const int64_t swapped = c.exec(target.sql.swap_in).affected();
+    counts.inserted = swapped;
     c.exec("TRUNCATE " + target.layout.replace);
     // A resumed run that had already swapped reports nothing twice.
     if (state && state->checkpoint.run_id == commit.run_id && state->pass == PassState::kFinished)
@@ -239,6 +261,7 @@ class PostgresDestination final : public Destination {
     // No cursor: the next run of a key-less model is a full pass again.
     postgres::save_state(c, target.layout.name, model.model_id, Commit{commit.run_id, "", true}, counts,
                          PassState::kFinished);
+    postgres::keep_row_count(c, target.layout.name, swapped);
     tx.commit();
     return counts;
   }

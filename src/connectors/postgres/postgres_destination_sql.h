@@ -16,8 +16,10 @@ struct TableStatements {
   std::string copy_replace;       // columns into a key-less model's replace table
   std::string create_stage;       // TEMP, ON COMMIT DELETE ROWS: each batch starts it empty
   std::string create_tombstones;  // likewise
-  // INSERT … ON CONFLICT DO UPDATE … WHERE the hash changed; one row: (inserted, updated).
-  std::string merge;
+  // The staged rows into the target: merge_update rewrites the rows whose hash changed, then merge_insert
+  // adds those whose key is new; each reports its row count.
+  std::string merge_update;
+  std::string merge_insert;
   std::string mark_seen;  // the staged keys into the seen table
   // Probing: a batch's (row, key, hash) COPYed first, so that only rows whose hash differs from the stored
   // one (or that are new) travel in full. Pays off when most rows of a pass are unchanged.

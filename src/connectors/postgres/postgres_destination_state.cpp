@@ -18,13 +18,22 @@ PassState parse_pass(const std::string& text) {
 }  // namespace
 
 void ensure_state_table(PgConnection& connection) {
-  if (!connection.exec("SELECT to_regclass($1)", {std::string(kStateTable)}).is_null(0, 0)) return;
+  const auto present = connection.exec(
+      "SELECT to_regclass($1) IS NOT NULL, EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = "
+      "to_regclass($1) AND attname = 'row_count' AND NOT attisdropped)",
+      {std::string(kStateTable)});
+  if (present.text(0, 1) == "t") return;
+  if (present.text(0, 0) == "t") {
+    // made by a ferry that kept no row counts
+    connection.exec(std::string("ALTER TABLE ") + kStateTable + " ADD COLUMN IF NOT EXISTS row_count bigint");
+    return;
+  }
   ensure_schema(connection, kStateSchema);
   connection.exec(std::string("CREATE TABLE IF NOT EXISTS ") + kStateTable +
                   " (target_schema text NOT NULL, target_table text NOT NULL, model_id text NOT NULL, "
                   "run_id text NOT NULL, cursor text NOT NULL, inserted bigint NOT NULL, "
                   "updated bigint NOT NULL, deleted bigint NOT NULL, failed bigint NOT NULL, "
-                  "pass text NOT NULL, committed_at timestamptz NOT NULL DEFAULT now(), "
+                  "pass text NOT NULL, committed_at timestamptz NOT NULL DEFAULT now(), row_count bigint, "
                   "PRIMARY KEY (target_schema, target_table))");
 }
 
@@ -58,10 +67,37 @@ void save_state(PgConnection& connection, const TargetName& target, const std::s
           "failed = CASE WHEN c.run_id = EXCLUDED.run_id THEN c.failed + EXCLUDED.failed "
           "ELSE EXCLUDED.failed END, "
           "model_id = EXCLUDED.model_id, run_id = EXCLUDED.run_id, cursor = EXCLUDED.cursor, "
-          "pass = EXCLUDED.pass, committed_at = now()",
+          "pass = EXCLUDED.pass, committed_at = now(), row_count = c.row_count + $11",
       {target.schema, target.table, model_id, commit.run_id, commit.cursor, std::to_string(counts.inserted),
        std::to_string(counts.updated), std::to_string(counts.deleted), std::to_string(counts.failed),
-       std::string(kPassNames[static_cast<size_t>(pass)])});
+       std::string(kPassNames[static_cast<size_t>(pass)]), std::to_string(counts.inserted - counts.deleted)});
+}
+
+void adjust_row_count(PgConnection& connection, const TargetName& target, int64_t delta) {
+  if (delta == 0) return;
+  connection.exec(std::string("UPDATE ") + kStateTable +
+                      " SET row_count = row_count + $3 WHERE target_schema = $1 AND target_table = $2",
+                  {target.schema, target.table, std::to_string(delta)});
+}
+
+void keep_row_count(PgConnection& connection, const TargetName& target, int64_t rows) {
+  connection.exec(std::string("UPDATE ") + kStateTable +
+                      " SET row_count = $3 WHERE target_schema = $1 AND target_table = $2",
+                  {target.schema, target.table, std::to_string(rows)});
+}
+
+int64_t recount_rows(PgConnection& connection, const TargetName& target, const std::string& target_sql) {
+  const int64_t rows = connection.exec("SELECT count(*) FROM " + target_sql).int64(0, 0);
+  keep_row_count(connection, target, rows);
+  return rows;
+}
+
+std::optional<int64_t> kept_row_count(PgConnection& connection, const TargetName& target) {
+  const auto r = connection.exec(
+      std::string("SELECT row_count FROM ") + kStateTable + " WHERE target_schema = $1 AND target_table = $2",
+      {target.schema, target.table});
+  if (r.rows() == 0 || r.is_null(0, 0)) return std::nullopt;
+  return r.int64(0, 0);
 }
 
 }  // namespace ferry::postgres

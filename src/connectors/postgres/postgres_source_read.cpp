@@ -1,6 +1,7 @@
 #include "connectors/postgres/postgres_source_read.h"
 
 #include <functional>
+#include <memory>
 
 #include "connectors/postgres/pg_binary.h"
 #include "connectors/postgres/pg_catalog.h"
@@ -352,9 +353,21 @@ void read_postgres_keys(const PostgresSourceConfig& config, const ModelSchema& m
   }
 }
 
-int64_t count_postgres_rows(const PostgresSourceConfig& config, const ModelSchema& model) {
-  PgConnection conn(config.url, Side::kSource);
-  return conn.exec("SELECT count(*) FROM " + plan_read(conn, model).relation).int64(0, 0);
+std::future<std::optional<int64_t>> start_count_postgres_rows(const PostgresSourceConfig& config,
+                                                              std::unique_ptr<PgConnection> connection,
+                                                              const ModelSchema& model,
+                                                              std::stop_token stop) {
+  auto conn = connection ? std::move(connection) : std::make_unique<PgConnection>(config.url, Side::kSource);
+  const std::string relation = plan_read(*conn, model).relation;
+  // A repeatable-read transaction takes its snapshot at its first statement: here, not when the count
+  // (which can take seconds) gets going on the other thread.
+  conn->exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT 1");
+  return std::async(std::launch::async,
+                    [conn = std::move(conn), relation, stop = std::move(stop)]() -> std::optional<int64_t> {
+                      const std::stop_callback cancel(stop, [&conn] { conn->cancel(); });
+                      if (stop.stop_requested()) return std::nullopt;
+                      return conn->exec("SELECT count(*) FROM " + relation).int64(0, 0);
+                    });
 }
 
 void read_postgres_model(const PostgresSourceConfig& config, const ModelSchema& model, const Cursor& from,

@@ -4,15 +4,14 @@
 // it started outlives the read that started it.
 #pragma once
 
-#include <condition_variable>
-#include <deque>
 #include <exception>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <stop_token>
 #include <thread>
 #include <utility>
+
+#include "core/handoff.h"
 
 namespace ferry::connectors::rest {
 
@@ -24,7 +23,7 @@ class Prefetch {
   using Next = std::function<std::optional<T>(std::stop_token)>;
 
   Prefetch(std::stop_token outer, size_t depth, Next next)
-      : depth_(depth),
+      : results_(depth),
         next_(std::move(next)),
         producer_([this](std::stop_token stop) { produce(stop); }),
         link_(std::move(outer), Cancel{this}) {}
@@ -38,18 +37,7 @@ class Prefetch {
   }
 
   // The next result in order; nullopt at the end or once stopped. Rethrows what the producer threw.
-  std::optional<T> pop() {
-    std::unique_lock lock(mutex_);
-    changed_.wait(lock, [this] { return !ready_.empty() || done_; });
-    if (!ready_.empty()) {
-      T front = std::move(ready_.front());
-      ready_.pop_front();
-      changed_.notify_all();
-      return front;
-    }
-    if (error_) std::rethrow_exception(error_);
-    return std::nullopt;
-  }
+  std::optional<T> pop() { return results_.pop(); }
 
  private:
   struct Cancel {
@@ -59,37 +47,24 @@ class Prefetch {
 
   void cancel() {
     producer_.request_stop();
-    std::lock_guard lock(mutex_);
-    changed_.notify_all();
+    results_.close();
   }
 
   void produce(std::stop_token stop) {
+    std::exception_ptr error;
     try {
       while (!stop.stop_requested()) {
         std::optional<T> item = next_(stop);
-        std::unique_lock lock(mutex_);
-        if (!item) break;
-        changed_.wait(lock, [&] { return ready_.size() < depth_ || stop.stop_requested(); });
-        if (stop.stop_requested()) break;
-        ready_.push_back(std::move(*item));
-        changed_.notify_all();
+        if (!item || !results_.push(std::move(*item))) break;
       }
     } catch (...) {
-      std::lock_guard lock(mutex_);
-      error_ = std::current_exception();
+      error = std::current_exception();
     }
-    std::lock_guard lock(mutex_);
-    done_ = true;
-    changed_.notify_all();
+    results_.finish(std::move(error));
   }
 
-  const size_t depth_;
+  core::Handoff<T> results_;
   Next next_;
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::deque<T> ready_;
-  std::exception_ptr error_;
-  bool done_ = false;
   std::jthread producer_;            // after what it uses: it starts at once
   std::stop_callback<Cancel> link_;  // after the producer: an outer stop that already fired cancels at once
 };

@@ -287,6 +287,19 @@ TEST(PostgresDestinationTest, CheckpointRoundTripsAndAFailedWriteLeavesTargetAnd
   EXPECT_EQ(cp->counts, counts(1, 0, 0));
 }
 
+// The staging tables are created in the first batch's transaction: a first batch that fails takes them with
+// it, and the next batch must not count on them.
+TEST(PostgresDestinationTest, AFailedFirstBatchLeavesTheDestinationUsable) {
+  PgTestDatabase db;
+  ModelSchema m = orders_model();
+  m.fields[1].native_type = "character varying(4)";
+  auto dest = destination(db.url());
+  EXPECT_THROW(dest->write(m, orders({{1, "far too long", "1.00"}}), {"r1", "1"}), FerryError);
+  EXPECT_EQ(dest->write(m, orders({{1, "ok", "1.00"}, {2, "ok", "2.00"}}), {"r1", "2"}), counts(2, 0, 0));
+  EXPECT_EQ(dest->write(m, orders({{2, "upd", "2.00"}}), {"r1", "3"}), counts(0, 1, 0));
+  EXPECT_EQ(all_orders(db.url()), (Rows{{"1", "ok", "1.00"}, {"2", "upd", "2.00"}}));
+}
+
 TEST(PostgresDestinationTest, PartialWritesMoveNoCheckpoint) {
   PgTestDatabase db;
   const auto m = orders_model();
@@ -372,6 +385,102 @@ TEST(PostgresDestinationTest, FirstPassIntoAnEmptyTableSurvivesARepeatedBatchAft
   EXPECT_EQ(dest->finish_full_pass(m, {"r1", "4"}), counts(0, 0, 0));
   EXPECT_EQ(dest->checkpoint(m.model_id)->counts, counts(4, 0, 0));
   EXPECT_EQ(all_orders(db.url()).size(), 4u);
+}
+
+// The row count the engine compares with the source's after an incremental read comes from
+// `_ferry.checkpoints`, moved by every commit, not from a scan of the table.
+TEST(PostgresDestinationTest, TheRowCountIsKeptByEveryCommitAndRecountedByAFullPass) {
+  PgTestDatabase db;
+  const auto m = orders_model();
+  auto dest = destination(db.url());
+  dest->prepare(m);
+  dest->write(m, orders({{1, "a", "1"}, {2, "a", "2"}, {3, "a", "3"}}), {"r1", "3"});
+  EXPECT_EQ(dest->finish_full_pass(m, {"r1", "3"}), counts(0, 0, 0));
+  EXPECT_EQ(dest->count_rows(m), 3);
+
+  // a row written behind ferry's back is not counted: the figure is the kept one
+  query(db.url(), "INSERT INTO public.orders (id, status, total) VALUES (50, 'foreign', 50)");
+  EXPECT_EQ(dest->count_rows(m), 3);
+
+  // an incremental batch: +2 inserted, 1 updated, 1 tombstone
+  RecordBatch batch = orders({{4, "a", "4"}, {5, "a", "5"}, {2, "b", "2"}});
+  batch.add_tombstone({int64_t{1}, Value{}, Value{}});
+  EXPECT_EQ(dest->write(m, batch, {"r2", "5"}), counts(2, 1, 1));
+  EXPECT_EQ(dest->count_rows(m), 4);
+  // a partial run's write moves the count, not the position
+  EXPECT_EQ(dest->write(m, orders({{6, "a", "6"}}), {"r3", "9", /*record_cursor=*/false}), counts(1, 0, 0));
+  EXPECT_EQ(dest->count_rows(m), 5);
+  EXPECT_EQ(dest->checkpoint(m.model_id)->cursor, "5");
+
+  // a key sweep: the source lists 2, 3, 4 and 50 -> 5 and 6 go
+  auto sweep = dest->begin_key_sweep(m);
+  ASSERT_TRUE(sweep);
+  RecordBatch keys(1);
+  for (int64_t id : {2, 3, 4, 50}) keys.add_row({id});
+  sweep->add(keys);
+  EXPECT_EQ(sweep->finish({"r4", "6"}), counts(0, 0, 2));
+  EXPECT_EQ(dest->count_rows(m), 3);  // 2, 3, 4 as kept (the foreign 50 is still uncounted)
+  EXPECT_EQ(all_orders(db.url()).size(), 4u);
+
+  // a full pass over the populated table counts the table again: 50 is unseen and deleted, 7 is new
+  dest->write(m, orders({{2, "b", "2"}, {3, "a", "3"}, {4, "a", "4"}, {7, "a", "7"}}), {"r5", "7"});
+  query(db.url(), "INSERT INTO public.orders (id, status, total) VALUES (60, 'foreign', 60)");
+  EXPECT_EQ(dest->finish_full_pass(m, {"r5", "7"}), counts(0, 0, 2));  // 50 and 60
+  EXPECT_EQ(dest->count_rows(m), 4);
+  query(db.url(), "INSERT INTO public.orders (id, status, total) VALUES (70, 'foreign', 70)");
+  EXPECT_EQ(dest->write(m, orders({{8, "a", "8"}}), {"r6", "8"}), counts(1, 0, 0));
+  EXPECT_EQ(dest->finish_full_pass(m, {"r6", "8"}), counts(0, 0, 5));  // a pass that saw only 8
+  EXPECT_EQ(dest->count_rows(m), 1);
+  EXPECT_EQ(all_orders(db.url()), (Rows{{"8", "a", "8"}}));
+}
+
+// Seen keys only matter to the finish of a full pass: an incremental run's batches keep none.
+TEST(PostgresDestinationTest, OnlyAFullPassKeepsTheKeysItSaw) {
+  PgTestDatabase db;
+  const auto m = orders_model();
+  auto dest = destination(db.url());
+  dest->write(m, orders({{1, "a", "1"}, {2, "a", "2"}}), {"r1", "2"});
+  dest->finish_full_pass(m, {"r1", "2"});
+  const auto seen_keys = [&] {
+    const auto table = query(db.url(),
+                             "SELECT tablename FROM pg_tables WHERE schemaname = '_ferry' AND "
+                             "tablename LIKE 'seen_%'");
+    if (table.size() != 1) {
+      ADD_FAILURE() << "expected one seen table, found " << table.size();
+      return std::string("?");
+    }
+    return *query(db.url(), "SELECT count(*)::text FROM _ferry." + *table[0][0])[0][0];
+  };
+  EXPECT_EQ(dest->write(m, orders({{2, "b", "2"}, {3, "a", "3"}}), {"r2", "3", true, /*incremental=*/true}),
+            counts(1, 1, 0));
+  EXPECT_EQ(seen_keys(), "0");
+  EXPECT_EQ(dest->write(m, orders({{1, "a", "1"}, {3, "a", "3"}}), {"r3", "3"}), counts(0, 0, 0));
+  EXPECT_EQ(seen_keys(), "2");
+  EXPECT_EQ(dest->finish_full_pass(m, {"r3", "3"}), counts(0, 0, 1));
+  EXPECT_EQ(all_orders(db.url()), (Rows{{"1", "a", "1"}, {"3", "a", "3"}}));
+}
+
+// A checkpoints table made before row counts were kept gains the column; the first count is a count(*).
+TEST(PostgresDestinationTest, ACheckpointsTableWithoutRowCountsIsWidenedAndCountedOnce) {
+  PgTestDatabase db;
+  const auto m = orders_model();
+  query(
+      db.url(),
+      "CREATE SCHEMA _ferry; CREATE TABLE _ferry.checkpoints (target_schema text NOT NULL, target_table text "
+      "NOT NULL, model_id text NOT NULL, run_id text NOT NULL, cursor text NOT NULL, inserted bigint NOT "
+      "NULL, updated bigint NOT NULL, deleted bigint NOT NULL, failed bigint NOT NULL, pass text NOT NULL, "
+      "committed_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (target_schema, target_table)); "
+      "CREATE TABLE public.orders (id bigint PRIMARY KEY, status text, total numeric); "
+      "INSERT INTO public.orders (id, status, total) VALUES (1, 'a', 1), (2, 'a', 2); "
+      "INSERT INTO _ferry.checkpoints VALUES ('public', 'orders', 'public.orders', 'r0', '2', 2, 0, 0, 0, "
+      "'finished')");
+  auto dest = destination(db.url());
+  dest->prepare(m);
+  EXPECT_EQ(dest->checkpoint(m.model_id)->cursor, "2");
+  EXPECT_EQ(dest->count_rows(m), 2);
+  EXPECT_EQ(dest->write(m, orders({{3, "a", "3"}}), {"r1", "3"}), counts(1, 0, 0));
+  EXPECT_EQ(dest->count_rows(m), 3);
+  EXPECT_EQ(query(db.url(), "SELECT row_count::text FROM _ferry.checkpoints"), (Rows{{"3"}}));
 }
 
 TEST(PostgresDestinationTest, AnAddedColumnAppearsWithItsDataAndOldRowsKeepTheirs) {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <set>
+#include <thread>
 
 #include "connectors/postgres/pg_connection.h"
 #include "connectors/postgres/postgres_source.h"
@@ -434,6 +435,38 @@ TEST_F(PostgresSourceTest, AStopDuringALongCopyEndsTheReadWithoutTheFinalBatch) 
   EXPECT_EQ(ids(sink), range(1, 200));
   // the connection was cancelled, not left mid-COPY: the next read works
   EXPECT_EQ(read(*src, m, sink.cursors.back(), 1).rows.front()[0], integer(201));
+}
+
+// The engine reads while the count runs; the count must not see a row the read could miss. Here the table is
+// locked before the count starts, rows arrive and commit, and only then can count(*) run: it still counts the
+// table as it was when start_count_rows returned.
+TEST_F(PostgresSourceTest, TheRowCountSeesTheTableAsItWasWhenTheCountStarted) {
+  make_events(10);
+  auto src = source();
+  const auto m = model(*src, "public.events");
+  EXPECT_EQ(src->start_count_rows(m, {}).get(), 10);
+
+  PgConnection writer(db_.url(), Side::kDestination);
+  writer.exec("BEGIN; LOCK TABLE events IN ACCESS EXCLUSIVE MODE");
+  auto count = src->start_count_rows(m, {});
+  writer.exec("INSERT INTO events SELECT g, 'late', now() FROM generate_series(11, 15) g; COMMIT");
+  EXPECT_EQ(count.get(), 10);
+  EXPECT_EQ(src->start_count_rows(m, {}).get(), 15);
+
+  // a stop cancels a count that waits
+  writer.exec("BEGIN; LOCK TABLE events IN ACCESS EXCLUSIVE MODE");
+  std::stop_source stop;
+  auto cancelled = src->start_count_rows(m, stop.get_token());
+  // stop once the count waits for the lock (a cancel before the statement starts would cancel nothing)
+  const std::string waiting =
+      "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'SELECT "
+      "count(*)%'";
+  for (int i = 0; i < 500 && admin_.exec(waiting).int64(0, 0) == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  stop.request_stop();
+  EXPECT_THROW(cancelled.get(), FerryError);
+  writer.exec("ROLLBACK");
 }
 
 TEST_F(PostgresSourceTest, ErrorsCarryTheirCategoryAndNeverThePassword) {

@@ -124,14 +124,17 @@ TEST(Prefetch, TheCallersStopReachesTheWork) {
   std::stop_source outer;
   std::atomic<bool> started = false;
   std::atomic<bool> saw_stop = false;
+  std::atomic<bool> finished = false;
   Prefetch<int> ahead(outer.get_token(), 1, [&](std::stop_token stop) -> std::optional<int> {
     started = true;
     saw_stop = wait_for_stop(stop);
+    finished = true;
     return std::nullopt;
   });
   wait_until(started);
   outer.request_stop();
   EXPECT_EQ(ahead.pop(), std::nullopt);
+  wait_until(finished);  // before the prefetch is dropped, which would stop the work by itself
   EXPECT_TRUE(saw_stop);
 }
 
