@@ -41,6 +41,10 @@ class KeySweep {
 class Destination {
  public:
   virtual ~Destination() = default;
+  // Opens what the writes need (a connection, state tables) ahead of the first prepare(), which would
+  // otherwise do it; the engine calls it while the source discovers. A failure is not thrown here but by the
+  // next call that needs what failed, so it lands on a model as before.
+  virtual void connect() {}
   // Creates or widens the target for `model`.
   virtual void prepare(const ModelSchema& model) = 0;
   virtual std::optional<Checkpoint> checkpoint(const std::string& model_id) = 0;

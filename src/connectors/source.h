@@ -1,7 +1,6 @@
 // connectors/source: the interface every source implements (REST APIs, databases, files, processes).
 #pragma once
 
-#include <future>
 #include <memory>
 #include <optional>
 #include <stop_token>
@@ -43,20 +42,14 @@ class Source {
   virtual bool read_keys(const ModelSchema& /*model*/, BatchSink& /*sink*/, std::stop_token /*stop*/) {
     return false;
   }
-  // Starts counting the model's rows as of now: the count sees the model no later than a read() started
-  // after this returns does, though it may finish while that read runs. nullopt when the source cannot tell
-  // cheaply. Lets an incremental run skip the key listing when nothing can have been deleted. `stop` cancels
-  // the count (its result is then an error nobody reads).
-  virtual std::future<std::optional<int64_t>> start_count_rows(const ModelSchema& /*model*/,
-                                                               std::stop_token /*stop*/) {
-    return ready_count(std::nullopt);
-  }
-
- protected:
-  static std::future<std::optional<int64_t>> ready_count(std::optional<int64_t> rows) {
-    std::promise<std::optional<int64_t>> promise;
-    promise.set_value(rows);
-    return promise.get_future();
+  // read(), then the model's row count as the read saw it (the same snapshot): lets an incremental run skip
+  // the key listing when nothing can have been deleted. The count comes after the final batch is handed to
+  // `sink`, so it overlaps the destination's write of the last batches. nullopt when the source cannot tell
+  // cheaply (the default), or when `stop` ended the read.
+  virtual std::optional<int64_t> read_counting(const ModelSchema& model, const Cursor& from, BatchSink& sink,
+                                               std::stop_token stop) {
+    read(model, from, sink, std::move(stop));
+    return std::nullopt;
   }
 };
 using SourcePtr = std::unique_ptr<Source>;

@@ -32,16 +32,22 @@ class HandoffSink final : public connectors::BatchSink {
 
 }  // namespace
 
-void read_ahead(connectors::Source& source, const connectors::ModelSchema& schema, const Cursor& from,
-                connectors::BatchSink& sink, std::stop_token stop, size_t depth) {
+std::optional<int64_t> read_ahead(connectors::Source& source, const connectors::ModelSchema& schema,
+                                  const Cursor& from, connectors::BatchSink& sink, std::stop_token stop,
+                                  RowCount count, size_t depth) {
   core::Handoff<Delivery> handoff(depth);
   HandoffSink handoff_sink(handoff);
   std::stop_source reader_stop;
   const std::stop_callback forward_stop(stop, [&] { reader_stop.request_stop(); });
+  std::optional<int64_t> rows;  // written before the handoff finishes, read after it has
   std::jthread reader([&] {
     std::exception_ptr error;
     try {
-      source.read(schema, from, handoff_sink, reader_stop.get_token());
+      if (count == RowCount::kCount) {
+        rows = source.read_counting(schema, from, handoff_sink, reader_stop.get_token());
+      } else {
+        source.read(schema, from, handoff_sink, reader_stop.get_token());
+      }
     } catch (...) {
       error = std::current_exception();
     }
@@ -58,9 +64,10 @@ void read_ahead(connectors::Source& source, const connectors::ModelSchema& schem
     }
   } const stop_reader{handoff, reader_stop};
   while (std::optional<Delivery> delivery = handoff.pop()) {
-    if (stop.stop_requested()) return;
+    if (stop.stop_requested()) return std::nullopt;
     sink.accept(std::move(delivery->batch), delivery->cursor);
   }
+  return rows;
 }
 
 }  // namespace ferry::engine

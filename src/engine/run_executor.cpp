@@ -100,10 +100,10 @@ class KeySweepSink final : public connectors::BatchSink {
 // After an incremental read, deletions the read could not see: the destination drops the rows whose keys
 // the source no longer lists. An interrupted sweep is abandoned; a resumed run sweeps again.
 //
-// `source_rows` is the source's row count as of a moment no later than the read's snapshot. The destination
-// holds every row the source held then (each was copied by an earlier run or by this read), so if it holds no
-// more rows than that now, none of them is gone and the key listing is skipped. A row deleted after that
-// moment is found next run.
+// `source_rows` is the source's row count as the read saw it. The destination holds every row the source
+// held then (each was copied by an earlier run or by this read), so if it holds no more rows than that now,
+// none of them is gone and the key listing is skipped. A row deleted after the read's snapshot is found next
+// run.
 core::Counts sweep_deleted_keys(connectors::Source& source, connectors::Destination& destination,
                                 const connectors::ModelSchema& schema, std::optional<int64_t> source_rows,
                                 const core::Run& run, const connectors::Cursor& cursor, LeaseKeeper& keeper,
@@ -159,8 +159,11 @@ RunOutcome RunExecutor::execute(core::Run run, const std::string& worker, std::s
     destination_config.update(sync->destination_secrets);
     auto destination = registry_.make_destination(sync->destination_type, destination_config);
     LeaseKeeper keeper(store_, clock_, run.id, worker, options_.lease, shutdown, options_.heartbeat_interval);
+    // Both sides connect at once (a PostgreSQL connection costs ~20 ms); connect() throws nothing.
+    auto destination_connected = std::async(std::launch::async, [&destination] { destination->connect(); });
     std::map<std::string, connectors::ModelSchema> schemas;
     for (auto& schema : source->discover()) schemas.emplace(schema.model_id, std::move(schema));
+    destination_connected.get();
 
     for (auto& task : run.tasks) {
       if (task.state == TaskState::kComplete || task.state == TaskState::kFailed)
@@ -200,12 +203,10 @@ RunOutcome RunExecutor::execute(core::Run run, const std::string& worker, std::s
 
         const bool sweeps = !task.full_refresh && !partial && !schema.primary_key.empty();
         WritingSink sink(store_, *destination, schema, task, run, keeper);
-        // counted beside the read, from a snapshot no later than the read's (see sweep_deleted_keys)
-        auto source_rows = sweeps ? source->start_count_rows(schema, sink.stop_token())
-                                  : std::future<std::optional<int64_t>>();
-        read_ahead(*source, schema, from, sink, sink.stop_token());
+        const auto source_rows = read_ahead(*source, schema, from, sink, sink.stop_token(),
+                                            sweeps ? RowCount::kCount : RowCount::kSkip);
         if (sweeps && !sink.stop_token().stop_requested()) {
-          task.counts += sweep_deleted_keys(*source, *destination, schema, source_rows.get(), run,
+          task.counts += sweep_deleted_keys(*source, *destination, schema, source_rows, run,
                                             sink.final_cursor(), keeper, sink.stop_token());
         }
         switch (keeper.interruption()) {

@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -45,8 +46,16 @@ class CountingSource final : public connectors::Source {
       produced = i + 1;
     }
   }
+  // The count follows the read, on its thread: the batches handed over so far, times ten.
+  std::optional<int64_t> read_counting(const ModelSchema& model, const Cursor& from, BatchSink& sink,
+                                       std::stop_token stop) override {
+    read(model, from, sink, stop);
+    ++counts;
+    return produced * 10;
+  }
 
   std::thread::id reader_thread;
+  std::atomic<int> counts = 0;
   std::atomic<int> produced = 0;
 };
 
@@ -64,6 +73,16 @@ class RecordingSink final : public BatchSink {
   std::vector<Cursor> cursors;
   std::thread::id writer_thread;
 };
+
+TEST(ReadAhead, TheSourcesRowCountComesBackOnlyWhenAskedFor) {
+  CountingSource source;
+  RecordingSink sink;
+  EXPECT_EQ(read_ahead(source, {}, "", sink, {}), std::nullopt);
+  EXPECT_EQ(source.counts, 0);
+  EXPECT_EQ(read_ahead(source, {}, "", sink, {}, RowCount::kCount), 50);
+  EXPECT_EQ(source.counts, 1);
+  EXPECT_EQ(sink.values, (std::vector<int>{0, 1, 2, 3, 4, 0, 1, 2, 3, 4}));
+}
 
 TEST(ReadAhead, BatchesArriveInOrderOnTheCallingThreadWhileTheSourceReadsOnAnother) {
   CountingSource source;
@@ -89,7 +108,7 @@ TEST(ReadAhead, TheSourceReadsTheNextBatchWhileTheSinkWritesThisOne) {
     std::unique_lock lock(mutex);
     overlapped = produced.wait_for(lock, std::chrono::seconds(30), [&] { return source.produced >= 2; });
   };
-  read_ahead(source, {}, "", sink, {}, /*depth=*/2);
+  read_ahead(source, {}, "", sink, {}, RowCount::kSkip, /*depth=*/2);
   EXPECT_TRUE(overlapped);
   EXPECT_EQ(sink.values.size(), 5u);
 }
@@ -103,7 +122,7 @@ TEST(ReadAhead, TheSourceIsNeverMoreThanDepthBatchesAheadOfTheSink) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));  // let the reader run as far as it may
     most_ahead = std::max(most_ahead, source.produced.load() - (value + 1));
   };
-  read_ahead(source, {}, "", sink, {}, /*depth=*/2);
+  read_ahead(source, {}, "", sink, {}, RowCount::kSkip, /*depth=*/2);
   EXPECT_EQ(sink.values.size(), 20u);
   // depth batches waiting, plus the one the source is handing over
   EXPECT_LE(most_ahead, 3);

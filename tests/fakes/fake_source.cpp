@@ -67,13 +67,14 @@ class FakeSource final : public connectors::Source {
     inner_->read(model, "", rows, stop);  // a full read lists exactly the live rows, in key order
     return true;
   }
-  std::future<std::optional<int64_t>> start_count_rows(const connectors::ModelSchema& model,
-                                                       std::stop_token) override {
-    if (!control_->hide_deletes || !control_->counts_rows) return ready_count(std::nullopt);
+  std::optional<int64_t> read_counting(const connectors::ModelSchema& model, const connectors::Cursor& from,
+                                       connectors::BatchSink& sink, std::stop_token stop) override {
+    read(model, from, sink, stop);
+    if (!control_->hide_deletes || !control_->counts_rows || stop.stop_requested()) return std::nullopt;
     RowCounter counter;
     NoTombstoneSink rows(counter);
     inner_->read(model, "", rows, {});
-    return ready_count(counter.rows);
+    return counter.rows;
   }
 
  private:

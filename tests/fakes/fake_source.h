@@ -17,7 +17,7 @@ struct FakeSourceControl {
   // Like a database without change capture: incremental reads carry no tombstones, and the source lists its
   // current keys instead (Source::read_keys).
   bool hide_deletes = false;
-  bool counts_rows = true;  // with hide_deletes: answers Source::start_count_rows
+  bool counts_rows = true;  // with hide_deletes: answers Source::read_counting
   int key_listings = 0;     // read_keys calls so far
 };
 

@@ -1,8 +1,10 @@
 #include "connectors/postgres/postgres_destination.h"
 
 #include <algorithm>
+#include <exception>
 #include <map>
 #include <span>
+#include <utility>
 
 #include "connectors/postgres/pg_binary_writer.h"
 #include "connectors/postgres/pg_connection.h"
@@ -40,6 +42,14 @@ class PostgresDestination final : public Destination {
  public:
   PostgresDestination(std::string url, std::optional<std::string> schema)
       : url_(std::move(url)), schema_(std::move(schema)) {}
+
+  void connect() override {
+    try {
+      connection();
+    } catch (const FerryError&) {
+      connect_error_ = std::current_exception();
+    }
+  }
 
   void prepare(const ModelSchema& model) override {
     const auto name = postgres::target_name(model.model_id, schema_);
@@ -88,6 +98,7 @@ class PostgresDestination final : public Destination {
 
  private:
   PgConnection& connection() {
+    if (connect_error_) std::rethrow_exception(std::exchange(connect_error_, nullptr));
     if (!connection_) {
       auto connection = std::make_unique<PgConnection>(url_, postgres::Side::kDestination);
       // No NOTICEs from IF [NOT] EXISTS on stderr. No JIT: the merge's estimated cost crosses its threshold,
@@ -181,8 +192,16 @@ class PostgresDestination final : public Destination {
     const std::vector<uint32_t>& to_merge = probe ? changed : rows;
     if (!to_merge.empty()) {
       copy_rows(target.sql.copy_stage, model, target.layout, batch, to_merge, RowShape::kColumnsAndHash);
-      counts.updated = c.exec(target.sql.merge_update).affected();
-      counts.inserted = c.exec(target.sql.merge_insert).affected();
+      if (target.layout.merge_counted) {
+        const auto before = c.exec(target.sql.tuple_counts);
+        c.exec(target.sql.merge);
+        const auto after = c.exec(target.sql.tuple_counts);
+        counts.inserted = after.int64(0, 0) - before.int64(0, 0);
+        counts.updated = after.int64(0, 1) - before.int64(0, 1);
+      } else {
+        counts.updated = c.exec(target.sql.merge_update).affected();
+        counts.inserted = c.exec(target.sql.merge_insert).affected();
+      }
       if (mark_seen && !probe) c.exec(target.sql.mark_seen);
     }
     target.probe_next = static_cast<size_t>(counts.inserted + counts.updated) * 2 < rows.size();
@@ -302,6 +321,7 @@ class PostgresDestination final : public Destination {
   std::string url_;
   std::optional<std::string> schema_;
   std::unique_ptr<PgConnection> connection_;
+  std::exception_ptr connect_error_;  // connect()'s failure, for the next call that needs the connection
   std::map<std::string, ModelTarget> targets_;
   postgres::BinaryCopyWriter writer_;
 };

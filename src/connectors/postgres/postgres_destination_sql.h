@@ -20,6 +20,10 @@ struct TableStatements {
   // adds those whose key is new; each reports its row count.
   std::string merge_update;
   std::string merge_insert;
+  // Or both in one statement (TableLayout::merge_counted), its counts the difference of tuple_counts (this
+  // transaction's inserted and updated rows of the target) before and after.
+  std::string merge;
+  std::string tuple_counts;
   std::string mark_seen;  // the staged keys into the seen table
   // Probing: a batch's (row, key, hash) COPYed first, so that only rows whose hash differs from the stored
   // one (or that are new) travel in full. Pays off when most rows of a pass are unchanged.

@@ -211,6 +211,7 @@ TableLayout ensure_table(PgConnection& connection, const connectors::ModelSchema
   TableLayout layout;
   layout.name = name;
   layout.target = connection.quote_identifier(name.schema) + "." + connection.quote_identifier(name.table);
+  layout.target_literal = connection.quote_literal(layout.target);
   const std::string id = core::sha256_hex(name.schema + '\0' + name.table).substr(0, 16);
   const std::string state = connection.quote_identifier(kStateSchema);
   layout.seen = state + ".seen_" + id;
@@ -267,6 +268,15 @@ TableLayout ensure_table(PgConnection& connection, const connectors::ModelSchema
     connection.exec("DROP TABLE IF EXISTS " + layout.replace);
     connection.exec("CREATE UNLOGGED TABLE " + layout.replace + " (" + join(columns, ", ") + ")");
   }
+  layout.merge_counted =
+      keyed &&
+      connection
+              .exec(
+                  "SELECT current_setting('server_version_num')::int >= 150000 AND "
+                  "current_setting('track_counts')::bool AND (SELECT relkind = 'r' FROM pg_class WHERE "
+                  "oid = to_regclass($1))",
+                  {layout.target})
+              .text(0, 0) == "t";
   tx.commit();
   // The batch staging tables follow the layout: built afresh on the next write.
   connection.exec("DROP TABLE IF EXISTS " + layout.stage + ", " + layout.tombstones + ", " + layout.probe);

@@ -47,14 +47,19 @@ struct ColumnLayout {
 struct TableLayout {
   TargetName name;
   std::string target;                 // "schema"."table"
+  std::string target_literal;         // the same as an SQL string literal: '"schema"."table"'
   std::vector<ColumnLayout> columns;  // one per model field, in the model's order
   std::vector<size_t> key;            // the primary key, as indexes into `columns`
   bool all_binary = true;             // every column travels in its target type: staging = target shape
-  std::string seen;                   // _ferry."seen_<id>": keys written by the current full pass
-  std::string replace;                // _ferry."replace_<id>": a key-less model's rows until the swap
-  std::string stage;                  // pg_temp."stage_<id>": one batch's upserts
-  std::string tombstones;             // pg_temp."tombstones_<id>": one batch's deleted keys
-  std::string probe;                  // pg_temp."probe_<id>": one batch's (row, key, hash)
+  // One MERGE upserts a batch, its inserted and updated rows told apart by the transaction's own table
+  // statistics: PostgreSQL 15 or later, track_counts on, and a plain table (a partitioned one counts in its
+  // partitions). Otherwise an UPDATE and an INSERT, each counting its rows.
+  bool merge_counted = false;
+  std::string seen;        // _ferry."seen_<id>": keys written by the current full pass
+  std::string replace;     // _ferry."replace_<id>": a key-less model's rows until the swap
+  std::string stage;       // pg_temp."stage_<id>": one batch's upserts
+  std::string tombstones;  // pg_temp."tombstones_<id>": one batch's deleted keys
+  std::string probe;       // pg_temp."probe_<id>": one batch's (row, key, hash)
 
   bool has_key() const { return !key.empty(); }
 };

@@ -98,7 +98,15 @@ class PostgresSource final : public Source {
   }
 
   void read(const ModelSchema& model, const Cursor& from, BatchSink& sink, std::stop_token stop) override {
-    postgres::read_postgres_model(config_, model, from, sink, std::move(stop));
+    postgres::read_postgres_model(config_, model, from, sink, std::move(stop), std::exchange(spare_, nullptr),
+                                  false);
+  }
+
+  // count(*) in the read's own transaction: the same snapshot, after its COPY.
+  std::optional<int64_t> read_counting(const ModelSchema& model, const Cursor& from, BatchSink& sink,
+                                       std::stop_token stop) override {
+    return postgres::read_postgres_model(config_, model, from, sink, std::move(stop),
+                                         std::exchange(spare_, nullptr), true);
   }
 
   // A table's deletions leave no trace an incremental read could see; its keys show them.
@@ -108,19 +116,13 @@ class PostgresSource final : public Source {
     return true;
   }
 
-  std::future<std::optional<int64_t>> start_count_rows(const ModelSchema& model,
-                                                       std::stop_token stop) override {
-    return postgres::start_count_postgres_rows(config_, std::exchange(spare_, nullptr), model,
-                                               std::move(stop));
-  }
-
  private:
   static CheckResult fail(const std::string& message, ErrorCategory category) {
     return {false, "postgres source: " + message, category};
   }
 
   PostgresSourceConfig config_;
-  // discover()'s connection, kept for the count that follows it in a run (a connection costs ~20 ms).
+  // discover()'s connection, kept for the read that follows it in a run (a connection costs ~20 ms).
   std::unique_ptr<PgConnection> spare_;
 };
 

@@ -90,19 +90,20 @@ enum class Mode {
 
 class ModelReader {
  public:
+  // `connection`: an idle connection to read on (null: open one).
   ModelReader(const PostgresSourceConfig& config, const ModelSchema& model, BatchSink& sink,
-              std::stop_token stop)
+              std::stop_token stop, std::unique_ptr<PgConnection> connection = nullptr)
       : config_(config),
         model_(model),
         sink_(sink),
         stop_(std::move(stop)),
-        conn_(config.url, Side::kSource),
-        cancel_on_stop_(stop_, [this] { conn_.cancel(); }),
+        conn_(connection ? std::move(connection) : std::make_unique<PgConnection>(config.url, Side::kSource)),
+        cancel_on_stop_(stop_, [this] { conn_->cancel(); }),
         batch_(fresh_batch()) {}
 
   // Every primary key of the table, in batches of key columns only (Source::read_keys).
   void list_keys() {
-    plan_ = plan_read(conn_, model_);
+    plan_ = plan_read(*conn_, model_);
     std::vector<WireType> wires;
     for (size_t f : plan_.key_fields) {
       key_sql_.push_back(plan_.select[f]);
@@ -119,8 +120,8 @@ class ModelReader {
       keys = RecordBatch(columns);
       keys.reserve(config_.batch_size);
     };
-    conn_.copy_out(copy_of("SELECT " + joined(key_sql_) + " FROM " + plan_.relation),
-                   [&](std::string_view bytes) { decoder.feed(bytes, on_row); });
+    conn_->copy_out(copy_of("SELECT " + joined(key_sql_) + " FROM " + plan_.relation),
+                    [&](std::string_view bytes) { decoder.feed(bytes, on_row); });
     if (stop_.stop_requested()) return;
     if (!decoder.finished()) {
       throw FerryError(ErrorCategory::kSourceUnavailable,
@@ -129,8 +130,25 @@ class ModelReader {
     if (!keys.empty()) sink_.accept(std::move(keys), "");
   }
 
-  void run(const Cursor& from) {
-    plan_ = plan_read(conn_, model_);
+  // Reads the model; with `count_rows`, then counts its rows in the read's snapshot (Source::read_counting).
+  std::optional<int64_t> run(const Cursor& from, bool count_rows) {
+    count_rows_ = count_rows;
+    plan_ = plan_read(*conn_, model_);
+    if (count_rows_) begin_snapshot();
+    stream(read_query(from));
+    return rows_;
+  }
+
+ private:
+  // One repeatable-read transaction: every statement after this sees the snapshot of the first.
+  void begin_snapshot() {
+    if (in_transaction_) return;
+    conn_->exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    in_transaction_ = true;
+  }
+
+  // The model's COPY query from `from`; sets the read's mode and starting position.
+  std::string read_query(const Cursor& from) {
     for (size_t f : plan_.key_fields) key_sql_.push_back(plan_.select[f]);
     const ReadPosition start = parse_source_cursor(from, model_.model_id);
     const bool incremental_model =
@@ -140,11 +158,11 @@ class ModelReader {
       check_key_arity(start.position->key);
       mode_ = Mode::kIncremental;
       position_ = start.position;
-      return stream(incremental_query(*start.position), false);
+      return incremental_query(*start.position);
     }
     if (plan_.key_fields.empty()) {
       mode_ = Mode::kUnordered;
-      return stream("SELECT " + joined(plan_.select) + " FROM " + plan_.relation, false);
+      return "SELECT " + joined(plan_.select) + " FROM " + plan_.relation;
     }
     mode_ = Mode::kKeyedFull;
     std::string where;
@@ -154,11 +172,11 @@ class ModelReader {
     }
     const std::string query = "SELECT " + joined(plan_.select) + " FROM " + plan_.relation + where +
                               " ORDER BY " + joined(key_sql_);
-    if (!incremental_model) return stream(query, false);
+    if (!incremental_model) return query;
     if (start.full_after) {
       // A resumed read keeps the position its first attempt recorded (see below), whatever it reads now.
       position_ = start.position;
-      return stream(query, false);
+      return query;
     }
     // The incremental position must not pass a change committed after this read's snapshot, or the next
     // incremental read would skip it — even a change to a row this read already delivered, when a stopped
@@ -169,14 +187,13 @@ class ModelReader {
     // COPY's snapshot.
     if (orders_as_integer(plan_.wires[*plan_.cursor_field])) {
       track_newest_ = true;
-      return stream(query, false);
+      return query;
     }
-    conn_.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    begin_snapshot();
     position_ = newest_position();
-    stream(query, true);
+    return query;
   }
 
- private:
   // The newest cursor value of the batch being filled: rows come in primary-key order, so on a tie the later
   // row has the greater key and wins.
   void note_newest(const BinaryCopyDecoder& decoder) {
@@ -206,7 +223,7 @@ class ModelReader {
 
   std::string literals(const std::vector<std::string>& values) const {
     std::string out;
-    for (const auto& v : values) out += (out.empty() ? "" : ", ") + conn_.quote_literal(v);
+    for (const auto& v : values) out += (out.empty() ? "" : ", ") + conn_->quote_literal(v);
     return out;
   }
 
@@ -218,7 +235,7 @@ class ModelReader {
     std::string where;
     if (config_.lookback_seconds > 0 && time_cursor) {
       // Re-reads the window before the position; rows read twice arrive unchanged at the destination.
-      where = cursor + " >= CAST(" + conn_.quote_literal(since.cursor_value) + " AS " + plan_.cursor_type +
+      where = cursor + " >= CAST(" + conn_->quote_literal(since.cursor_value) + " AS " + plan_.cursor_type +
               ") - make_interval(secs => " + std::to_string(config_.lookback_seconds) + ")";
     } else {
       std::vector<std::string> position{since.cursor_value};
@@ -250,9 +267,9 @@ class ModelReader {
       }
       newest = std::move(p);
     };
-    conn_.copy_out(copy_of("SELECT " + joined(columns) + " FROM " + plan_.relation + " WHERE " + cursor +
-                           " IS NOT NULL ORDER BY " + joined(descending) + " LIMIT 1"),
-                   [&](std::string_view bytes) { decoder.feed(bytes, on_row); });
+    conn_->copy_out(copy_of("SELECT " + joined(columns) + " FROM " + plan_.relation + " WHERE " + cursor +
+                            " IS NOT NULL ORDER BY " + joined(descending) + " LIMIT 1"),
+                    [&](std::string_view bytes) { decoder.feed(bytes, on_row); });
     return newest;
   }
 
@@ -296,7 +313,7 @@ class ModelReader {
     batch_ = fresh_batch();
   }
 
-  void stream(const std::string& query, bool in_transaction) {
+  void stream(const std::string& query) {
     BinaryCopyDecoder decoder(plan_.wires);
     bool stopping = false;
     const BinaryCopyDecoder::RowHandler on_row = [&](std::vector<Value>& row) {
@@ -307,11 +324,11 @@ class ModelReader {
       emit(false);
       if (stop_.stop_requested()) {
         stopping = true;
-        conn_.cancel();  // the rest of the COPY is not wanted
+        conn_->cancel();  // the rest of the COPY is not wanted
       }
     };
     if (stop_.stop_requested()) return;
-    conn_.copy_out(copy_of(query), [&](std::string_view bytes) {
+    conn_->copy_out(copy_of(query), [&](std::string_view bytes) {
       if (!stopping) decoder.feed(bytes, on_row);
     });
     if (stopping || stop_.stop_requested()) return;
@@ -319,15 +336,24 @@ class ModelReader {
       throw FerryError(ErrorCategory::kSourceUnavailable,
                        "postgres source: the COPY of " + model_.model_id + " ended early");
     }
-    if (in_transaction) conn_.exec("COMMIT");
-    emit(true);
+    if (count_rows_) {
+      emit(true);  // first: the count overlaps the writing of the last batches
+      if (stop_.stop_requested()) return;
+      // One backend, no parallel workers: the count is off the run's critical path, and the source database
+      // is someone's production system.
+      rows_ =
+          conn_->exec("SET LOCAL max_parallel_workers_per_gather = 0; SELECT count(*) FROM " + plan_.relation)
+              .int64(0, 0);
+    }
+    if (in_transaction_) conn_->exec("COMMIT");
+    if (!count_rows_) emit(true);
   }
 
   const PostgresSourceConfig& config_;
   const ModelSchema& model_;
   BatchSink& sink_;
   std::stop_token stop_;
-  PgConnection conn_;
+  std::unique_ptr<PgConnection> conn_;
   // Declared after the connection: deregistered before the connection closes.
   std::stop_callback<std::function<void()>> cancel_on_stop_;
   ReadPlan plan_;
@@ -339,6 +365,9 @@ class ModelReader {
   std::optional<int64_t> batch_newest_;  // … and of the batch being filled, in row `batch_newest_row_`
   size_t batch_newest_row_ = 0;
   RecordBatch batch_;
+  bool in_transaction_ = false;
+  bool count_rows_ = false;
+  std::optional<int64_t> rows_;
 };
 
 }  // namespace
@@ -353,30 +382,14 @@ void read_postgres_keys(const PostgresSourceConfig& config, const ModelSchema& m
   }
 }
 
-std::future<std::optional<int64_t>> start_count_postgres_rows(const PostgresSourceConfig& config,
-                                                              std::unique_ptr<PgConnection> connection,
-                                                              const ModelSchema& model,
-                                                              std::stop_token stop) {
-  auto conn = connection ? std::move(connection) : std::make_unique<PgConnection>(config.url, Side::kSource);
-  const std::string relation = plan_read(*conn, model).relation;
-  // A repeatable-read transaction takes its snapshot at its first statement: here, not when the count
-  // (which can take seconds) gets going on the other thread.
-  conn->exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT 1");
-  return std::async(std::launch::async,
-                    [conn = std::move(conn), relation, stop = std::move(stop)]() -> std::optional<int64_t> {
-                      const std::stop_callback cancel(stop, [&conn] { conn->cancel(); });
-                      if (stop.stop_requested()) return std::nullopt;
-                      return conn->exec("SELECT count(*) FROM " + relation).int64(0, 0);
-                    });
-}
-
-void read_postgres_model(const PostgresSourceConfig& config, const ModelSchema& model, const Cursor& from,
-                         BatchSink& sink, std::stop_token stop) {
+std::optional<int64_t> read_postgres_model(const PostgresSourceConfig& config, const ModelSchema& model,
+                                           const Cursor& from, BatchSink& sink, std::stop_token stop,
+                                           std::unique_ptr<PgConnection> connection, bool count_rows) {
   try {
-    ModelReader(config, model, sink, stop).run(from);
+    return ModelReader(config, model, sink, stop, std::move(connection)).run(from, count_rows);
   } catch (const FerryError&) {
     // A cancelled COPY fails with "canceling statement due to user request": that is the stop, not an error.
-    if (stop.stop_requested()) return;
+    if (stop.stop_requested()) return std::nullopt;
     throw;
   }
 }
