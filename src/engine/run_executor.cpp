@@ -100,10 +100,10 @@ class KeySweepSink final : public connectors::BatchSink {
 // After an incremental read, deletions the read could not see: the destination drops the rows whose keys
 // the source no longer lists. An interrupted sweep is abandoned; a resumed run sweeps again.
 //
-// `source_rows` is the source's row count as the read saw it. The destination holds every row the source
-// held then (each was copied by an earlier run or by this read), so if it holds no more rows than that now,
-// none of them is gone and the key listing is skipped. A row deleted after the read's snapshot is found next
-// run.
+// `source_rows` is the source's row count as of a moment no later than the read's first look at the model
+// (Source::read_counting). The destination holds every row the source held then (each was copied by an
+// earlier run or by this read), so if it holds no more rows than that now, none of them is gone and the key
+// listing is skipped. A row deleted after that moment is found next run.
 core::Counts sweep_deleted_keys(connectors::Source& source, connectors::Destination& destination,
                                 const connectors::ModelSchema& schema, std::optional<int64_t> source_rows,
                                 const core::Run& run, const connectors::Cursor& cursor, LeaseKeeper& keeper,

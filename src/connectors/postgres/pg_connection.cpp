@@ -25,9 +25,10 @@ ErrorCategory classify_pg_error(std::string_view sqlstate, std::string_view mess
   if (sqlstate == "42501") return ErrorCategory::kPermissionDenied;
   if (sqlstate == "42P01" || sqlstate == "3F000" || sqlstate == "42703") return ErrorCategory::kSchemaInvalid;
   if (sqlstate == "3D000") return ErrorCategory::kConfigInvalid;  // database does not exist
-  // connection exceptions, serialization failures, deadlocks, lock timeouts, shutdowns, resource limits
+  // connection exceptions, serialization failures, deadlocks, lock timeouts, statement timeouts and cancels,
+  // shutdowns, resource limits
   if (sqlstate.starts_with("08") || sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03" ||
-      sqlstate.starts_with("57P") || sqlstate.starts_with("53")) {
+      sqlstate == "57014" || sqlstate.starts_with("57P") || sqlstate.starts_with("53")) {
     return unavailable(side);
   }
   if (sqlstate.empty()) {

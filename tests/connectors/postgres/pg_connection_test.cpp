@@ -32,6 +32,19 @@ TEST(PgConnectionTest, WrongPasswordIsCredentialsInvalidAndNeverEchoesIt) {
   }
 }
 
+// A statement the server cancels (statement_timeout on a busy server) may well pass on the next attempt.
+TEST(PgConnectionTest, AStatementTimeoutIsTransientOnTheSideThatUsesIt) {
+  PgTestDatabase db;
+  for (const auto side : {Side::kSource, Side::kDestination}) {
+    PgConnection c(db.url(), side);
+    c.exec("SET statement_timeout = '50ms'");
+    const auto category = category_of([&] { c.exec("SELECT pg_sleep(5)"); });
+    EXPECT_EQ(category,
+              side == Side::kSource ? ErrorCategory::kSourceUnavailable : ErrorCategory::kDestinationError);
+    EXPECT_TRUE(core::FerryError(category, "").transient());
+  }
+}
+
 TEST(PgConnectionTest, UnreachableServerIsTransientOnTheSideThatUsesIt) {
   // port 1 on loopback: nothing listens there
   const std::string url = "postgresql://ferry:ferry@127.0.0.1:1/postgres?connect_timeout=2";
