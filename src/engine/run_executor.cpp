@@ -159,7 +159,8 @@ RunOutcome RunExecutor::execute(core::Run run, const std::string& worker, std::s
     destination_config.update(sync->destination_secrets);
     auto destination = registry_.make_destination(sync->destination_type, destination_config);
     LeaseKeeper keeper(store_, clock_, run.id, worker, options_.lease, shutdown, options_.heartbeat_interval);
-    // Both sides connect at once (a PostgreSQL connection costs ~20 ms); connect() throws nothing.
+    // Both sides connect at once (a PostgreSQL connection costs ~20 ms); connect() keeps its failures for
+    // prepare().
     auto destination_connected = std::async(std::launch::async, [&destination] { destination->connect(); });
     std::map<std::string, connectors::ModelSchema> schemas;
     for (auto& schema : source->discover()) schemas.emplace(schema.model_id, std::move(schema));

@@ -284,31 +284,6 @@ TEST_F(SqliteSourceTest, ListsEveryCurrentKeySoDeletionsCanBeFound) {
   EXPECT_EQ(keys.batch_rows, (std::vector<size_t>{2, 1}));
 }
 
-// Each batch reads in its own transaction, so the count an incremental run compares is taken before the
-// first: rows that arrive while the read runs are delivered but not counted; rows without a whole key are
-// neither.
-TEST_F(SqliteSourceTest, TheRowCountIsTakenBeforeTheReadBegins) {
-  items(5, "2026-01-01T00:00:00Z");
-  sql("CREATE TABLE pairs (a INTEGER, b INTEGER, PRIMARY KEY (a, b)); INSERT INTO pairs VALUES (1, 1), (1, "
-      "NULL)");
-  auto src = source({{"batch_size", 2}});
-  CollectingSink sink;
-  sink.on_accept = [&] {
-    if (sink.batch_rows.size() == 1) sql("INSERT INTO items VALUES (6, 'late', '2026-01-02T00:00:00Z')");
-  };
-  EXPECT_EQ(src->read_counting(find_model(*src, "items"), "", sink, std::stop_token{}), 5);
-  EXPECT_EQ(sink.ids(), range(1, 6));
-  CollectingSink pairs;
-  EXPECT_EQ(src->read_counting(find_model(*src, "pairs"), "", pairs, std::stop_token{}), 1);
-  EXPECT_EQ(pairs.rows.size(), 1u);
-
-  // stopped before the end: no count
-  CollectingSink stopped;
-  std::stop_source stop;
-  stopped.on_accept = [&] { stop.request_stop(); };
-  EXPECT_EQ(src->read_counting(find_model(*src, "items"), "", stopped, stop.get_token()), std::nullopt);
-}
-
 TEST_F(SqliteSourceTest, RowidTablesAreReadByRowid) {
   sql("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('a'), ('b'), ('c');"
       "DELETE FROM notes WHERE body = 'b'");

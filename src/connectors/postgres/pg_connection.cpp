@@ -57,6 +57,10 @@ std::optional<std::string> PgResult::optional_text(int row, int column) const {
 }
 
 int64_t PgResult::int64(int row, int column) const {
+  if (row >= rows() || column >= columns()) {
+    throw FerryError(ErrorCategory::kInternal, "postgres: a result has no row " + std::to_string(row) +
+                                                   ", column " + std::to_string(column));
+  }
   const char* v = PQgetvalue(result_.get(), row, column);
   int64_t out = 0;
   std::from_chars(v, v + std::char_traits<char>::length(v), out);

@@ -268,15 +268,16 @@ TableLayout ensure_table(PgConnection& connection, const connectors::ModelSchema
     connection.exec("DROP TABLE IF EXISTS " + layout.replace);
     connection.exec("CREATE UNLOGGED TABLE " + layout.replace + " (" + join(columns, ", ") + ")");
   }
+  // MERGE refuses a table with rules; statistics count an inheritance child's rows on the child.
   layout.merge_counted =
-      keyed &&
-      connection
-              .exec(
-                  "SELECT current_setting('server_version_num')::int >= 150000 AND "
-                  "current_setting('track_counts')::bool AND (SELECT relkind = 'r' FROM pg_class WHERE "
-                  "oid = to_regclass($1))",
-                  {layout.target})
-              .text(0, 0) == "t";
+      keyed && connection
+                       .exec(
+                           "SELECT current_setting('server_version_num')::int >= 150000 AND "
+                           "current_setting('track_counts')::bool AND (SELECT relkind = 'r' "
+                           "AND NOT relhasrules AND NOT relhassubclass FROM pg_class WHERE "
+                           "oid = to_regclass($1))",
+                           {layout.target})
+                       .text(0, 0) == "t";
   tx.commit();
   // The batch staging tables follow the layout: built afresh on the next write.
   connection.exec("DROP TABLE IF EXISTS " + layout.stage + ", " + layout.tombstones + ", " + layout.probe);

@@ -336,17 +336,29 @@ class ModelReader {
       throw FerryError(ErrorCategory::kSourceUnavailable,
                        "postgres source: the COPY of " + model_.model_id + " ended early");
     }
-    if (count_rows_) {
-      emit(true);  // first: the count overlaps the writing of the last batches
-      if (stop_.stop_requested()) return;
-      // One backend, no parallel workers: the count is off the run's critical path, and the source database
-      // is someone's production system.
-      rows_ =
-          conn_->exec("SET LOCAL max_parallel_workers_per_gather = 0; SELECT count(*) FROM " + plan_.relation)
-              .int64(0, 0);
-    }
+    if (count_rows_) rows_ = count_in_snapshot();
     if (in_transaction_) conn_->exec("COMMIT");
-    if (!count_rows_) emit(true);
+    emit(true);
+  }
+
+  // The table's row count in the read's snapshot, for the engine's deletion check; nullopt (the engine then
+  // lists keys) when it cannot tell: rows without a cursor value are counted but never read incrementally,
+  // and a count that fails (a statement timeout on a big table) must not fail a read that succeeded. Counted
+  // before the final batch goes, so the transaction is never left idle while the destination writes.
+  std::optional<int64_t> count_in_snapshot() {
+    std::string count = "SELECT count(*)";
+    if (plan_.cursor_field)
+      count += ", count(*) FILTER (WHERE " + plan_.select[*plan_.cursor_field] + " IS NULL)";
+    try {
+      // One backend, no parallel workers: the source database is someone's production system.
+      const auto result =
+          conn_->exec("SET LOCAL max_parallel_workers_per_gather = 0; " + count + " FROM " + plan_.relation);
+      if (plan_.cursor_field && result.int64(0, 1) > 0) return std::nullopt;
+      return result.int64(0, 0);
+    } catch (const FerryError&) {
+      if (stop_.stop_requested()) throw;
+      return std::nullopt;
+    }
   }
 
   const PostgresSourceConfig& config_;

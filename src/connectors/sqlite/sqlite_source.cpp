@@ -80,12 +80,6 @@ class SqliteSource final : public Source {
     sqlite_source::read_table(db, table(db, model), model, from, batch_size_, sink, stop);
   }
 
-  std::optional<int64_t> read_counting(const ModelSchema& model, const Cursor& from, BatchSink& sink,
-                                       std::stop_token stop) override {
-    sqlite::Database db = open();
-    return sqlite_source::read_table_counting(db, table(db, model), model, from, batch_size_, sink, stop);
-  }
-
   // Incremental reads by a cursor column never see a deleted row; the engine compares keys instead.
   bool read_keys(const ModelSchema& model, BatchSink& sink, std::stop_token stop) override {
     sqlite::Database db = open();

@@ -148,13 +148,6 @@ class TableReader {
     }
   }
 
-  // The rows a read delivers (those with a whole key), counted now.
-  int64_t count_rows() {
-    sqlite::Statement query = db_.prepare("SELECT count(*) FROM " + plan_.table + " WHERE " + keys_present());
-    query.step();
-    return query.int64(0);
-  }
-
   // Every key, in key order: batches of the key columns only.
   void read_keys(BatchSink& sink, std::stop_token stop) {
     std::vector<FieldType> types;
@@ -282,16 +275,6 @@ void read_table_keys(sqlite::Database& db, const Table& table, const ModelSchema
 void read_table(sqlite::Database& db, const Table& table, const ModelSchema& schema, const Cursor& from,
                 size_t batch_size, BatchSink& sink, std::stop_token stop) {
   TableReader(db, table, schema, batch_size).read(from, sink, stop);
-}
-
-std::optional<int64_t> read_table_counting(sqlite::Database& db, const Table& table,
-                                           const ModelSchema& schema, const Cursor& from, size_t batch_size,
-                                           BatchSink& sink, std::stop_token stop) {
-  TableReader reader(db, table, schema, batch_size);
-  const int64_t rows = reader.count_rows();
-  reader.read(from, sink, stop);
-  if (stop.stop_requested()) return std::nullopt;
-  return rows;
 }
 
 }  // namespace ferry::connectors::sqlite_source

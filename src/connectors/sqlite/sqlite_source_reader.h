@@ -12,8 +12,6 @@
 // Values keep their SQLite storage class (see sqlite_source_values.h) so they compare as SQLite compares.
 #pragma once
 
-#include <cstdint>
-#include <optional>
 #include <stop_token>
 
 #include "connectors/source.h"
@@ -26,13 +24,6 @@ namespace ferry::connectors::sqlite_source {
 // holds a value its declared type can't carry.
 void read_table(sqlite::Database& db, const Table& table, const ModelSchema& schema, const Cursor& from,
                 size_t batch_size, BatchSink& sink, std::stop_token stop);
-
-// read_table(), and the number of rows with a whole key as they were just before the read began: each batch
-// reads in a transaction of its own, so no one snapshot covers the read, and a count taken first is no later
-// than any batch's (Source::read_counting).
-std::optional<int64_t> read_table_counting(sqlite::Database& db, const Table& table,
-                                           const ModelSchema& schema, const Cursor& from, size_t batch_size,
-                                           BatchSink& sink, std::stop_token stop);
 
 // Every primary key the table holds now, in key order, as batches of the key columns (Source::read_keys).
 void read_table_keys(sqlite::Database& db, const Table& table, const ModelSchema& schema, size_t batch_size,

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include "connectors/postgres/pg_connection.h"
+#include "connectors/postgres/postgres_destination_state.h"
+#include "connectors/postgres/postgres_destination_table.h"
 #include "fakes/postgres/pg_test_database.h"
 
 namespace ferry::connectors {
@@ -217,6 +219,53 @@ TEST(PostgresDestinationTest, AnotherDatabasesTypeNamesAreNotTakenAsPostgresType
 class UpsertCounts : public ::testing::TestWithParam<bool> {};
 INSTANTIATE_TEST_SUITE_P(PostgresDestinationTest, UpsertCounts, ::testing::Values(true, false),
                          [](const auto& info) { return info.param ? "ByMerge" : "ByUpdateAndInsert"; });
+
+// Which merge a target gets: MERGE only where the statistics count its rows and MERGE accepts it.
+TEST(PostgresDestinationTest, MergeIsUsedWhereItsCountsCanBeTrusted) {
+  PgTestDatabase db;
+  PgConnection c(db.url(), Side::kDestination);
+  postgres::ensure_state_table(c);
+  const auto m = orders_model();
+  const auto merges = [&](const std::string& table) {
+    auto model = m;
+    model.model_id = "public." + table;
+    return postgres::ensure_table(c, model, postgres::target_name(model.model_id, std::nullopt))
+        .merge_counted;
+  };
+  EXPECT_TRUE(merges("plain"));
+  c.exec(
+      "CREATE TABLE public.ruled (id bigint PRIMARY KEY, status text, total numeric); CREATE TABLE "
+      "public.ruled_log (id bigint); CREATE RULE log AS ON INSERT TO public.ruled DO ALSO INSERT INTO "
+      "public.ruled_log VALUES (NEW.id)");
+  EXPECT_FALSE(merges("ruled"));
+  c.exec(
+      "CREATE TABLE public.parent (id bigint PRIMARY KEY, status text, total numeric); CREATE TABLE "
+      "public.child () INHERITS (public.parent)");
+  EXPECT_FALSE(merges("parent"));
+  c.exec("SET track_counts = off");
+  EXPECT_FALSE(merges("plain"));
+}
+
+// A trigger that writes the target again makes the statistics count more than MERGE did: the MERGE is undone
+// and the batch merged by UPDATE + INSERT, whose counts are the statements' own.
+TEST(PostgresDestinationTest, MergeCountsThatDoNotAddUpFallBackToUpdateAndInsert) {
+  PgTestDatabase db;
+  auto dest = destination(db.url());
+  const auto m = orders_model();
+  dest->prepare(m);
+  EXPECT_EQ(dest->write(m, orders({{1, "new", "1.00"}}), {"r1", "1"}), counts(1, 0, 0));
+  dest->finish_full_pass(m, {"r1", "1"});
+  PgConnection(db.url(), Side::kSource)
+      .exec(
+          "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN UPDATE public.orders SET "
+          "status = status WHERE id = NEW.id; RETURN NULL; END $$; CREATE TRIGGER touch AFTER INSERT ON "
+          "public.orders FOR EACH ROW EXECUTE FUNCTION touch()");
+  EXPECT_EQ(dest->write(m, orders({{1, "paid", "1.00"}, {2, "new", "2.00"}}), {"r2", "2", true, true}),
+            counts(1, 1, 0));
+  EXPECT_EQ(dest->write(m, orders({{2, "paid", "2.00"}, {3, "new", "3.00"}}), {"r2", "3", true, true}),
+            counts(1, 1, 0));
+  EXPECT_EQ(all_orders(db.url()), (Rows{{"1", "paid", "1.00"}, {"2", "paid", "2.00"}, {"3", "new", "3.00"}}));
+}
 
 TEST_P(UpsertCounts, AreExact) {
   PgTestDatabase db;
