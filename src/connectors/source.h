@@ -43,10 +43,10 @@ class Source {
     return false;
   }
   // read(), and the model's row count as of a moment no later than the read first looked at the model (for
-  // PostgreSQL: the read's own snapshot, counted after the final batch is handed to `sink`, so the count
-  // overlaps the destination's write of the last batches). Lets an incremental run skip the key listing when
-  // nothing can have been deleted. nullopt when the source cannot tell cheaply (the default), or when `stop`
-  // ended the read.
+  // PostgreSQL: the read's own snapshot, counted after its COPY and before the final batch is handed to
+  // `sink`, so the count overlaps the destination's write of the batches before). Lets an incremental run
+  // skip the key listing when nothing can have been deleted. nullopt when the source cannot vouch for a count
+  // (the default), or when `stop` ended the read.
   virtual std::optional<int64_t> read_counting(const ModelSchema& model, const Cursor& from, BatchSink& sink,
                                                std::stop_token stop) {
     read(model, from, sink, std::move(stop));

@@ -192,7 +192,7 @@ class PostgresDestination final : public Destination {
     const std::vector<uint32_t>& to_merge = probe ? changed : rows;
     if (!to_merge.empty()) {
       copy_rows(target.sql.copy_stage, model, target.layout, batch, to_merge, RowShape::kColumnsAndHash);
-      if (!target.layout.merge_counted || !merge_counted(target, counts)) {
+      if (!target.layout.merge_counted || !merge_and_count(target, counts)) {
         counts.updated = c.exec(target.sql.merge_update).affected();
         counts.inserted = c.exec(target.sql.merge_insert).affected();
       }
@@ -204,7 +204,7 @@ class PostgresDestination final : public Destination {
   // One MERGE of the staged rows, its inserts and updates told apart by the transaction's table statistics.
   // Those must add up to the rows MERGE reports; should they not (statistics switched off since prepare(), a
   // trigger writing the same table), the MERGE is undone and this connection merges by UPDATE + INSERT.
-  bool merge_counted(ModelTarget& target, Counts& counts) {
+  bool merge_and_count(ModelTarget& target, Counts& counts) {
     PgConnection& c = connection();
     c.exec("SAVEPOINT ferry_merge");
     const auto before = c.exec(target.sql.tuple_counts);
