@@ -36,7 +36,18 @@ class BenchEngine {
         registry_(connectors::builtin_registry()),
         control_(store_, registry_, clock_),
         pool_(store_, registry_, clock_, nullptr, options()),
-        tenant_id_(store_.create_tenant("bench").id) {}
+        tenant_id_(store_.create_tenant("bench").id) {
+    // The operator's allowances a bench needs: its files under `dir`, its servers on loopback.
+    connectors::ConnectorPolicy policy;
+    policy.data_root = dir + "/data";
+    policy.egress.allow("127.0.0.1/32");
+    registry_.set_policy(std::move(policy));
+  }
+
+  // Where a destination path the bench names (relative, like a tenant's) lands.
+  std::string tenant_path(const std::string& relative) const {
+    return (registry_.policy().data_root / tenant_id_ / relative).string();
+  }
 
   // A connection to the source and a sync of it into the destination.
   core::Sync add_sync(const std::string& source_type, core::Json source_config, core::Json source_secrets,

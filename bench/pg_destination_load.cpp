@@ -98,7 +98,10 @@ int main(int argc, char** argv) {
   const int64_t rows = std::atoll(argv[2]);
   const int64_t batch_rows = argc > 3 ? std::atoll(argv[3]) : 10000;
   const auto m = model();
-  auto destination = connectors::make_postgres_destination({{"url", url}});
+  connectors::ConnectorPolicy policy;
+  policy.egress.allow("127.0.0.1/32");  // the bench cluster listens on loopback
+  const connectors::ConnectorContext context{"00000000-0000-4000-8000-0000000000be", {}, policy};
+  auto destination = connectors::make_postgres_destination({{"url", url}}, context);
   print("first_pass_empty_table", full_pass(*destination, m, "run-1", rows, batch_rows, false), rows);
   if (argc > 4 && std::string(argv[4]) == "first") return 0;
   print("second_pass_unchanged", full_pass(*destination, m, "run-2", rows, batch_rows, false), rows);

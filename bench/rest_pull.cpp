@@ -173,10 +173,13 @@ class CountingSink final : public connectors::BatchSink {
 Pass ferry_pass(const FakeSaas& fake, int page_size, int64_t expected) {
   Json config = source_config(fake, page_size);
   config.update(source_secrets());
-  const auto registry = connectors::builtin_registry();
+  auto registry = connectors::builtin_registry();
+  connectors::ConnectorPolicy policy;
+  policy.egress.allow("127.0.0.1/32");  // the fake listens on loopback
+  registry.set_policy(std::move(policy));
   const int requests_before = fake.data_requests();
   const auto start = Clock::now();
-  const auto source = registry.make_source("rest", config);
+  const auto source = registry.make_source("rest", config, "00000000-0000-4000-8000-0000000000be");
   const auto schemas = source->discover();
   const auto& schema = schemas.at(0);
   CountingSink sink(static_cast<size_t>(schema.field_index("id")), expected);
@@ -198,7 +201,7 @@ Pass ferry_pass(const FakeSaas& fake, int page_size, int64_t expected) {
 double engine_sync_seconds(const FakeSaas& fake, const std::string& dir, int page_size, int64_t expected) {
   bench::BenchEngine engine(dir);
   const auto sync = engine.add_sync("rest", source_config(fake, page_size), source_secrets(), "sqlite",
-                                    {{"path", dir + "/destination.db"}});
+                                    {{"path", "destination.db"}});
   const auto [seconds, counts] = engine.run(sync);
   if (counts.inserted != expected) {
     fail("the engine run did not complete with " + std::to_string(expected) + " inserted records");

@@ -19,7 +19,7 @@ double ferry_full_sync(const std::string& dir, int64_t size) {
   bench::BenchEngine engine(dir);
   const auto sync =
       engine.add_sync("sample", {{"seed", 1}, {"size", size}, {"generation", 0}, {"batch_size", 5000}},
-                      core::Json::object(), "sqlite", {{"path", dir + "/ferry-destination.db"}});
+                      core::Json::object(), "sqlite", {{"path", "ferry-destination.db"}});
   const auto [seconds, counts] = engine.run(sync);
   if (counts.inserted != size) {
     std::fprintf(stderr, "ferry run did not insert every record\n");

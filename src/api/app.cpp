@@ -8,11 +8,14 @@
 #include "api/compat/polytomic/polytomic_http.h"
 #include "api/compat/stuut/stuut_api.h"
 #include "api/compat/stuut/stuut_errors.h"
+#include "api/logger.h"
 #include "api/native/openapi_document.h"
+#include "engine/catalog.h"
 
 namespace ferry::api {
 
-App::App(native::Services services) {
+App::App(native::Services services, RateLimitOptions rate_limit, ConnectorPoolOptions connector_pool)
+    : rate_limiter_(rate_limit, services.clock), connector_pool_(connector_pool) {
   router_.add("GET", "/healthz", [](const HttpRequest&, const PathParams&) {
     return json_response(200, {{"status", "ok"}});
   });
@@ -28,21 +31,69 @@ App::App(native::Services services) {
   compat::add_airweave_routes(router_, services);
   compat::add_polytomic_routes(router_, services);
   fallbacks_ = {
-      {"/api/syncs", [](int status, const std::string& m) { return compat::polytomic::error_response(status, m); }},
+      {"/api/syncs",
+       [](int status, const std::string& m) { return compat::polytomic::error_response(status, m); }},
       {"/api/", [](int status, const std::string& m) { return compat::merge::merge_error(status, m); }},
       {"/v2/", [](int status, const std::string& m) { return compat::stuut::stuut_error(status, m); }},
-      {"/source-connections", [](int status, const std::string& m) { return compat::airweave::detail_response(status, m); }},
+      {"/source-connections",
+       [](int status, const std::string& m) { return compat::airweave::detail_response(status, m); }},
   };
 }
 
 HttpResponse App::handle(HttpRequest&& request) {
   const auto match = router_.match(request.method, request.path);
-  HttpResponse response;
-  if (match.handler != nullptr) {
-    response = (*match.handler)(request, match.params);
-  } else {
-    response = unmatched(request, match.path_known);
+  if (auto limited = rate_limited(request)) return finish(std::move(*limited));
+  if (match.handler == nullptr) return finish(unmatched(request, match.path_known));
+  return finish((*match.handler)(request, match.params));
+}
+
+void App::handle_async(HttpRequest&& request, Reply reply) {
+  auto shared = std::make_shared<HttpRequest>(std::move(request));
+  auto match = router_.match(shared->method, shared->path);
+  if (auto limited = rate_limited(*shared)) return reply(finish(std::move(*limited)));
+  if (match.handler == nullptr) return reply(finish(unmatched(*shared, match.path_known)));
+  if (match.lane == Lane::kRequest) {
+    try {
+      engine::NoConnectorCalls on_an_http_thread;
+      return reply(finish((*match.handler)(*shared, match.params)));
+    } catch (const engine::ConnectorCallNeeded&) {
+      // Nothing was written before the connector was needed: the handler runs again on the pool.
+    }
   }
+  run_on_connector_pool(std::move(shared), std::move(match), std::move(reply));
+}
+
+void App::run_on_connector_pool(std::shared_ptr<HttpRequest> request, Router::Match match, Reply reply) {
+  // The work and the deadline race to answer; whichever comes first does.
+  auto answered = std::make_shared<std::atomic_flag>();
+  auto once = [this, answered, reply](HttpResponse response) {
+    if (!answered->test_and_set()) reply(finish(std::move(response)));
+  };
+  const auto path = request->path;
+  const bool queued = connector_pool_.try_submit(
+      [this, request, match, once] {
+        HttpResponse response;
+        try {
+          response = (*match.handler)(*request, match.params);
+        } catch (const std::exception& e) {
+          core::log(logger(), spdlog::level::err, "unhandled error in request", {{"error", e.what()}});
+          response = json_error(500, "internal", "internal error");
+        }
+        once(std::move(response));
+      },
+      [this, path, once] {
+        once(surface_error(path, 504, "connector_timeout",
+                           "the connector did not answer in time; try again later"));
+      });
+  if (!queued) {
+    auto busy = surface_error(path, 429, "connectors_busy",
+                              "too many connector calls are in progress; retry after 1 s");
+    busy.headers.emplace_back("Retry-After", "1");
+    once(std::move(busy));
+  }
+}
+
+HttpResponse App::finish(HttpResponse response) {
   metrics_.record(response.status);
   return response;
 }
@@ -53,8 +104,32 @@ HttpResponse App::unmatched(const HttpRequest& request, bool path_known) const {
       return path_known ? fallback.error(405, "Method Not Allowed") : fallback.error(404, "Not Found");
     }
   }
-  if (path_known) return json_error(405, "method_not_allowed", request.method + " is not allowed on " + request.path);
+  if (path_known)
+    return json_error(405, "method_not_allowed", request.method + " is not allowed on " + request.path);
   return json_error(404, "not_found", "no route for " + request.path);
+}
+
+HttpResponse App::surface_error(const std::string& path, int status, const std::string& code,
+                                const std::string& message) const {
+  for (const auto& fallback : fallbacks_) {
+    if (path.rfind(fallback.prefix, 0) == 0) return fallback.error(status, message);
+  }
+  return json_error(status, code, message);
+}
+
+// Before routing, so every surface is limited in one place; the probes operators and scrapers poll are not.
+std::optional<HttpResponse> App::rate_limited(const HttpRequest& request) {
+  if (!rate_limiter_.enabled()) return std::nullopt;
+  if (request.path == "/healthz" || request.path == "/metrics" || request.path == "/openapi.json") {
+    return std::nullopt;
+  }
+  const auto wait = rate_limiter_.acquire(presented_credentials(request));
+  if (!wait) return std::nullopt;
+  auto response =
+      surface_error(request.path, 429, "rate_limited",
+                    "too many requests with this API key; retry after " + std::to_string(*wait) + " s");
+  response.headers.emplace_back("Retry-After", std::to_string(*wait));
+  return response;
 }
 
 }  // namespace ferry::api

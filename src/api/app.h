@@ -6,16 +6,26 @@
 #include <memory>
 #include <vector>
 
+#include "api/connector_pool.h"
 #include "api/metrics.h"
 #include "api/native/native_api.h"
+#include "api/rate_limit.h"
 #include "api/server.h"
 
 namespace ferry::api {
 
 class App {
  public:
-  explicit App(native::Services services);
+  // The rate limiter reads `services.clock`, so tests drive it with a fake clock.
+  explicit App(native::Services services, RateLimitOptions rate_limit = {},
+               ConnectorPoolOptions connector_pool = {});
+  // Answers on the calling thread, connector calls included (tests, fuzzing).
   HttpResponse handle(HttpRequest&& request);
+  // What the server calls: answers at once on the HTTP thread, or later from the connector pool for
+  // requests that call a connector; a full pool answers 429 with Retry-After.
+  void handle_async(HttpRequest&& request, Reply reply);
+  // Waits for connector work in flight; call before the server's threads and io_context go away.
+  void stop() { connector_pool_.stop(); }
   const Router& router() const { return router_; }
 
  private:
@@ -25,10 +35,19 @@ class App {
     std::function<HttpResponse(int status, const std::string& message)> error;
   };
   HttpResponse unmatched(const HttpRequest& request, bool path_known) const;
+  // The error in the shape of the surface that owns `path`: the first matching fallback, else /v1's.
+  HttpResponse surface_error(const std::string& path, int status, const std::string& code,
+                             const std::string& message) const;
+  // 429 with Retry-After when the request's credential is over its rate; nullopt to go on.
+  std::optional<HttpResponse> rate_limited(const HttpRequest& request);
+  void run_on_connector_pool(std::shared_ptr<HttpRequest> request, Router::Match match, Reply reply);
+  HttpResponse finish(HttpResponse response);
 
   Router router_;
   std::vector<SurfaceFallback> fallbacks_;
   HttpMetrics metrics_;
+  RateLimiter rate_limiter_;
+  ConnectorPool connector_pool_;
 };
 
 }  // namespace ferry::api

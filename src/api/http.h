@@ -33,6 +33,5 @@ struct HttpResponse {
 // Splits "a=1&b=x%20y" into a decoded map (the last value of a repeated key wins).
 std::map<std::string, std::string> parse_query(std::string_view query);
 std::string percent_decode(std::string_view text);
-std::string percent_encode(std::string_view text);
 
 }  // namespace ferry::api

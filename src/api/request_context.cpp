@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "api/json_limits.h"
 #include "store/page_cursor.h"
 
 namespace ferry::api {
@@ -18,8 +19,14 @@ Json RequestContext::json_body(bool optional) const {
   if (content_type.rfind("application/json", 0) != 0) {
     throw ApiError(415, "unsupported_media_type", "Content-Type must be application/json");
   }
-  Json parsed = Json::parse(body, nullptr, false);
-  if (parsed.is_discarded()) throw ApiError(400, "invalid_json", "the request body is not valid JSON");
+  auto limited = parse_json_limited(body);
+  if (limited.status == LimitedJson::Status::kTooDeep) {
+    throw ApiError(400, "invalid_json", too_deep_message());
+  }
+  if (limited.status != LimitedJson::Status::kOk) {
+    throw ApiError(400, "invalid_json", "the request body is not valid JSON");
+  }
+  Json parsed = std::move(limited.value);
   if (!parsed.is_object()) throw ApiError(400, "invalid_json", "the request body must be a JSON object");
   return parsed;
 }
@@ -113,7 +120,7 @@ void throw_not_found(const std::string& what) {
 }
 
 HttpResponse json_response(int status, const Json& body) {
-  return {status, body.dump(), "application/json", {}};
+  return {status, safe_dump(body), "application/json", {}};
 }
 
 }  // namespace ferry::api

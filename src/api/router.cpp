@@ -35,8 +35,8 @@ bool match_segments(const std::vector<std::string>& pattern, const std::vector<s
 
 }  // namespace
 
-void Router::add(const std::string& method, const std::string& pattern, Handler handler) {
-  routes_.push_back({method, pattern, split_path(pattern), std::move(handler)});
+void Router::add(const std::string& method, const std::string& pattern, Handler handler, Lane lane) {
+  routes_.push_back({method, pattern, split_path(pattern), std::move(handler), lane});
 }
 
 Router::Match Router::match(const std::string& method, const std::string& path) const {
@@ -48,6 +48,7 @@ Router::Match Router::match(const std::string& method, const std::string& path) 
     if (!match_segments(route.segments, segments, params)) continue;
     if (route.method == method) {
       result.handler = &route.handler;
+      result.lane = route.lane;
       result.params = std::move(params);
       return result;
     }

@@ -14,12 +14,19 @@ namespace ferry::api {
 using PathParams = std::map<std::string, std::string>;
 using Handler = std::function<HttpResponse(const HttpRequest&, const PathParams&)>;
 
+// Where a route's handler runs: on the HTTP thread that read the request, or on the connector pool because
+// it always calls a connector (check, discover). A kRequest handler that turns out to need a connector
+// (a catalog never discovered) is moved to the pool too (engine::ConnectorCallNeeded).
+enum class Lane { kRequest, kConnector };
+
 class Router {
  public:
-  void add(const std::string& method, const std::string& pattern, Handler handler);
+  void add(const std::string& method, const std::string& pattern, Handler handler,
+           Lane lane = Lane::kRequest);
 
   struct Match {
     const Handler* handler = nullptr;
+    Lane lane = Lane::kRequest;
     PathParams params;
     bool path_known = false;  // some route matches the path with another method
   };
@@ -37,6 +44,7 @@ class Router {
     std::string pattern;
     std::vector<std::string> segments;
     Handler handler;
+    Lane lane;
   };
   std::vector<Route> routes_;
 };

@@ -5,6 +5,7 @@
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
+#include "api/json_limits.h"
 #include "api/logger.h"
 
 namespace ferry::api {
@@ -57,14 +58,18 @@ class Session : public std::enable_shared_from_this<Session> {
       request.headers[std::string(field.name_string())] = std::string(field.value());
     request.body = std::move(raw.body());
     const bool keep_alive = raw.keep_alive();
-    HttpResponse response;
+    // The answer may come from another thread (the connector pool): it is sent on this session's strand.
+    auto reply = [self = shared_from_this(), keep_alive](HttpResponse response) {
+      asio::post(self->stream_.get_executor(), [self, keep_alive, response = std::move(response)]() mutable {
+        self->send(std::move(response), keep_alive, false);
+      });
+    };
     try {
-      response = (*dispatch_)(std::move(request));
+      (*dispatch_)(std::move(request), reply);
     } catch (const std::exception& e) {
       core::log(logger(), spdlog::level::err, "unhandled error in request", {{"error", e.what()}});
-      response = json_error(500, "internal", "internal error");
+      reply(json_error(500, "internal", "internal error"));
     }
-    send(std::move(response), keep_alive, false);
   }
 
   void send(HttpResponse response, bool keep_alive, bool drain_after) {
@@ -121,7 +126,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
 HttpResponse json_error(int status, const std::string& code, const std::string& message) {
   return {status,
-          nlohmann::json{{"error", {{"code", code}, {"message", message}}}}.dump(),
+          safe_dump(nlohmann::json{{"error", {{"code", code}, {"message", message}}}}),
           "application/json",
           {}};
 }

@@ -14,7 +14,9 @@
 
 namespace ferry::api {
 
-using Dispatch = std::function<HttpResponse(HttpRequest&&)>;
+// Answers a request exactly once, from any thread.
+using Reply = std::function<void(HttpResponse)>;
+using Dispatch = std::function<void(HttpRequest&&, Reply)>;
 
 struct ServerOptions {
   size_t max_body_bytes = 1 << 20;

@@ -1,8 +1,44 @@
 // `ferry`: the one binary. serve (API + scheduler + workers), admin, demo.
 #include <CLI/CLI.hpp>
 
+#include <optional>
+
 #include "cli/commands/commands.h"
 #include "core/error.h"
+
+namespace {
+
+// ---- admin create-key / list-keys / revoke-key: the API key lifecycle ----
+struct KeyCommands {
+  std::string id;  // a tenant id (create-key, list-keys) or a key id (revoke-key)
+  std::string db = "ferry-data/ferry.db";
+  CLI::App* create = nullptr;
+  CLI::App* list = nullptr;
+  CLI::App* revoke = nullptr;
+
+  void add_to(CLI::App* admin) {
+    create =
+        admin->add_subcommand("create-key", "Create an API key for a tenant; prints it on the last line");
+    create->add_option("tenant_id", id, "tenant id")->required();
+    list =
+        admin->add_subcommand("list-keys", "List a tenant's API keys (id, prefix, times; never the secret)");
+    list->add_option("tenant_id", id, "tenant id")->required();
+    revoke = admin->add_subcommand("revoke-key", "Revoke an API key: its next request is refused");
+    revoke->add_option("key_id", id, "key id (from list-keys)")->required();
+    for (auto* command : {create, list, revoke})
+      command->add_option("--db", db, "SQLite database path")->capture_default_str();
+  }
+
+  std::optional<int> run() const {
+    if (*create) return ferry::cli::create_key(id, db);
+    if (*list) return ferry::cli::list_keys(id, db);
+    if (*revoke) return ferry::cli::revoke_key(id, db);
+    return std::nullopt;
+  }
+};
+// ---- end of the API key commands ----
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"ferry: a self-hostable data-sync service"};
@@ -22,6 +58,7 @@ int main(int argc, char** argv) {
                    "a run's claim without a heartbeat; a dead worker's run resumes elsewhere after it")
       ->check(CLI::Range(3, 3600))
       ->capture_default_str();
+  ferry::cli::OperatorFlags serve_settings(serve_cmd, serve.settings);
 
   auto* admin = app.add_subcommand("admin", "Administration");
   admin->require_subcommand(1);
@@ -30,6 +67,8 @@ int main(int argc, char** argv) {
       admin->add_subcommand("create-tenant", "Create a tenant; prints its API key on the last line");
   create_tenant->add_option("name", tenant_name, "tenant name")->required();
   create_tenant->add_option("--db", admin_db, "SQLite database path")->capture_default_str();
+  KeyCommands key_commands;
+  key_commands.add_to(admin);
 
   ferry::cli::DemoOptions demo;
   auto* demo_cmd = app.add_subcommand("demo", "Sync a sample HRIS/ATS source into SQLite and serve the API");
@@ -39,12 +78,20 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(int64_t{0}, int64_t{100'000'000}))
       ->capture_default_str();
   demo_cmd->add_option("--listen", demo.listen, "HOST:PORT for the API")->capture_default_str();
+  ferry::cli::OperatorFlags demo_settings(demo_cmd, demo.settings);
 
   CLI11_PARSE(app, argc, argv);
   try {
-    if (*serve_cmd) return ferry::cli::serve(serve);
+    if (*serve_cmd) {
+      serve_settings.apply_config_file();
+      return ferry::cli::serve(serve);
+    }
     if (*create_tenant) return ferry::cli::create_tenant(tenant_name, admin_db);
-    if (*demo_cmd) return ferry::cli::demo(demo);
+    if (auto status = key_commands.run()) return *status;
+    if (*demo_cmd) {
+      demo_settings.apply_config_file();
+      return ferry::cli::demo(demo);
+    }
   } catch (const ferry::core::FerryError& e) {
     std::fprintf(stderr, "ferry: %s\n", e.what());
     return 2;

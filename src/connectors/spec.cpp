@@ -65,6 +65,7 @@ std::pair<core::Json, core::Json> split_secrets(const Spec& spec, const core::Js
     const SpecField* field = find_field(spec, key);
     (field != nullptr && field->secret ? secret : pub)[key] = value;
   }
+  if (spec.seal_nested) spec.seal_nested(pub, secret);
   return {pub, secret};
 }
 

@@ -1,6 +1,7 @@
 // connectors/spec: a connector's configuration schema, and validation of a config against it.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -17,11 +18,17 @@ struct SpecField {
   std::string description;
   std::optional<int64_t> minimum;
   std::optional<int64_t> maximum;
+  // A file or directory the tenant names: relative, resolved under the tenant's data directory by the
+  // registry before the connector sees it (connectors/tenant_path.h).
+  bool tenant_path = false;
 };
 
 struct Spec {
   std::string type;
   std::vector<SpecField> fields;
+  // Moves secret values that sit inside public fields (a REST definition's auth headers) into the secret
+  // half of a config that split_secrets split; null for types that have none.
+  std::function<void(core::Json& public_part, core::Json& secret_part)> seal_nested = nullptr;
 };
 
 // Checks `config` (public and secret fields together) against `spec`: unknown keys, types, required

@@ -15,12 +15,8 @@ std::vector<std::string> SyncControl::sync_models(const core::Sync& sync) {
   if (sync.models) return *sync.models;
   auto connection = store_.connection(sync.tenant_id, sync.connection_id);
   if (!connection) throw FerryError(ErrorCategory::kConfigInvalid, "the sync's connection no longer exists");
-  core::Json config = connection->config;
-  config.update(connection->secrets);
   std::vector<std::string> models;
-  for (const auto& schema : registry_.make_source(connection->source_type, config)->discover()) {
-    models.push_back(schema.model_id);
-  }
+  for (const auto& schema : catalogs_.models(*connection)) models.push_back(schema.model_id);
   return models;
 }
 

@@ -9,6 +9,7 @@
 
 #include "connectors/registry.h"
 #include "core/time.h"
+#include "engine/catalog.h"
 #include "store/store.h"
 
 namespace ferry::engine {
@@ -27,9 +28,14 @@ class SyncControl {
  public:
   SyncControl(store::Store& store, const connectors::Registry& registry, const core::Clock& clock,
               std::function<void()> on_run_queued = {})
-      : store_(store), registry_(registry), clock_(clock), on_run_queued_(std::move(on_run_queued)) {}
+      : store_(store),
+        catalogs_(store, registry, clock),
+        clock_(clock),
+        on_run_queued_(std::move(on_run_queued)) {}
 
-  // The models a sync copies: its selection, or everything the source offers. Throws FerryError.
+  Catalogs& catalogs() { return catalogs_; }
+  // The models a sync copies: its selection, or everything the source offers (its stored catalog, discovered
+  // first when there is none). Throws FerryError, or ConnectorCallNeeded on a thread that refuses them.
   std::vector<std::string> sync_models(const core::Sync& sync);
   // Queues a run, or returns the sync's active run. Throws FerryError(kConfigInvalid) naming an unknown
   // model.
@@ -38,7 +44,7 @@ class SyncControl {
 
  private:
   store::Store& store_;
-  const connectors::Registry& registry_;
+  Catalogs catalogs_;
   const core::Clock& clock_;
   std::function<void()> on_run_queued_;
 };

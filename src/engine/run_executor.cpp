@@ -1,5 +1,7 @@
 #include "engine/run_executor.h"
 
+#include "engine/catalog.h"
+
 #include <algorithm>
 #include <functional>
 #include <future>
@@ -154,16 +156,18 @@ RunOutcome RunExecutor::execute(core::Run run, const std::string& worker, std::s
       throw FerryError(ErrorCategory::kConfigInvalid, "the sync or its connection was deleted");
     core::Json source_config = connection->config;
     source_config.update(connection->secrets);
-    auto source = registry_.make_source(connection->source_type, source_config);
+    auto source = registry_.make_source(connection->source_type, source_config, run.tenant_id);
     core::Json destination_config = sync->destination_config;
     destination_config.update(sync->destination_secrets);
-    auto destination = registry_.make_destination(sync->destination_type, destination_config);
+    auto destination = registry_.make_destination(sync->destination_type, destination_config, run.tenant_id);
     LeaseKeeper keeper(store_, clock_, run.id, worker, options_.lease, shutdown, options_.heartbeat_interval);
     // Both sides connect at once (a PostgreSQL connection costs ~20 ms); connect() keeps its failures for
     // prepare().
     auto destination_connected = std::async(std::launch::async, [&destination] { destination->connect(); });
     std::map<std::string, connectors::ModelSchema> schemas;
-    for (auto& schema : source->discover()) schemas.emplace(schema.model_id, std::move(schema));
+    auto discovered = source->discover();
+    Catalogs(store_, registry_, clock_).save(*connection, discovered);  // every run refreshes the catalog
+    for (auto& schema : discovered) schemas.emplace(schema.model_id, std::move(schema));
     destination_connected.get();
 
     for (auto& task : run.tasks) {

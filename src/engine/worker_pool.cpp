@@ -40,10 +40,16 @@ void WorkerPool::stop() {
 
 bool WorkerPool::run_once(const std::string& worker, std::stop_token shutdown) {
   const auto now = clock_.now();
-  auto run = store_.claim(worker, now, now + options_.executor.lease);
+  auto run =
+      store_.claim(worker, now, now + options_.executor.lease, {.tenant_max_running = tenant_max_running()});
   if (!run) return false;
   executor_.execute(std::move(*run), worker, shutdown);
   return true;
+}
+
+int WorkerPool::tenant_max_running() const {
+  if (options_.tenant_max_running > 0) return options_.tenant_max_running;
+  return (options_.workers + 1) / 2;
 }
 
 void WorkerPool::housekeeping() {

@@ -1,5 +1,6 @@
 // engine/worker_pool: N worker threads that claim queued runs and execute them, plus one housekeeping thread
-// (scheduler tick, expired-lease reclaim, retry promotion). Stopping asks running batches to commit, then
+// (scheduler tick, expired-lease reclaim, retry promotion). Claims are fair across tenants, each capped at
+// tenant_max_running running runs (see store::ClaimPolicy). Stopping asks running batches to commit, then
 // puts their runs back on the queue.
 #pragma once
 
@@ -15,6 +16,9 @@ namespace ferry::engine {
 
 struct WorkerPoolOptions {
   int workers = 2;
+  // Runs one tenant may have running at once (across every host sharing the store), so another tenant's run
+  // never waits behind all of them. 0: half of `workers`, rounded up (no cap when `workers` is 0).
+  int tenant_max_running = 0;
   std::chrono::milliseconds idle_poll{250};
   std::chrono::milliseconds housekeeping_interval{1000};
   ExecutorOptions executor;
@@ -35,9 +39,12 @@ class WorkerPool {
   // Stops the threads; each running batch commits first and its run returns to the queue.
   void stop();
 
-  // Claims and executes one run on the calling thread. false when the queue was empty.
+  // Claims and executes one run on the calling thread. false when nothing was claimable (the queue is empty
+  // or every queued run's tenant is at its cap).
   bool run_once(const std::string& worker, std::stop_token shutdown = {});
   void housekeeping();
+  // The cap this pool claims under: tenant_max_running, or its default from the worker count.
+  int tenant_max_running() const;
 
  private:
   void worker_loop(const std::string& worker, std::stop_token stop);

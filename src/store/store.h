@@ -42,10 +42,38 @@ struct RunPatch {
   bool clear_lease = false;
 };
 
+// Which queued run a claim takes, so that one tenant cannot hold every worker: among tenants below the cap,
+// the tenant with the fewest running runs, ties going to the tenant whose oldest queued run is oldest; then
+// that tenant's oldest queued run. Equivalently: order queued runs by (their tenant's running count,
+// created_at, id) and take the first. Running counts every host's running and cancelling runs.
+struct ClaimPolicy {
+  int tenant_max_running = 0;  // a tenant with this many running runs gets no more; 0: no cap
+};
+
+// An API key as lists show it: never its secret, which exists only in the create response.
+struct ApiKey {
+  std::string id;
+  std::string tenant_id;
+  std::string prefix;  // "fry_" and the secret's first 8 characters, to tell keys apart
+  core::Timestamp created_at;
+  std::optional<core::Timestamp> last_used_at;  // refreshed at most once a minute, not on every request
+  std::optional<core::Timestamp> revoked_at;
+};
+
+struct CreatedApiKey {
+  ApiKey key;
+  std::string secret;  // shown once; only its SHA-256 is stored
+};
+
 struct StoredResponse {
   std::string fingerprint;  // method, path and body of the request that produced it
   int status = 0;
   std::string body;
+};
+
+struct StoredCatalog {
+  core::Json models;
+  core::Timestamp refreshed_at;
 };
 
 class Store {
@@ -53,9 +81,20 @@ class Store {
   virtual ~Store() = default;
 
   virtual core::Tenant create_tenant(const std::string& name) = 0;
-  // Returns the new key; only its hash is stored.
-  virtual std::string create_api_key(const std::string& tenant_id) = 0;
+  virtual CreatedApiKey issue_api_key(const std::string& tenant_id) = 0;
+  // Returns the new key's secret; only its hash is stored.
+  std::string create_api_key(const std::string& tenant_id) { return issue_api_key(tenant_id).secret; }
+  // The tenant of a key that is not revoked, checked in the store on every call (no cache), so a revoked
+  // key fails on its very next request.
   virtual std::optional<core::Tenant> tenant_for_api_key(const std::string& key) = 0;
+  virtual Page<ApiKey> api_keys(const std::string& tenant_id, const PageRequest& page) = 0;
+  // Revokes the tenant's key; false when the tenant has no key with that id. Revoking twice keeps the first
+  // time.
+  virtual bool revoke_api_key(const std::string& tenant_id, const std::string& id) = 0;
+  // The operator's `ferry admin revoke-key`: any tenant's key. Returns the key, or nullopt when none has
+  // `id`.
+  virtual std::optional<ApiKey> revoke_api_key_of_any_tenant(const std::string& id) = 0;
+  virtual bool tenant_exists(const std::string& tenant_id) = 0;
 
   virtual void insert_connection(const core::Connection& connection) = 0;
   virtual std::optional<core::Connection> connection(const std::string& tenant_id, const std::string& id) = 0;
@@ -65,6 +104,12 @@ class Store {
   // Merge's X-Account-Token: the tenant's connection with that token.
   virtual std::optional<core::Connection> connection_by_account_token(const std::string& tenant_id,
                                                                       const std::string& token) = 0;
+
+  // The connection's discovered models (connectors/catalog.h JSON) and when they were discovered.
+  virtual std::optional<StoredCatalog> connection_catalog(const std::string& tenant_id,
+                                                          const std::string& connection_id) = 0;
+  virtual void save_connection_catalog(const std::string& tenant_id, const std::string& connection_id,
+                                       const StoredCatalog& catalog) = 0;
 
   virtual void insert_sync(const core::Sync& sync) = 0;
   virtual std::optional<core::Sync> sync(const std::string& tenant_id, const std::string& id) = 0;
@@ -88,9 +133,10 @@ class Store {
   // true; an illegal transition throws std::logic_error.
   virtual bool transition(const std::string& run_id, core::RunState expected, core::RunState next,
                           const RunPatch& patch = {}) = 0;
-  // Takes the oldest queued run: running, leased to `worker` until `lease_until`, attempt + 1.
+  // Takes a queued run fairly across tenants and makes it running, leased to `worker` until `lease_until`,
+  // attempt + 1. See ClaimPolicy for which run.
   virtual std::optional<core::Run> claim(const std::string& worker, core::Timestamp now,
-                                         core::Timestamp lease_until) = 0;
+                                         core::Timestamp lease_until, const ClaimPolicy& policy = {}) = 0;
   // Extends the lease; nullopt when `worker` no longer holds it. Returns the run's current state.
   virtual std::optional<core::RunState> heartbeat(const std::string& run_id, const std::string& worker,
                                                   core::Timestamp lease_until) = 0;

@@ -101,7 +101,7 @@ after(async () => {
 describe('run a source connection (seed 003)', () => {
   test('run, incremental after a change, force_full_sync, and the job list', async () => {
     const { connection, sync } = await ferry.sampleSync({ size: 500, batchSize: 100 });
-    const path = sync.destination.config.path;
+    const path = ferry.hostPath(sync.destination.config.path);
 
     const first = await runToEnd(connection.id);
     assert.equal(first.entities_inserted, 500);
@@ -226,12 +226,12 @@ describe('source connections', () => {
     assert.equal(job.status, 'completed');
     assert.equal(job.entities_inserted, 200);
 
-    // Underneath: a ferry sync into <data_dir>/destinations/<tenant>/docs-abc.db on a cron schedule.
+    // Underneath: a ferry sync into destinations/docs-abc.db in the tenant's data directory, on a cron schedule.
     const sync = await ferry.v1('GET', `/v1/syncs/${created.sync_id}`);
     assert.equal(sync.connection_id, created.id);
     assert.equal(sync.destination.type, 'sqlite');
-    assert.equal(sync.destination.config.path, `${ferry.dir}/destinations/${created.organization_id}/docs-abc.db`);
-    assert.ok(existsSync(sync.destination.config.path));
+    assert.equal(sync.destination.config.path, 'destinations/docs-abc.db');
+    assert.ok(existsSync(ferry.hostPath(sync.destination.config.path)));
     assert.deepEqual(sync.schedule, { kind: 'cron', interval_minutes: null, cron: '0 3 * * *' });
     const v1Connection = await ferry.v1('GET', `/v1/connections/${created.id}`);
     assert.deepEqual(v1Connection.secret_fields, ['api_key']);

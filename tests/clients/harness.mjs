@@ -12,11 +12,21 @@ export async function startFerry() {
   if (!bin) throw new Error('FERRY_BIN must name the ferry binary');
   const dir = mkdtempSync(join(tmpdir(), 'ferry-clients-'));
   const db = join(dir, 'ferry.db');
-  const newKey = (name) =>
-    execFileSync(bin, ['admin', 'create-tenant', name, '--db', db], { encoding: 'utf8' }).trim().split('\n').pop();
+  const tenantIds = new Map();  // key -> tenant id
+  const newKey = (name) => {
+    const out = execFileSync(bin, ['admin', 'create-tenant', name, '--db', db], { encoding: 'utf8' });
+    const key = out.trim().split('\n').pop();
+    tenantIds.set(key, out.match(/\(([0-9a-f-]{36})\)/)[1]);
+    return key;
+  };
   const keyA = newKey('acme');
   const keyB = newKey('globex');
-  const child = spawnFerry(bin, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--workers', '2']);
+  // Tenants name files relative to their data directory, <dir>/data/<tenant id>/ (the default data_root).
+  const hostPath = (relative, key = keyA) => join(dir, 'data', tenantIds.get(key), relative);
+  // Functional suites: no per-key rate limit (tests/integration/security/keys.test.mjs covers it), and two
+  // runs of one tenant at once (the fairness cap is tested in tests/integration/security/fairness.test.mjs).
+  const child = spawnFerry(bin, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--workers', '2', '--rate-limit', '0',
+                                     '--tenant-max-running', '2']);
   const logs = child.logs;
   const baseUrl = await child.ready;
 
@@ -42,7 +52,7 @@ export async function startFerry() {
     }, key);
     const sync = await v1('POST', '/v1/syncs', {
       connection_id: connection.id,
-      destination: { type: 'sqlite', config: { path: join(dir, `dest-${++destinations}.db`) } },
+      destination: { type: 'sqlite', config: { path: `dest-${++destinations}.db` } },
       models,
     }, key);
     return { connection, sync };
@@ -66,5 +76,5 @@ export async function startFerry() {
     return code;
   }
 
-  return { baseUrl, keyA, keyB, dir, v1, sampleSync, eventually, stop, logs };
+  return { baseUrl, keyA, keyB, dir, hostPath, v1, sampleSync, eventually, stop, logs };
 }

@@ -228,16 +228,16 @@ test('PAUSED, IN_NEXT_SYNC and next_sync_start follow the sync', async () => {
 });
 
 test('a model that fails makes the others PARTIALLY_SYNCED and itself FAILED', async () => {
-  const dir = join(ferry.dir, 'files-partial');
+  const dir = ferry.hostPath('files-partial');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'hris.Employee.jsonl'),
     '{"id":1,"name":"Ada","updated_at":"2024-01-01T00:00:00Z"}\n{"id":2,"name":"Grace","updated_at":"2024-01-02T00:00:00Z"}\n');
   // No primary key column: this model cannot sync.
   writeFileSync(join(dir, 'hris.Team.jsonl'), '{"name":"Core","updated_at":"2024-01-01T00:00:00Z"}\n');
-  const connection = await ferry.v1('POST', '/v1/connections', { name: 'files', source_type: 'file', config: { path: dir } });
+  const connection = await ferry.v1('POST', '/v1/connections', { name: 'files', source_type: 'file', config: { path: 'files-partial' } });
   const sync = await ferry.v1('POST', '/v1/syncs', {
     connection_id: connection.id,
-    destination: { type: 'sqlite', config: { path: join(ferry.dir, 'partial.db') } },
+    destination: { type: 'sqlite', config: { path: 'partial.db' } },
   });
   const client = merge(connection.account_token);
   await client.hris.forceResync.syncStatusResyncCreate();

@@ -131,8 +131,7 @@ describe('model syncs', () => {
     assert.deepEqual(native.models, ['hris.Employee', 'hris.Team']);
     assert.deepEqual(native.schedule, { kind: 'cron', interval_minutes: null, cron: '30 6 * * *' });
     assert.equal(native.destination.type, 'sqlite');
-    assert.ok(native.destination.config.path.endsWith(`/destinations/${created.organization_id}/Employees.db`),
-      native.destination.config.path);
+    assert.equal(native.destination.config.path, 'destinations/Employees.db');
     assert.ok(native.next_sync_start);
 
     const got = (await client.modelSync.get(created.id)).data;
@@ -159,7 +158,7 @@ describe('model syncs', () => {
     const nativeUpdated = await ferry.v1('GET', `/v1/syncs/${created.id}`);
     assert.equal(nativeUpdated.models, null);
     assert.equal(nativeUpdated.schedule.cron, '15 9 * * mon');
-    assert.ok(nativeUpdated.destination.config.path.endsWith('/Employees v2.db'));
+    assert.equal(nativeUpdated.destination.config.path, 'destinations/Employees v2.db');
 
     // PATCH (Polytomic's older update) merges: only the schedule changes.
     const patched = await raw('PATCH', `/api/syncs/${created.id}`, {
@@ -350,10 +349,11 @@ describe('executions', () => {
 
   test('a failed execution reports failed with its errors', async () => {
     // A file connection whose model file disappears after the sync was created.
-    const dir = join(ferry.dir, `files-${randomUUID()}`);
-    mkdirSync(dir);
+    const relative = `files-${randomUUID()}`;
+    const dir = ferry.hostPath(relative);
+    mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'hr.People.csv'), 'id,name\n1,Ada\n2,Grace\n');
-    const conn = await ferry.v1('POST', '/v1/connections', { name: 'files', source_type: 'file', config: { path: dir } });
+    const conn = await ferry.v1('POST', '/v1/connections', { name: 'files', source_type: 'file', config: { path: relative } });
     const sync = await createSync(conn, { models: ['hr.People'] });
     rmSync(join(dir, 'hr.People.csv'));
     const done = await finished(sync.id, (await client.modelSync.start(sync.id)).data.id);

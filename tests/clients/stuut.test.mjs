@@ -193,14 +193,14 @@ test('a request while a batch is active returns that batch; a cancel shows up pe
 });
 
 test('a model that fails is a failed Sync with its error; the others complete', async () => {
-  const dir = join(ferry.dir, 'stuut-files');
+  const dir = ferry.hostPath('stuut-files');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'hris.Employee.jsonl'), '{"id":1,"updated_at":"2024-01-01T00:00:00Z"}\n');
   writeFileSync(join(dir, 'hris.Team.jsonl'), '{"name":"no id","updated_at":"2024-01-01T00:00:00Z"}\n');
-  const connection = await ferry.v1('POST', '/v1/connections', { name: 'files', source_type: 'file', config: { path: dir } });
+  const connection = await ferry.v1('POST', '/v1/connections', { name: 'files', source_type: 'file', config: { path: 'stuut-files' } });
   await ferry.v1('POST', '/v1/syncs', {
     connection_id: connection.id,
-    destination: { type: 'sqlite', config: { path: join(ferry.dir, 'stuut-files.db') } },
+    destination: { type: 'sqlite', config: { path: 'stuut-files.db' } },
   });
   const res = await stuut('POST', `${base}/${connection.id}/sync`);
   assert.equal(res.status, 200);

@@ -312,13 +312,10 @@ TEST_F(FileDestinationTest, ConfigIsChecked) {
 // The engine end to end: a SQLite database synced into JSON-lines files, incrementally, then in full.
 class SqliteToFileSyncTest : public ferry::testing::EngineFixture {
  protected:
-  SqliteToFileSyncTest() {
-    registry.add_source({sqlite_source_spec(), make_sqlite_source});
-    registry.add_destination({file_destination_spec(), make_file_destination});
-  }
-
+  // Both files live in the tenant's data directory, where the connections name them relatively.
   void source_sql(const std::string& statements) {
-    sqlite::Database db(dir.file("app.db"));
+    std::filesystem::create_directories(tenant_dir());
+    sqlite::Database db((tenant_dir() / "app.db").string());
     db.exec(statements);
   }
 
@@ -328,7 +325,7 @@ class SqliteToFileSyncTest : public ferry::testing::EngineFixture {
                        tenant.id,
                        "app",
                        "sqlite",
-                       {{"path", dir.file("app.db")}, {"batch_size", 2}},
+                       {{"path", "app.db"}, {"batch_size", 2}},
                        Json::object(),
                        core::new_token("act_"),
                        now,
@@ -339,14 +336,14 @@ class SqliteToFileSyncTest : public ferry::testing::EngineFixture {
     s.tenant_id = tenant.id;
     s.connection_id = c.id;
     s.destination_type = "file";
-    s.destination_config = {{"directory", dir.file("out")}};
+    s.destination_config = {{"directory", "out"}};
     s.created_at = s.updated_at = now;
     store.insert_sync(s);
     return s;
   }
 
   std::string output() const {
-    std::ifstream in(dir.path() / "out" / "items.jsonl", std::ios::binary);
+    std::ifstream in(tenant_dir() / "out" / "items.jsonl", std::ios::binary);
     std::ostringstream out;
     out << in.rdbuf();
     return out.str();

@@ -19,6 +19,7 @@
 #include "connectors/rest/retry_after.h"
 #include "fakes/fake_clock.h"
 #include "fakes/fake_saas/fake_saas.h"
+#include "fakes/loopback_policy.h"
 
 namespace ferry::connectors {
 namespace {
@@ -82,6 +83,11 @@ Json config_for(const FakeSaas& fake, Json definition, Json extra = Json::object
          {"timeout_seconds", 5}};
   for (auto& [k, v] : extra.items()) c[k] = v;
   return c;
+}
+
+// The fake listens on 127.0.0.1, which the operator's default policy refuses: tests allow it explicitly.
+SourcePtr rest_source(const Json& config, rest::RestSourceHooks hooks) {
+  return rest::make_rest_source(config, testing::loopback_context(), std::move(hooks));
 }
 
 struct Recorder {
@@ -231,7 +237,8 @@ TEST(RestDefinition, ErrorsNameTheField) {
   d = load_definition();
   d["models"] = Json::array();
   EXPECT_NE(message(d).find("definition.models"), std::string::npos);
-  EXPECT_THROW(make_rest_source(Json{{"definition", load_definition()}}), FerryError);  // no credentials
+  EXPECT_THROW(make_rest_source(Json{{"definition", load_definition()}}, testing::loopback_context()),
+               FerryError);  // no credentials
 }
 
 TEST(RestPagination, LinkHeaderNext) {
@@ -267,7 +274,7 @@ TEST(RestSource, FullReadEqualsFakeDataForEveryPaginationStyle) {
   FakeSaas fake;
   for (const std::string style : {"cursor_body", "next_url_body", "link_header", "offset", "page"}) {
     auto recorder = std::make_shared<Recorder>();
-    auto source = rest::make_rest_source(config_for(fake, definition_for(style)), quick_hooks(recorder));
+    auto source = rest_source(config_for(fake, definition_for(style)), quick_hooks(recorder));
     const auto schemas = source->discover();
     ASSERT_EQ(schemas.size(), 6u);
     std::map<std::string, TableSink> sinks;
@@ -282,8 +289,8 @@ TEST(RestSource, FullReadEqualsFakeDataForEveryPaginationStyle) {
 
 TEST(RestSource, IncrementalAfterMutationsReturnsChangedAndDeletedRecords) {
   FakeSaas fake;
-  auto source = rest::make_rest_source(config_for(fake, definition_for("cursor_body")),
-                                       quick_hooks(std::make_shared<Recorder>()));
+  auto source =
+      rest_source(config_for(fake, definition_for("cursor_body")), quick_hooks(std::make_shared<Recorder>()));
   const auto schemas = source->discover();
   std::map<std::string, TableSink> sinks;
   std::map<std::string, Cursor> cursors;
@@ -350,7 +357,7 @@ TEST(RestSource, EachFaultAloneAndAllAtOnceStillYieldsExactData) {
     FakeSaas fake;
     fake.set_faults(c.faults);
     auto recorder = std::make_shared<Recorder>();
-    auto source = rest::make_rest_source(
+    auto source = rest_source(
         config_for(fake, definition_for(c.name == "all at once" ? "next_url_body" : "cursor_body"),
                    {{"timeout_seconds", 1}, {"max_attempts", 8}}),
         quick_hooks(recorder));
@@ -382,8 +389,8 @@ TEST(RestSource, TokenExpiryWithWorkingRefreshCompletes) {
   FakeFaults f;
   f.expire_token_every = 3;
   fake.set_faults(f);
-  auto source = rest::make_rest_source(config_for(fake, definition_for("offset")),
-                                       quick_hooks(std::make_shared<Recorder>()));
+  auto source =
+      rest_source(config_for(fake, definition_for("offset")), quick_hooks(std::make_shared<Recorder>()));
   const auto schemas = source->discover();
   std::map<std::string, TableSink> sinks;
   std::map<std::string, Cursor> cursors;
@@ -402,7 +409,7 @@ TEST(RestSource, FailingRefreshFailsWithOauthCredentialsExpiredWithoutRetries) {
   Json config = config_for(fake, definition_for("cursor_body"));
   config["credentials"]["access_token"] = fake.access_token();
   auto recorder = std::make_shared<Recorder>();
-  auto source = rest::make_rest_source(config, quick_hooks(recorder));
+  auto source = rest_source(config, quick_hooks(recorder));
   const auto schemas = source->discover();
   TableSink sink(schemas[0]);
   try {
@@ -425,7 +432,7 @@ TEST(RestSource, RejectedClientCredentialsAreCredentialsInvalid) {
   d["auth"] = {{"type", "oauth2_client_credentials"}, {"token_url", "/oauth/token"}};
   Json config = config_for(fake, d);
   config["credentials"] = {{"client_id", FakeSaas::kClientId}, {"client_secret", "wrong"}};
-  auto source = rest::make_rest_source(config, quick_hooks(std::make_shared<Recorder>()));
+  auto source = rest_source(config, quick_hooks(std::make_shared<Recorder>()));
   const auto check = source->check();
   EXPECT_FALSE(check.ok);
   EXPECT_EQ(check.category, ErrorCategory::kCredentialsInvalid) << check.message;
@@ -447,7 +454,7 @@ TEST(RestSource, EveryAuthTypeReadsTheFake) {
     d["auth"] = auth;
     Json config = config_for(fake, d);
     config["credentials"] = credentials;
-    auto source = rest::make_rest_source(config, quick_hooks(std::make_shared<Recorder>()));
+    auto source = rest_source(config, quick_hooks(std::make_shared<Recorder>()));
     const auto schemas = source->discover();
     std::map<std::string, TableSink> sinks;
     std::map<std::string, Cursor> cursors;
@@ -459,7 +466,7 @@ TEST(RestSource, EveryAuthTypeReadsTheFake) {
   d["auth"] = {{"type", "api_key_query"}, {"param", "api_key"}};
   Json config = config_for(fake, d);
   config["credentials"] = {{"api_key", "wrong-key-123"}};
-  const auto check = rest::make_rest_source(config, quick_hooks(std::make_shared<Recorder>()))->check();
+  const auto check = rest_source(config, quick_hooks(std::make_shared<Recorder>()))->check();
   EXPECT_EQ(check.category, ErrorCategory::kCredentialsInvalid);
   EXPECT_EQ(check.message.find("wrong-key-123"), std::string::npos) << check.message;
 }
@@ -467,7 +474,7 @@ TEST(RestSource, EveryAuthTypeReadsTheFake) {
 TEST(RestSource, RateLimitIsNeverExceeded) {
   FakeSaas fake;
   rest::RestSourceHooks hooks = quick_hooks(std::make_shared<Recorder>());  // real limiter clock and sleeper
-  auto source = rest::make_rest_source(
+  auto source = rest_source(
       config_for(fake, definition_for("offset", 5), {{"requests_per_second", 4}, {"burst", 4}}), hooks);
   const auto schemas = source->discover();
   std::map<std::string, TableSink> sinks;
@@ -483,8 +490,8 @@ TEST(RestSource, RateLimitIsNeverExceeded) {
 TEST(RestSource, ResumeFromAPageCursorDoesNotReReadEarlierPages) {
   for (const std::string style : {"cursor_body", "next_url_body", "link_header", "offset", "page"}) {
     FakeSaas fake;
-    auto source = rest::make_rest_source(config_for(fake, definition_for(style)),
-                                         quick_hooks(std::make_shared<Recorder>()));
+    auto source =
+        rest_source(config_for(fake, definition_for(style)), quick_hooks(std::make_shared<Recorder>()));
     const auto schema = source->discover()[0];
     TableSink killed(schema);
     killed.fail_after(2);  // the run dies while handing over the third page
@@ -497,8 +504,8 @@ TEST(RestSource, ResumeFromAPageCursorDoesNotReReadEarlierPages) {
     ASSERT_TRUE(saved.contains("pagination_state")) << saved.dump();
     fake.clear_log();
 
-    auto resumed_source = rest::make_rest_source(config_for(fake, definition_for(style)),
-                                                 quick_hooks(std::make_shared<Recorder>()));
+    auto resumed_source =
+        rest_source(config_for(fake, definition_for(style)), quick_hooks(std::make_shared<Recorder>()));
     TableSink resumed(schema);
     resumed.table = killed.table;
     resumed_source->read(schema, killed.cursors.back(), resumed, {});
@@ -520,8 +527,8 @@ TEST(RestSource, MalformedJsonIsRetriedThenNamesUrlAndOffset) {
   f.always_malformed = true;
   fake.set_faults(f);
   auto recorder = std::make_shared<Recorder>();
-  auto source = rest::make_rest_source(config_for(fake, definition_for("cursor_body"), {{"max_attempts", 3}}),
-                                       quick_hooks(recorder));
+  auto source = rest_source(config_for(fake, definition_for("cursor_body"), {{"max_attempts", 3}}),
+                            quick_hooks(recorder));
   const auto schema = source->discover()[2];
   TableSink sink(schema);
   try {
@@ -568,7 +575,7 @@ TEST(RestSource, RetryAfterAsAnHttpDateIsWaitedFromTheWallClock) {
   auto recorder = std::make_shared<Recorder>();
   rest::RestSourceHooks hooks = quick_hooks(recorder);
   hooks.wall_clock = std::make_shared<testing::FakeClock>(*core::parse_rfc3339("2015-10-21T07:27:53Z"));
-  auto source = rest::make_rest_source(config_for(fake, definition_for("cursor_body", 2)), hooks);
+  auto source = rest_source(config_for(fake, definition_for("cursor_body", 2)), hooks);
   const auto schemas = source->discover();
   std::map<std::string, TableSink> sinks;
   std::map<std::string, Cursor> cursors;
@@ -609,9 +616,8 @@ TEST(RestSource, StopAbortsASlowPageInFlight) {
   f.slow_every = 1;
   f.slow_ms = 20'000;  // well inside the 60 s request timeout: only the stop can end the request early
   fake.set_faults(f);
-  auto source =
-      rest::make_rest_source(config_for(fake, definition_for("cursor_body"), {{"timeout_seconds", 60}}),
-                             quick_hooks(std::make_shared<Recorder>()));
+  auto source = rest_source(config_for(fake, definition_for("cursor_body"), {{"timeout_seconds", 60}}),
+                            quick_hooks(std::make_shared<Recorder>()));
   const StoppedRead read = read_teams_stopped_after_first_request(fake, *source);
   // The read came back while the fake was still holding the page back: the transfer was abandoned.
   EXPECT_EQ(fake.slow_replies_completed(), 0);
@@ -628,7 +634,7 @@ TEST(RestSource, StopWakesARetryWait) {
   fake.set_faults(f);
   rest::RestSourceHooks hooks;  // the real retry sleeper
   hooks.unit_random = [] { return 0.5; };
-  auto source = rest::make_rest_source(config_for(fake, definition_for("cursor_body")), hooks);
+  auto source = rest_source(config_for(fake, definition_for("cursor_body")), hooks);
   const StoppedRead read = read_teams_stopped_after_first_request(fake, *source);
   EXPECT_EQ(fake.data_requests(), 1) << "no attempt after the stop";
   EXPECT_EQ(read.batches, 0u);
@@ -643,7 +649,7 @@ TEST(RestSource, OAuthTokenIsRefreshedAheadOfItsAnnouncedExpiry) {
   auto now = std::make_shared<std::atomic<int64_t>>(1'000'000'000);
   rest::RestSourceHooks hooks = quick_hooks(std::make_shared<Recorder>());
   hooks.auth_clock = [now] { return core::Duration(now->load()); };
-  auto source = rest::make_rest_source(config_for(fake, definition_for("page", 2)), hooks);
+  auto source = rest_source(config_for(fake, definition_for("page", 2)), hooks);
   const std::vector<ModelSchema> teams{source->discover()[2]};  // outlives the sink that refers to it
   std::map<std::string, TableSink> sinks;
   std::map<std::string, Cursor> cursors;
@@ -691,8 +697,8 @@ class WaitingSink final : public BatchSink {
 
 TEST(RestSource, TheNextPageIsRequestedWhileTheSinkHoldsThisOne) {
   FakeSaas fake;
-  auto source = rest::make_rest_source(config_for(fake, definition_for("offset")),
-                                       quick_hooks(std::make_shared<Recorder>()));
+  auto source =
+      rest_source(config_for(fake, definition_for("offset")), quick_hooks(std::make_shared<Recorder>()));
   const auto schema = source->discover()[0];
   WaitingSink sink(fake);
   source->read(schema, "", sink, {});
@@ -713,8 +719,7 @@ TEST(RestSource, ASinkFailureCancelsThePageBeingFetchedAndItsRetries) {
     std::unique_lock lock(m);
     cv.wait_for(lock, stop, std::chrono::seconds(10), [] { return false; });
   };
-  auto source =
-      rest::make_rest_source(config_for(fake, definition_for("offset"), {{"max_attempts", 5}}), hooks);
+  auto source = rest_source(config_for(fake, definition_for("offset"), {{"max_attempts", 5}}), hooks);
   const auto schema = source->discover()[0];
   TableSink sink(schema);
   sink.fail_after(0);

@@ -25,6 +25,17 @@ class EngineFixture : public ::testing::Test {
         control(store, registry, clock),
         pool(store, registry, clock, nullptr, pool_options()) {
     tenant = store.create_tenant("acme");
+    registry.set_policy(test_policy(dir));
+  }
+
+  // Tenants' files under the temp dir; loopback reachable (the fake SaaS API and the test PostgreSQL run
+  // there), as an operator would allow it with --allow-egress.
+  static connectors::ConnectorPolicy test_policy(const TempDir& dir) {
+    connectors::ConnectorPolicy policy;
+    policy.data_root = dir.path() / "data";
+    policy.egress.allow("127.0.0.0/8");
+    policy.egress.allow("::1/128");
+    return policy;
   }
 
   static std::array<unsigned char, 32> key() {
@@ -61,7 +72,7 @@ class EngineFixture : public ::testing::Test {
     s.tenant_id = tenant.id;
     s.connection_id = c.id;
     s.destination_type = "sqlite";
-    s.destination_config = {{"path", destination_path()}};
+    s.destination_config = {{"path", "destination.db"}};
     s.created_at = s.updated_at = clock.now();
     store.insert_sync(s);
     return s;
@@ -82,7 +93,9 @@ class EngineFixture : public ::testing::Test {
     return *store.run_by_id(run.id);
   }
 
-  std::string destination_path() const { return dir.file("destination.db"); }
+  // Where the sync's relative destination path lands: the tenant's data directory.
+  std::string destination_path() const { return (tenant_dir() / "destination.db").string(); }
+  std::filesystem::path tenant_dir() const { return dir.path() / "data" / tenant.id; }
 
   int64_t destination_rows(const std::string& model) {
     sqlite::Database db(destination_path());

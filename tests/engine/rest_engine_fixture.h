@@ -105,15 +105,15 @@ class RestEngineFixture : public EngineFixture {
   RestEngineFixture() {
     auto spec = connectors::rest_source_spec();
     spec.type = kQuickRetryRest;
-    registry.add_source({spec, [waits = retry_waits, control = control_state](const core::Json& config) {
-                           connectors::rest::RestSourceHooks hooks;
-                           hooks.retry_sleeper = [waits](core::Duration wait, std::stop_token) {
-                             waits->push_back(wait);
-                           };
-                           hooks.unit_random = [] { return 0.5; };
-                           return connectors::SourcePtr(std::make_unique<AfterBatchSource>(
-                               connectors::rest::make_rest_source(config, std::move(hooks)), control));
-                         }});
+    registry.add_source(
+        {spec, [waits = retry_waits, control = control_state](const core::Json& config,
+                                                              const connectors::ConnectorContext& context) {
+           connectors::rest::RestSourceHooks hooks;
+           hooks.retry_sleeper = [waits](core::Duration wait, std::stop_token) { waits->push_back(wait); };
+           hooks.unit_random = [] { return 0.5; };
+           return connectors::SourcePtr(std::make_unique<AfterBatchSource>(
+               connectors::rest::make_rest_source(config, context, std::move(hooks)), control));
+         }});
   }
 
   static core::Json fake_credentials() {

@@ -1,6 +1,8 @@
 // The worker pool with real threads: stopping it mid-run commits the current batch and requeues the run,
-// and a new pool resumes it. Waits poll the store; nothing asserts on time.
+// and a new pool resumes it. Waits poll the store; nothing asserts on time. Fairness between tenants is
+// tested on the test thread with the fake clock.
 #include <thread>
+#include <utility>
 
 #include "engine/engine_fixture.h"
 
@@ -58,7 +60,7 @@ TEST_F(WorkerPoolTest, ManyRunsAcrossWorkersEachCompleteOnce) {
   std::vector<std::string> runs;
   for (int i = 0; i < 6; ++i) {
     auto sync = make_sync(make_connection(1000));
-    sync.destination_config = {{"path", dir.file("dest-" + std::to_string(i) + ".db")}};
+    sync.destination_config = {{"path", "dest-" + std::to_string(i) + ".db"}};
     store.update_sync(sync);
     runs.push_back(trigger(sync).id);
   }
@@ -77,6 +79,86 @@ TEST_F(WorkerPoolTest, ManyRunsAcrossWorkersEachCompleteOnce) {
     EXPECT_EQ(run.attempt, 1) << "claimed exactly once";
     EXPECT_EQ(run.counts.inserted, 1000);
   }
+}
+
+// Fairness across tenants, driven on the test thread with the fake clock: a worker that "dies" after its
+// first batch leaves its run running under its lease, so each run_once call takes one more worker.
+class FairWorkerPoolTest : public EngineFixture {
+ protected:
+  struct WorkerDied : std::runtime_error {
+    WorkerDied() : std::runtime_error("worker process died") {}
+  };
+
+  FairWorkerPoolTest() {
+    control_state->after_batch = [](const std::string&, int) { throw WorkerDied(); };
+  }
+
+  // A sync of `owner` with its own destination, triggered one second after the previous one. `owner` is a
+  // copy because it may be the fixture's `tenant`, which this swaps.
+  std::string queue_run(core::Tenant owner) {
+    const auto saved = std::exchange(tenant, owner);
+    auto sync = make_sync(make_connection(5000));
+    tenant = saved;
+    sync.destination_config = {{"path", "fair-" + std::to_string(++syncs_) + ".db"}};
+    store.update_sync(sync);
+    clock.advance(std::chrono::seconds(1));
+    return trigger(sync).id;
+  }
+
+  static engine::WorkerPoolOptions workers(int count, int tenant_max_running = 0) {
+    auto options = pool_options();
+    options.workers = count;
+    options.tenant_max_running = tenant_max_running;
+    return options;
+  }
+
+  std::optional<std::string> lease_owner(const std::string& run_id) {
+    return store.run_by_id(run_id)->lease_owner;
+  }
+
+  int syncs_ = 0;
+};
+
+TEST_F(FairWorkerPoolTest, AnotherTenantsRunStartsWhileTheFirstTenantsRunsWait) {
+  const auto other = store.create_tenant("globex");
+  std::vector<std::string> a;
+  for (int i = 0; i < 6; ++i) a.push_back(queue_run(tenant));
+  const auto b = queue_run(other);
+  engine::WorkerPool two(store, registry, clock, nullptr, workers(2));  // cap: half of 2 = 1
+  EXPECT_THROW(two.run_once("w0"), WorkerDied);
+  EXPECT_EQ(lease_owner(a[0]), "w0");
+  EXPECT_THROW(two.run_once("w1"), WorkerDied);
+  EXPECT_EQ(lease_owner(b), "w1") << "B's run starts before A's second, although queued after all six";
+  EXPECT_FALSE(two.run_once("w2")) << "A holds its cap of one running run";
+  for (size_t i = 1; i < a.size(); ++i) EXPECT_EQ(store.run_by_id(a[i])->state, core::RunState::kQueued);
+
+  // The dead workers' leases expire; every run then completes exactly once more.
+  control_state->after_batch = nullptr;
+  clock.advance(std::chrono::seconds(31));
+  two.housekeeping();
+  while (two.run_once("w3")) {
+  }
+  for (const auto& id : a) EXPECT_EQ(store.run_by_id(id)->state, core::RunState::kComplete);
+  EXPECT_EQ(store.run_by_id(b)->state, core::RunState::kComplete);
+}
+
+TEST_F(FairWorkerPoolTest, AnExplicitCapLetsOneTenantUseMoreWorkers) {
+  std::vector<std::string> a;
+  for (int i = 0; i < 4; ++i) a.push_back(queue_run(tenant));
+  engine::WorkerPool four(store, registry, clock, nullptr, workers(4, 3));
+  for (int i = 0; i < 3; ++i) EXPECT_THROW(four.run_once("w" + std::to_string(i)), WorkerDied);
+  EXPECT_FALSE(four.run_once("w3"));
+  EXPECT_EQ(store.run_by_id(a[3])->state, core::RunState::kQueued);
+}
+
+TEST_F(FairWorkerPoolTest, TheCapDefaultsToHalfTheWorkersRoundedUp) {
+  const std::vector<std::pair<int, int>> expected{{0, 0}, {1, 1}, {2, 1}, {3, 2}, {4, 2}, {8, 4}};
+  for (const auto& [count, cap] : expected) {
+    engine::WorkerPool pool_of(store, registry, clock, nullptr, workers(count));
+    EXPECT_EQ(pool_of.tenant_max_running(), cap) << count << " workers";
+  }
+  engine::WorkerPool explicit_cap(store, registry, clock, nullptr, workers(2, 5));
+  EXPECT_EQ(explicit_cap.tenant_max_running(), 5);
 }
 
 }  // namespace

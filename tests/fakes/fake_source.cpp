@@ -50,7 +50,10 @@ class FakeSource final : public connectors::Source {
     if (control_->fail_check) return {false, control_->fail_check->what(), control_->fail_check->category()};
     return inner_->check();
   }
-  std::vector<connectors::ModelSchema> discover() override { return inner_->discover(); }
+  std::vector<connectors::ModelSchema> discover() override {
+    ++control_->discoveries;
+    return inner_->discover();
+  }
   void read(const connectors::ModelSchema& model, const connectors::Cursor& from, connectors::BatchSink& sink,
             std::stop_token stop) override {
     HookedSink hooked(sink, model.model_id, control_->after_batch);
@@ -95,9 +98,11 @@ connectors::Registry registry_with_fake_source(std::shared_ptr<FakeSourceControl
   auto registry = connectors::builtin_registry();
   auto spec = connectors::sample_source_spec();
   spec.type = "fake";
-  registry.add_source({spec, [control](const core::Json& config) -> connectors::SourcePtr {
-                         return std::make_unique<FakeSource>(connectors::make_sample_source(config), control);
-                       }});
+  registry.add_source(
+      {spec,
+       [control](const core::Json& config, const connectors::ConnectorContext&) -> connectors::SourcePtr {
+         return std::make_unique<FakeSource>(connectors::make_sample_source(config), control);
+       }});
   return registry;
 }
 

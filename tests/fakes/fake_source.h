@@ -19,6 +19,7 @@ struct FakeSourceControl {
   bool hide_deletes = false;
   bool counts_rows = true;  // with hide_deletes: answers Source::read_counting
   int key_listings = 0;     // read_keys calls so far
+  int discoveries = 0;      // discover calls so far
 };
 
 // A registry with the built-in connectors plus source type "fake" (sample-compatible config) driven by

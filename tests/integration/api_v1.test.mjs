@@ -21,6 +21,7 @@ const ROUTES = {
   '/v1/connections': ['get', 'post'],
   '/v1/connections/{id}': ['get', 'patch', 'delete'],
   '/v1/connections/{id}/check': ['post'],
+  '/v1/connections/{id}/discover': ['post'],
   '/v1/connections/{id}/models': ['get'],
   '/v1/syncs': ['get', 'post'],
   '/v1/syncs/{id}': ['get', 'patch', 'delete'],
@@ -41,7 +42,8 @@ const S = {}; // ids shared between tests (tests run in file order)
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const uuid = () => crypto.randomUUID();
-const destPath = (name) => path.join(tmp, name);
+// Destination paths are relative to the tenant's data directory (<tmp>/data/<tenant id>/).
+const destPath = (name) => name;
 const logTail = () => serverLog.split('\n').slice(-30).join('\n');
 
 // ---------------------------------------------------------------------------------------------- helpers
@@ -198,7 +200,7 @@ before(async () => {
   keyB = createTenant(bin, 'globex', env);
   assert.ok(keyA && keyB && keyA !== keyB, 'two distinct API keys');
 
-  server = spawn(bin, ['serve', '--db', path.join(tmp, 'ferry.db'), '--listen', '127.0.0.1:0', '--workers', '2'], {
+  server = spawn(bin, ['serve', '--db', path.join(tmp, 'ferry.db'), '--listen', '127.0.0.1:0', '--workers', '2', '--rate-limit', '0'], {
     env, stdio: ['ignore', 'ignore', 'pipe'],
   });
   const port = await new Promise((resolve, reject) => {

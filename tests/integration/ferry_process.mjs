@@ -3,8 +3,8 @@
 // first or does not listen within `timeoutMs`.
 import { spawn } from 'node:child_process';
 
-export function spawnFerry(bin, args, { timeoutMs = 15_000 } = {}) {
-  const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+export function spawnFerry(bin, args, { timeoutMs = 15_000, env } = {}) {
+  const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'], env }); // env: undefined inherits ours
   const logs = [];
   child.logs = logs;
   child.ready = new Promise((resolve, reject) => {

@@ -31,7 +31,9 @@ const checksum = (url, where = 'true') =>
 let dir, db, key, ferry;
 
 function serve() {
-  return spawnFerry(bin, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--workers', '1', '--lease-seconds', '3']);
+  // The test cluster listens on 127.0.0.1, which the default egress policy refuses: allowed explicitly.
+  return spawnFerry(bin, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--workers', '1', '--lease-seconds', '3',
+                          '--allow-egress', '127.0.0.1/32']);
 }
 
 async function api(baseUrl, method, path, body) {

@@ -174,5 +174,187 @@ TEST_F(SqliteStoreTest, MigrationsAreIdempotentAcrossReopen) {
   EXPECT_EQ(reopened.connection(tenant.id, c.id)->name, "hr");
 }
 
+// Queues a run for a new sync of `tenant_id`, created `offset` after t0, so tests fix the age order.
+class FairClaimTest : public SqliteStoreTest {
+ protected:
+  const core::Timestamp t0 = core::SystemClock().now();
+  const core::Tenant other = store.create_tenant("globex");
+
+  std::string queue(const std::string& tenant_id, int offset_seconds) {
+    auto run = new_run(sync(connection(tenant_id)));
+    run.created_at = t0 + std::chrono::seconds(offset_seconds);
+    return store.create_run(run).run.id;
+  }
+  std::optional<std::string> claim(int cap, SqliteStore* on = nullptr) {
+    auto run = (on ? *on : store).claim("w", t0, t0 + std::chrono::seconds(30), {.tenant_max_running = cap});
+    if (!run) return std::nullopt;
+    return run->id;
+  }
+};
+
+TEST_F(FairClaimTest, AnotherTenantsRunIsClaimedBeforeTheBusyTenantsSecond) {
+  std::vector<std::string> a;
+  for (int i = 0; i < 6; ++i) a.push_back(queue(tenant.id, i));
+  const auto b = queue(other.id, 10);  // queued last, behind all six of A's
+  EXPECT_EQ(claim(0), a[0]) << "oldest first while no tenant runs anything";
+  EXPECT_EQ(claim(0), b) << "the tenant with fewer running runs goes first, even without a cap";
+  EXPECT_EQ(claim(0), a[1]);
+  EXPECT_EQ(claim(0), a[2]);
+}
+
+TEST_F(FairClaimTest, TheCapStopsOneTenantFromHoldingMoreWorkers) {
+  std::vector<std::string> a;
+  for (int i = 0; i < 6; ++i) a.push_back(queue(tenant.id, i));
+  EXPECT_EQ(claim(2), a[0]);
+  EXPECT_EQ(claim(2), a[1]);
+  EXPECT_FALSE(claim(2)) << "A holds its cap; its queued runs wait although workers are free";
+  const auto b = queue(other.id, 10);
+  EXPECT_EQ(claim(2), b);
+
+  ASSERT_TRUE(store.transition(a[0], RunState::kRunning, RunState::kCancelling));
+  EXPECT_FALSE(claim(2)) << "a cancelling run still holds its worker";
+  ASSERT_TRUE(store.transition(a[0], RunState::kCancelling, RunState::kCancelled, {.clear_lease = true}));
+  EXPECT_EQ(claim(2), a[2]) << "a finished run frees a slot for its tenant's oldest queued run";
+  EXPECT_EQ(store.run_by_id(a[3])->state, RunState::kQueued);
+}
+
+TEST_F(FairClaimTest, ExpiredLeasesAndRetriesGoBackInTheirTenantsAgeOrder) {
+  const auto a0 = queue(tenant.id, 0);
+  const auto a1 = queue(tenant.id, 1);
+  const auto b = queue(other.id, 2);
+  const auto a2 = queue(tenant.id, 3);
+  EXPECT_EQ(claim(1), a0);
+  EXPECT_EQ(claim(1), b);
+  EXPECT_FALSE(claim(1));
+  EXPECT_EQ(store.reclaim_expired_leases(t0 + std::chrono::seconds(31)), 2);
+  EXPECT_EQ(claim(1), a0) << "the reclaimed run is A's oldest again";
+  ASSERT_TRUE(store.transition(a0, RunState::kRunning, RunState::kFailed,
+                               {.next_attempt_at = t0, .clear_lease = true}));
+  ASSERT_TRUE(store.transition(a0, RunState::kFailed, RunState::kPendingRetry));
+  EXPECT_EQ(claim(1), a1) << "a run waiting for its backoff is not claimable";
+  EXPECT_EQ(store.promote_retries(t0), 1);
+  EXPECT_EQ(claim(1), b);
+  EXPECT_FALSE(claim(1)) << "A's retry waits for A's running run";
+  ASSERT_TRUE(store.transition(a1, RunState::kRunning, RunState::kComplete, {.clear_lease = true}));
+  EXPECT_EQ(claim(1), a0) << "the retried run keeps its place ahead of A's younger run";
+  EXPECT_EQ(store.run_by_id(a0)->attempt, 3);
+  EXPECT_EQ(store.run_by_id(a2)->state, RunState::kQueued);
+}
+
+TEST_F(FairClaimTest, TheCapCountsRunsClaimedByAnotherProcess) {
+  const auto a0 = queue(tenant.id, 0);
+  const auto a1 = queue(tenant.id, 1);
+  SqliteStore other_host(path, core::SecretBox(test_key()));
+  EXPECT_EQ(claim(1, &other_host), a0);
+  EXPECT_FALSE(claim(1)) << "this host sees the other host's running run";
+  EXPECT_EQ(claim(2), a1);
+}
+
+// ---- API key lifecycle ----
+
+TEST_F(SqliteStoreTest, ApiKeyListsShowAPrefixAndTimesButNeverTheSecret) {
+  const auto created = store.issue_api_key(tenant.id);
+  ASSERT_EQ(created.secret.rfind("fry_", 0), 0u);
+  EXPECT_EQ(created.key.prefix, created.secret.substr(0, 12));
+  const auto listed = store.api_keys(tenant.id, {}).items;
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].id, created.key.id);
+  EXPECT_EQ(listed[0].prefix, created.key.prefix);
+  EXPECT_EQ(listed[0].created_at, created.key.created_at);
+  EXPECT_FALSE(listed[0].last_used_at);
+  EXPECT_FALSE(listed[0].revoked_at);
+  EXPECT_LT(listed[0].prefix.size(), created.secret.size() / 2);
+}
+
+TEST_F(SqliteStoreTest, LastUsedIsWrittenOnFirstUseNotOnEveryRequest) {
+  const auto created = store.issue_api_key(tenant.id);
+  ASSERT_TRUE(store.tenant_for_api_key(created.secret));
+  const auto first = store.api_keys(tenant.id, {}).items.at(0).last_used_at;
+  ASSERT_TRUE(first);
+  ASSERT_TRUE(store.tenant_for_api_key(created.secret));
+  EXPECT_EQ(store.api_keys(tenant.id, {}).items.at(0).last_used_at, first);  // within the minute: no write
+}
+
+TEST_F(SqliteStoreTest, ARevokedKeyFailsOnItsVeryNextLookup) {
+  const auto created = store.issue_api_key(tenant.id);
+  const auto other = store.issue_api_key(tenant.id);
+  ASSERT_TRUE(store.tenant_for_api_key(created.secret));
+  ASSERT_TRUE(store.revoke_api_key(tenant.id, created.key.id));
+  EXPECT_FALSE(store.tenant_for_api_key(created.secret));
+  EXPECT_EQ(store.tenant_for_api_key(other.secret)->id, tenant.id);
+  const auto revoked_at = store.api_keys(tenant.id, {}).items.back().revoked_at;
+  ASSERT_TRUE(revoked_at);
+  EXPECT_TRUE(store.revoke_api_key(tenant.id, created.key.id));  // again: still revoked, first time kept
+  for (const auto& key : store.api_keys(tenant.id, {}).items) {
+    if (key.id == created.key.id) {
+      EXPECT_EQ(key.revoked_at, revoked_at);
+    }
+  }
+}
+
+TEST_F(SqliteStoreTest, AnotherTenantCanNeitherListNorRevokeAKey) {
+  const auto created = store.issue_api_key(tenant.id);
+  const auto other = store.create_tenant("globex");
+  EXPECT_TRUE(store.api_keys(other.id, {}).items.empty());
+  EXPECT_FALSE(store.revoke_api_key(other.id, created.key.id));
+  EXPECT_EQ(store.tenant_for_api_key(created.secret)->id, tenant.id);
+  EXPECT_FALSE(store.revoke_api_key(tenant.id, core::new_uuid()));
+}
+
+TEST_F(SqliteStoreTest, TheOperatorRevokesAnyTenantsKeyById) {
+  const auto created = store.issue_api_key(tenant.id);
+  const auto revoked = store.revoke_api_key_of_any_tenant(created.key.id);
+  ASSERT_TRUE(revoked);
+  EXPECT_EQ(revoked->tenant_id, tenant.id);
+  EXPECT_TRUE(revoked->revoked_at);
+  EXPECT_FALSE(store.tenant_for_api_key(created.secret));
+  EXPECT_FALSE(store.revoke_api_key_of_any_tenant(core::new_uuid()));
+  EXPECT_TRUE(store.tenant_exists(tenant.id));
+  EXPECT_FALSE(store.tenant_exists(core::new_uuid()));
+}
+
+TEST_F(SqliteStoreTest, ApiKeyListsPage) {
+  std::set<std::string> issued;
+  for (int i = 0; i < 3; ++i) issued.insert(store.issue_api_key(tenant.id).key.id);
+  const auto first = store.api_keys(tenant.id, {2, std::nullopt});
+  ASSERT_EQ(first.items.size(), 2u);
+  ASSERT_TRUE(first.next);
+  const auto second = store.api_keys(tenant.id, {2, first.next});
+  ASSERT_EQ(second.items.size(), 1u);
+  EXPECT_FALSE(second.next);
+  std::set<std::string> listed;
+  for (const auto& page : {first, second})
+    for (const auto& key : page.items) listed.insert(key.id);
+  EXPECT_EQ(listed, issued);
+}
+
+TEST(SqliteStoreMigration, KeysFromBeforeTheLifecycleGetAnIdAndKeepWorking) {
+  testing::TempDir dir;
+  const std::string path = dir.file("old.db");
+  const std::string legacy = "fry_legacy-key-from-an-older-release";
+  {
+    // The schema of the first three migrations, as far as tenants and keys go.
+    sqlite::Database db(path);
+    db.exec(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL);"
+        "INSERT INTO schema_migrations VALUES (1, 'x'), (2, 'x'), (3, 'x');"
+        "CREATE TABLE tenants (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);"
+        "CREATE TABLE api_keys (key_hash TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),"
+        " created_at INTEGER NOT NULL);"
+        "INSERT INTO tenants VALUES ('t1', 'acme', 1);");
+    auto insert = db.prepare("INSERT INTO api_keys VALUES (?, 't1', 2)");
+    insert.bind(1, core::hash_api_key(legacy));
+    insert.run();
+  }
+  SqliteStore store(path, core::SecretBox(test_key()));
+  EXPECT_EQ(store.tenant_for_api_key(legacy)->id, "t1");
+  const auto keys = store.api_keys("t1", {}).items;
+  ASSERT_EQ(keys.size(), 1u);
+  EXPECT_TRUE(core::is_uuid(keys[0].id));
+  EXPECT_EQ(keys[0].prefix, "fry_");
+  ASSERT_TRUE(store.revoke_api_key("t1", keys[0].id));
+  EXPECT_FALSE(store.tenant_for_api_key(legacy));
+}
+
 }  // namespace
 }  // namespace ferry::store

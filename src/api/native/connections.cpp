@@ -1,4 +1,5 @@
 // /v1/connections: sources, their config (secrets write-only), check and discover.
+#include "api/json_limits.h"
 #include "api/native/native_api.h"
 #include "api/native/render.h"
 #include "core/ids.h"
@@ -21,16 +22,18 @@ void apply_config(Services& s, core::Connection& c, const Json& full_config) {
   const auto* type = s.registry.source(c.source_type);
   if (type == nullptr)
     throw ApiError(422, "validation_error", "source_type '" + c.source_type + "' is not supported");
-  if (auto problem = connectors::validate_config(type->spec, full_config); !problem.empty()) {
+  if (auto problem = config_size_problem(full_config, "config"); !problem.empty())
+    throw ApiError(422, "validation_error", problem);
+  if (auto problem = s.registry.source_problem(c.source_type, full_config, c.tenant_id); !problem.empty()) {
     throw ApiError(422, "validation_error", problem);
   }
   std::tie(c.config, c.secrets) = connectors::split_secrets(type->spec, full_config);
 }
 
-connectors::SourcePtr open_source(Services& s, const core::Connection& c) {
-  Json config = c.config;
-  config.update(c.secrets);
-  return s.registry.make_source(c.source_type, config);
+Json render_models(const std::vector<connectors::ModelSchema>& models) {
+  Json data = Json::array();
+  for (const auto& schema : models) data.push_back(render_schema(schema));
+  return {{"object", "list"}, {"data", data}, {"next_cursor", nullptr}, {"next", nullptr}};
 }
 
 }  // namespace
@@ -42,9 +45,9 @@ void add_connection_routes(Router& router, Services s) {
                core::Connection c;
                c.name = *string_field(body, "name", true);
                c.source_type = *string_field(body, "source_type", true);
+               c.tenant_id = ctx.tenant.id;
                apply_config(s, c, object_field(body, "config").value_or(Json::object()));
                c.id = core::new_uuid();
-               c.tenant_id = ctx.tenant.id;
                c.account_token = core::new_token("act_");
                c.created_at = c.updated_at = s.clock.now();
                s.store.insert_connection(c);
@@ -100,27 +103,30 @@ void add_connection_routes(Router& router, Services s) {
                return HttpResponse{204, "", "application/json", {}};
              }));
 
-  router.add("POST", "/v1/connections/{id}/check", authenticated(s, [s](const RequestContext& ctx) mutable {
-               const auto c = load(s, ctx);
-               connectors::CheckResult result;
-               try {
-                 result = open_source(s, c)->check();
-               } catch (const core::FerryError& e) {
-                 result = {false, e.what(), e.category()};
-               }
-               return json_response(
-                   200,
-                   {{"status", result.ok ? "succeeded" : "failed"},
-                    {"message", result.message},
-                    {"error_category", result.category ? Json(core::to_string(*result.category)) : Json()}});
-             }));
+  // check and discover always call the connector: the App runs them on its connector pool (Lane::kConnector).
+  router.add("POST", "/v1/connections/{id}/check",
+             authenticated(s,
+                           [s](const RequestContext& ctx) mutable {
+                             const auto result = s.control.catalogs().check(load(s, ctx));
+                             return json_response(
+                                 200, {{"status", result.ok ? "succeeded" : "failed"},
+                                       {"message", result.message},
+                                       {"error_category",
+                                        result.category ? Json(core::to_string(*result.category)) : Json()}});
+                           }),
+             Lane::kConnector);
 
+  router.add("POST", "/v1/connections/{id}/discover",
+             authenticated(s,
+                           [s](const RequestContext& ctx) mutable {
+                             return json_response(200,
+                                                  render_models(s.control.catalogs().refresh(load(s, ctx))));
+                           }),
+             Lane::kConnector);
+
+  // The stored catalog; discovered first (on the connector pool) when the connection was never discovered.
   router.add("GET", "/v1/connections/{id}/models", authenticated(s, [s](const RequestContext& ctx) mutable {
-               const auto c = load(s, ctx);
-               Json data = Json::array();
-               for (const auto& schema : open_source(s, c)->discover()) data.push_back(render_schema(schema));
-               return json_response(
-                   200, {{"object", "list"}, {"data", data}, {"next_cursor", nullptr}, {"next", nullptr}});
+               return json_response(200, render_models(s.control.catalogs().models(load(s, ctx))));
              }));
 }
 

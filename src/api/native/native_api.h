@@ -13,9 +13,6 @@ struct Services {
   const connectors::Registry& registry;
   engine::SyncControl& control;
   const core::Clock& clock;
-  // Where ferry keeps its files; surfaces that create syncs without naming a destination (Airweave,
-  // Polytomic) put a SQLite destination per tenant under `data_dir`/destinations/.
-  std::string data_dir;
 };
 
 using TenantHandler = std::function<HttpResponse(const RequestContext&)>;
@@ -25,11 +22,13 @@ Handler authenticated(Services services, TenantHandler handler);
 void add_connection_routes(Router& router, Services services);
 void add_sync_routes(Router& router, Services services);
 void add_run_routes(Router& router, Services services);
+void add_api_key_routes(Router& router, Services services);
 
 inline void add_routes(Router& router, Services services) {
   add_connection_routes(router, services);
   add_sync_routes(router, services);
   add_run_routes(router, services);
+  add_api_key_routes(router, services);
 }
 
 }  // namespace ferry::api::native

@@ -1,6 +1,7 @@
 // /v1/syncs: what to copy where and when; triggering runs and per-model status.
 #include <algorithm>
 
+#include "api/json_limits.h"
 #include "api/native/native_api.h"
 #include "api/native/render.h"
 #include "core/ids.h"
@@ -64,13 +65,14 @@ void apply_fields(Services& s, const RequestContext& ctx, core::Sync& sync, cons
     const auto* spec = s.registry.destination(*type);
     if (spec == nullptr) invalid("destination.type '" + *type + "' is not supported");
     Json config = object_field(*destination, "config").value_or(Json::object());
+    if (auto problem = config_size_problem(config, "destination.config"); !problem.empty()) invalid(problem);
     if (*type == sync.destination_type) {
       // secrets are write-only: a client that sends the config back without them keeps the stored ones
       for (const auto& [name, value] : sync.destination_secrets.items()) {
         if (!config.contains(name)) config[name] = value;
       }
     }
-    if (auto problem = connectors::validate_config(spec->spec, config); !problem.empty()) {
+    if (auto problem = s.registry.destination_problem(*type, config, ctx.tenant.id); !problem.empty()) {
       invalid("destination." + problem);
     }
     sync.destination_type = *type;

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string>
 
+#include "cli/operator_settings.h"
+
 namespace ferry::cli {
 
 struct ServeOptions {
@@ -11,10 +13,16 @@ struct ServeOptions {
   std::string listen = "127.0.0.1:8080";
   int workers = 2;
   int lease_seconds = 60;
+  OperatorSettings settings;
 };
 int serve(const ServeOptions& options);
 
 int create_tenant(const std::string& name, const std::string& db);
+
+// API key lifecycle (admin_keys.cpp): create-key prints the secret alone on its last line.
+int create_key(const std::string& tenant_id, const std::string& db);
+int list_keys(const std::string& tenant_id, const std::string& db);
+int revoke_key(const std::string& key_id, const std::string& db);
 
 struct DemoOptions {
   std::string dir = "ferry-data";
@@ -22,6 +30,7 @@ struct DemoOptions {
   int64_t size = 100000;
   int workers = 2;
   bool once = false;
+  OperatorSettings settings;
 };
 int demo(const DemoOptions& options);
 

@@ -65,12 +65,16 @@ void print_status(Runtime& runtime, const core::Run& run) {
 int demo(const DemoOptions& options) {
   std::filesystem::create_directories(options.dir);
   const auto dir = std::filesystem::absolute(options.dir);
-  const std::string destination = (dir / "demo-destination.db").string();
-  Runtime runtime({(dir / "ferry.db").string(), options.listen, options.workers, true});
+  Runtime runtime({(dir / "ferry.db").string(), options.listen, options.workers, true,
+                   std::chrono::seconds(60), options.settings});
   runtime.start();
 
   auto& store = runtime.store();
   const auto tenant = store.create_tenant("demo");
+  // Tenants name destination files relative to their own data directory.
+  const std::string relative_destination = "demo-destination.db";
+  const std::string destination =
+      (runtime.registry().policy().data_root / tenant.id / relative_destination).string();
   const auto key = store.create_api_key(tenant.id);
   const auto now = runtime.clock().now();
   core::Connection connection{
@@ -89,7 +93,7 @@ int demo(const DemoOptions& options) {
   sync.tenant_id = tenant.id;
   sync.connection_id = connection.id;
   sync.destination_type = "sqlite";
-  sync.destination_config = {{"path", destination}};
+  sync.destination_config = {{"path", relative_destination}};
   sync.created_at = sync.updated_at = now;
   store.insert_sync(sync);
 

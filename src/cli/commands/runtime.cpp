@@ -1,10 +1,12 @@
 #include "cli/commands/runtime.h"
 
+#include <sys/prctl.h>
 #include <boost/asio/signal_set.hpp>
 
 #include <charconv>
 #include <filesystem>
 
+#include "connectors/process/sandbox.h"
 #include "core/ids.h"
 #include "core/log.h"
 
@@ -22,10 +24,15 @@ std::pair<std::string, uint16_t> parse_listen(const std::string& listen) {
 }
 
 Runtime::Runtime(RuntimeOptions options) : options_(std::move(options)) {
+  // A connector process that runs as ferry's user (no sandbox on this host) must not read ferry's memory or
+  // /proc/<pid>/environ, where FERRY_MASTER_KEY may be: a non-dumpable process keeps them root-owned.
+  ::prctl(PR_SET_DUMPABLE, 0);
   store_ = store::open_store(options_.db);
   registry_ = connectors::builtin_registry();
+  auto policy = options_.settings.connector_policy(options_.db);
   engine::WorkerPoolOptions pool_options;
   pool_options.workers = options_.workers;
+  pool_options.tenant_max_running = static_cast<int>(options_.settings.tenant_max_running);  // 0: the default
   pool_options.executor.lease = options_.lease;
   // heartbeats well inside the lease, so a slow page never loses it
   pool_options.executor.heartbeat_interval =
@@ -37,10 +44,13 @@ Runtime::Runtime(RuntimeOptions options) : options_(std::move(options)) {
   });
   scheduler_ = std::make_unique<engine::Scheduler>(*store_, *control_, clock_);
   pool_ = std::make_unique<engine::WorkerPool>(*store_, registry_, clock_, scheduler_.get(), pool_options);
-  const auto db_dir = std::filesystem::absolute(options_.db).parent_path().string();
-  app_ = std::make_unique<api::App>(api::native::Services{*store_, registry_, *control_, clock_, db_dir});
+  const api::RateLimitOptions rate_limit{options_.settings.rate_limit,
+                                         static_cast<double>(options_.settings.rate_burst)};
+  app_ = std::make_unique<api::App>(api::native::Services{*store_, registry_, *control_, clock_}, rate_limit);
   auto [host, port] = parse_listen(options_.listen);
-  auto dispatch = [this](api::HttpRequest&& request) { return app_->handle(std::move(request)); };
+  auto dispatch = [this](api::HttpRequest&& request, api::Reply reply) {
+    app_->handle_async(std::move(request), std::move(reply));
+  };
   try {
     server_ = std::make_unique<api::HttpServer>(io_, host, port, dispatch);
   } catch (const boost::system::system_error& e) {
@@ -50,6 +60,9 @@ Runtime::Runtime(RuntimeOptions options) : options_(std::move(options)) {
     }
     server_ = std::make_unique<api::HttpServer>(io_, host, 0, dispatch);
   }
+  // Set before any worker starts: every connector is created under this policy.
+  policy.egress.deny_own_listener(host, server_->port());
+  registry_.set_policy(std::move(policy));
 }
 
 Runtime::~Runtime() {
@@ -64,6 +77,12 @@ void Runtime::start() {
       io_.run();
     });
   }
+  const auto& policy = registry_.policy();
+  core::log(*core::named_logger("cli"), spdlog::level::info, "operator policy",
+            {{"data_root", policy.data_root.string()},
+             {"process_connector", registry_.enabled("process")
+                                       ? connectors::process::process_isolation_summary(policy.process)
+                                       : std::string("disabled")}});
   core::log(*core::named_logger("cli"), spdlog::level::info, "listening",
             {{"address", server_->address()}, {"workers", options_.workers}});
 }
@@ -81,6 +100,7 @@ void Runtime::stop() {
   if (stopped_) return;
   stopped_ = true;
   server_->stop();
+  app_->stop();   // connector calls in flight return before the HTTP threads go
   pool_->stop();  // running batches commit; their runs go back to the queue
   io_.stop();
   io_threads_.clear();

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "api/app.h"
+#include "cli/operator_settings.h"
 #include "engine/worker_pool.h"
 
 namespace ferry::cli {
@@ -21,6 +22,7 @@ struct RuntimeOptions {
   // How long a run's claim lasts without a heartbeat: after a worker dies, its run is resumed elsewhere once
   // this passes.
   std::chrono::seconds lease{60};
+  OperatorSettings settings;
 };
 
 class Runtime {

@@ -4,8 +4,8 @@
 namespace ferry::cli {
 
 int serve(const ServeOptions& options) {
-  Runtime runtime(
-      {options.db, options.listen, options.workers, false, std::chrono::seconds(options.lease_seconds)});
+  Runtime runtime({options.db, options.listen, options.workers, false,
+                   std::chrono::seconds(options.lease_seconds), options.settings});
   runtime.start();
   runtime.wait_for_signal();
   return 0;

@@ -235,8 +235,9 @@ Spec file_destination_spec() {
       "file",
       {
           {"directory", "string", true, false, nullptr,
-           "directory receiving one <model_id>.jsonl or <model_id>.csv file per model", std::nullopt,
-           std::nullopt},
+           "directory receiving one <model_id>.jsonl or <model_id>.csv file per model, relative to the "
+           "tenant's data directory",
+           std::nullopt, std::nullopt, true},
           {"format", "string", false, false, "jsonl", "\"jsonl\" or \"csv\"", std::nullopt, std::nullopt},
           {"rewrite_max_rows", "integer", false, false, 10'000,
            "a model's file is rewritten after every batch while the model holds at most this many rows; "

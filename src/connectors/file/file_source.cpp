@@ -635,8 +635,9 @@ Spec file_source_spec() {
   return Spec{"file",
               {
                   {"path", "string", true, false, nullptr,
-                   "a directory holding one <model_id>.csv or <model_id>.jsonl file per model", std::nullopt,
-                   std::nullopt},
+                   "a directory holding one <model_id>.csv or <model_id>.jsonl file per model, relative to "
+                   "the tenant's data directory",
+                   std::nullopt, std::nullopt, true},
                   {"primary_key", "string", false, false, "id", "the primary-key column of every model",
                    std::nullopt, std::nullopt},
                   {"cursor_field", "string", false, false, "updated_at",

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "connectors/postgres/pg_conninfo.h"
+
 namespace ferry::postgres {
 namespace {
 
@@ -76,11 +78,30 @@ int64_t PgResult::affected() const {
 
 PgConnection::PgConnection(const std::string& url, Side side)
     : side_(side), conn_(PQconnectdb(url.c_str()), &PQfinish) {
+  start_session();
+}
+
+PgConnection::PgConnection(const TenantConninfo& target, Side side) : side_(side), conn_(nullptr, &PQfinish) {
+  const ConnParams params = pinned_parameters(target, side);
+  std::vector<const char*> keys;
+  std::vector<const char*> values;
+  for (const auto& [key, value] : params) {
+    keys.push_back(key.c_str());
+    values.push_back(value.c_str());
+  }
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+  // expand_dbname 0: a dbname is a name, never a second connection string that could add keys.
+  conn_.reset(PQconnectdbParams(keys.data(), values.data(), 0));
+  start_session();
+}
+
+void PgConnection::start_session() {
   if (!conn_) throw FerryError(ErrorCategory::kInternal, "postgres: out of memory");
   if (PQstatus(conn_.get()) != CONNECTION_OK) {
     // never echo the URL: it may carry a password
     const std::string message = trimmed(PQerrorMessage(conn_.get()));
-    throw FerryError(classify_pg_error("", message, side), "postgres: cannot connect: " + message);
+    throw FerryError(classify_pg_error("", message, side_), "postgres: cannot connect: " + message);
   }
   PQsetClientEncoding(conn_.get(), "UTF8");
   exec(

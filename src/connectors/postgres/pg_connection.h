@@ -20,6 +20,8 @@ namespace ferry::postgres {
 // Which side a connection serves: decides the category of transient failures.
 enum class Side { kSource, kDestination };
 
+struct TenantConninfo;  // connectors/postgres/pg_conninfo.h
+
 class PgResult {
  public:
   explicit PgResult(PGresult* result) : result_(result, &PQclear) {}
@@ -39,8 +41,12 @@ class PgResult {
 
 class PgConnection {
  public:
-  // Connects to `url` (a libpq URI or key=value string). Throws FerryError.
+  // Connects to `url` (a libpq URI or key=value string) as it is: for the operator's own connections and
+  // tests, never for a tenant's. Throws FerryError.
   PgConnection(const std::string& url, Side side);
+  // Connects to a tenant's connection string: its keys limited, its host resolved here and pinned to the
+  // addresses the egress policy allows (pg_conninfo.h). Throws FerryError.
+  PgConnection(const TenantConninfo& target, Side side);
   PgConnection(const PgConnection&) = delete;
   PgConnection& operator=(const PgConnection&) = delete;
 
@@ -67,6 +73,8 @@ class PgConnection {
   PGconn* raw() const { return conn_.get(); }
 
  private:
+  // Checks the new connection and sets the session up (time zone, output formats).
+  void start_session();
   [[noreturn]] void fail(const std::string& what, const PGresult* result) const;
   int64_t drain_results(const std::string& what);
 

@@ -8,6 +8,7 @@
 
 #include "connectors/postgres/pg_binary_writer.h"
 #include "connectors/postgres/pg_connection.h"
+#include "connectors/postgres/pg_conninfo.h"
 #include "connectors/postgres/postgres_destination_batch.h"
 #include "connectors/postgres/postgres_destination_sql.h"
 #include "connectors/postgres/postgres_destination_state.h"
@@ -40,7 +41,7 @@ struct ModelTarget {
 
 class PostgresDestination final : public Destination {
  public:
-  PostgresDestination(std::string url, std::optional<std::string> schema)
+  PostgresDestination(postgres::TenantConninfo url, std::optional<std::string> schema)
       : url_(std::move(url)), schema_(std::move(schema)) {}
 
   void connect() override {
@@ -334,7 +335,7 @@ class PostgresDestination final : public Destination {
 
   friend class PostgresKeySweep;
 
-  std::string url_;
+  postgres::TenantConninfo url_;  // secret: holds the password
   std::optional<std::string> schema_;
   std::unique_ptr<PgConnection> connection_;
   std::exception_ptr connect_error_;  // connect()'s failure, for the next call that needs the connection
@@ -410,7 +411,8 @@ Spec postgres_destination_spec() {
         true,
         true,
         nullptr,
-        "libpq connection URL, e.g. postgresql://user:password@host:5432/database",
+        "libpq connection URL, e.g. postgresql://user:password@host:5432/database; only host, port, dbname, "
+        "user, password, sslmode, connect_timeout and application_name",
         {},
         {}},
        {"schema",
@@ -423,11 +425,16 @@ Spec postgres_destination_spec() {
         {}}}};
 }
 
-DestinationPtr make_postgres_destination(const core::Json& config) {
+DestinationPtr make_postgres_destination(const core::Json& config, const ConnectorContext& context) {
   std::optional<std::string> schema;
   if (config.contains("schema") && config.at("schema").is_string())
     schema = config.at("schema").get<std::string>();
-  return std::make_unique<PostgresDestination>(config.at("url").get<std::string>(), std::move(schema));
+  postgres::TenantConninfo url{config.at("url").get<std::string>(),
+                               std::make_shared<const core::EgressPolicy>(context.policy.egress)};
+  if (auto problem = postgres::conninfo_problem(url.conninfo, "config.url"); !problem.empty()) {
+    throw FerryError(core::ErrorCategory::kConfigInvalid, problem);
+  }
+  return std::make_unique<PostgresDestination>(std::move(url), std::move(schema));
 }
 
 }  // namespace ferry::connectors

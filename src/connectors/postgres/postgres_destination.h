@@ -5,12 +5,15 @@
 // docs/connectors/postgres.md ("Destination") describes the behaviour users see.
 #pragma once
 
+#include "connectors/connector_policy.h"
 #include "connectors/destination.h"
 #include "connectors/spec.h"
 
 namespace ferry::connectors {
 
 Spec postgres_destination_spec();
-DestinationPtr make_postgres_destination(const core::Json& config);
+// Connects only where `context.policy.egress` allows. Its create-time check is postgres_url_problem
+// (postgres_source.h): the same rules for the connection string.
+DestinationPtr make_postgres_destination(const core::Json& config, const ConnectorContext& context);
 
 }  // namespace ferry::connectors

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "connectors/postgres/pg_catalog.h"
+#include "connectors/postgres/pg_conninfo.h"
 #include "connectors/postgres/postgres_source_config.h"
 #include "connectors/postgres/postgres_source_read.h"
 
@@ -132,8 +133,15 @@ Spec postgres_source_spec() {
   return postgres::postgres_source_config_spec();
 }
 
-SourcePtr make_postgres_source(const core::Json& config) {
-  return std::make_unique<PostgresSource>(postgres::parse_postgres_source_config(config));
+SourcePtr make_postgres_source(const core::Json& config, const ConnectorContext& context) {
+  return std::make_unique<PostgresSource>(postgres::parse_postgres_source_config(
+      config, std::make_shared<const core::EgressPolicy>(context.policy.egress)));
+}
+
+std::string postgres_url_problem(const core::Json& config, const ConnectorContext&) {
+  const auto url = config.find("url");
+  if (url == config.end() || !url->is_string()) return "";  // the spec's own check names it
+  return postgres::conninfo_problem(url->get<std::string>(), "config.url");
 }
 
 }  // namespace ferry::connectors

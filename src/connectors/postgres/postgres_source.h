@@ -3,11 +3,15 @@
 // reads take rows after a saved (cursor column, primary key) position. docs/connectors/postgres.md.
 #pragma once
 
+#include "connectors/connector_policy.h"
 #include "connectors/source.h"
 
 namespace ferry::connectors {
 
 Spec postgres_source_spec();
-SourcePtr make_postgres_source(const core::Json& config);
+// Connects only where `context.policy.egress` allows.
+SourcePtr make_postgres_source(const core::Json& config, const ConnectorContext& context);
+// The operator's check at create time: "" or why the connection string is refused (registry.h PolicyCheck).
+std::string postgres_url_problem(const core::Json& config, const ConnectorContext& context);
 
 }  // namespace ferry::connectors

@@ -51,7 +51,9 @@ connectors::Spec postgres_source_config_spec() {
       "postgres",
       {
           {"url", "string", true, true, nullptr,
-           "libpq connection URI or key=value string, e.g. postgresql://user:password@host:5432/db",
+           "libpq connection URI or key=value string, e.g. postgresql://user:password@host:5432/db; only "
+           "host, "
+           "port, dbname, user, password, sslmode, connect_timeout and application_name",
            std::nullopt, std::nullopt},
           {"schemas", "string", false, false, "public", "comma-separated schemas whose tables are models",
            std::nullopt, std::nullopt},
@@ -72,13 +74,17 @@ connectors::Spec postgres_source_config_spec() {
       }};
 }
 
-PostgresSourceConfig parse_postgres_source_config(const Json& raw) {
+PostgresSourceConfig parse_postgres_source_config(const Json& raw,
+                                                  std::shared_ptr<const core::EgressPolicy> egress) {
   const Json config = connectors::with_defaults(postgres_source_config_spec(), raw);
   PostgresSourceConfig out;
   if (!config.contains("url") || !config["url"].is_string() || config["url"].get<std::string>().empty()) {
     throw FerryError(ErrorCategory::kConfigInvalid, "config.url is required");
   }
-  out.url = config["url"].get<std::string>();
+  out.url = {config["url"].get<std::string>(), std::move(egress)};
+  if (auto problem = conninfo_problem(out.url.conninfo, "config.url"); !problem.empty()) {
+    throw FerryError(ErrorCategory::kConfigInvalid, problem);
+  }
   out.schemas = comma_list(config.at("schemas").get<std::string>());
   if (out.schemas.empty()) throw FerryError(ErrorCategory::kConfigInvalid, "config.schemas names no schema");
   out.tables = comma_list(config.at("tables").get<std::string>());

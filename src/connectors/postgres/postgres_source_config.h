@@ -9,12 +9,13 @@
 #include <vector>
 
 #include "connectors/postgres/pg_catalog.h"
+#include "connectors/postgres/pg_conninfo.h"
 #include "connectors/spec.h"
 
 namespace ferry::postgres {
 
 struct PostgresSourceConfig {
-  std::string url;  // secret: holds the password; never in messages or logs
+  TenantConninfo url;  // secret: holds the password; never in messages or logs
   std::vector<std::string> schemas;
   std::vector<std::string> tables;                   // allow-list; empty: every table in `schemas`
   std::map<std::string, std::string> cursor_fields;  // model id -> column
@@ -27,8 +28,10 @@ struct PostgresSourceConfig {
 };
 
 connectors::Spec postgres_source_config_spec();
-// `config` with defaults applied (see with_defaults). Throws core::FerryError (config_invalid).
-PostgresSourceConfig parse_postgres_source_config(const core::Json& config);
+// `config` with defaults applied (see with_defaults); connections go only where `egress` allows. Throws
+// core::FerryError (config_invalid), also for a connection string with a key a tenant may not set.
+PostgresSourceConfig parse_postgres_source_config(const core::Json& config,
+                                                  std::shared_ptr<const core::EgressPolicy> egress);
 
 // The column that orders a table's changes: the configured one (nullopt when it isn't a column of a usable
 // type, see `cursor_problem`), else the first of updated_at, modified_at, last_modified that is a timestamp.

@@ -65,13 +65,13 @@ constexpr Query kDiscover{"discover", "CATALOG", "catalog", true, ErrorCategory:
 // Runs `query` (its whole run bounded by timeout_seconds) and returns the payload of the first answer,
 // keeping key order.
 OrderedJson run_for(const ProcessOptions& options, const Query& query) {
-  WorkDir dir;
+  WorkDir dir(options.confinement);
   std::vector<std::string> args{query.command};
   if (query.takes_config) {
     args.push_back("--config");
     args.push_back(dir.write("config.json", options.connector_config.dump()));
   }
-  auto child = start_bounded(options, args);
+  auto child = start_bounded(options, dir, args);
   std::optional<TraceError> error;
   std::optional<OrderedJson> found;
   const std::stop_token never;
@@ -204,7 +204,7 @@ void read(const ProcessOptions& options, const OrderedJson& catalog, const Model
     configured["primary_key"] = pk;
   }
 
-  WorkDir dir;
+  WorkDir dir(options.confinement);
   std::vector<std::string> args{"read", "--config", dir.write("config.json", options.connector_config.dump()),
                                 "--catalog",
                                 dir.write("catalog.json", OrderedJson{{"streams", {configured}}}.dump())};
@@ -212,7 +212,7 @@ void read(const ProcessOptions& options, const OrderedJson& catalog, const Model
     args.push_back("--state");
     args.push_back(dir.write("state.json", state_input(model, from).dump()));
   }
-  auto child = start(options, args);
+  auto child = start(options, dir, args);
   Batcher batcher(model, from, sink, options.batch_size, stop);
   std::optional<TraceError> error;
   const bool ended = for_each_message(*child, stop, [&](const Json& message, const std::string&) {

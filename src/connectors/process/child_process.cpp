@@ -1,9 +1,11 @@
 #include "connectors/process/child_process.h"
 
 #include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,8 +15,6 @@
 #include <utility>
 
 #include "core/error.h"
-
-extern char** environ;
 
 namespace ferry::connectors::process {
 namespace {
@@ -35,29 +35,85 @@ std::string quote_argv(const std::vector<std::string>& argv) {
   return out;
 }
 
-// RAII holders for the posix_spawn attribute objects.
-struct FileActions {
-  posix_spawn_file_actions_t value;
-  FileActions() { posix_spawn_file_actions_init(&value); }
-  ~FileActions() { posix_spawn_file_actions_destroy(&value); }
-  FileActions(const FileActions&) = delete;
-  FileActions& operator=(const FileActions&) = delete;
-};
-
-struct SpawnAttr {
-  posix_spawnattr_t value;
-  SpawnAttr() { posix_spawnattr_init(&value); }
-  ~SpawnAttr() { posix_spawnattr_destroy(&value); }
-  SpawnAttr(const SpawnAttr&) = delete;
-  SpawnAttr& operator=(const SpawnAttr&) = delete;
-};
-
 std::pair<Fd, Fd> make_pipe() {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) {
     throw FerryError(ErrorCategory::kInternal, std::string("process source: pipe: ") + std::strerror(errno));
   }
   return {Fd(fds[0]), Fd(fds[1])};
+}
+
+// What the child failed at before its exec, reported to the parent through a close-on-exec pipe.
+enum class Stage : int { kDescriptors, kLimits, kUser, kDirectory, kExec };
+
+const char* stage_name(Stage stage) {
+  switch (stage) {
+    case Stage::kDescriptors:
+      return "set up its descriptors";
+    case Stage::kLimits:
+      return "set its resource limits";
+    case Stage::kUser:
+      return "switch to its user";
+    case Stage::kDirectory:
+      return "enter its working directory";
+    case Stage::kExec:
+      break;
+  }
+  return "execute";
+}
+
+// Everything the forked child needs, prepared before the fork: after it only async-signal-safe calls.
+struct Prepared {
+  std::vector<char*> argv;
+  std::vector<char*> env;
+  const char* cwd = nullptr;
+  const std::vector<std::pair<int, rlim_t>>* limits = nullptr;
+  std::optional<std::pair<uid_t, gid_t>> user;
+};
+
+std::vector<char*> c_strings(const std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  out.reserve(strings.size() + 1);
+  for (const auto& s : strings) out.push_back(const_cast<char*>(s.c_str()));
+  out.push_back(nullptr);
+  return out;
+}
+
+[[noreturn]] void fail_in_child(int report, Stage stage) noexcept {
+  const int message[2] = {static_cast<int>(stage), errno};
+  [[maybe_unused]] const ssize_t ignored = ::write(report, message, sizeof message);
+  ::_exit(127);
+}
+
+// Runs in the forked child. Limits are set while still privileged (a root parent may raise them); the user
+// is switched before entering the directory, so that directory is proven usable by the child's own user.
+[[noreturn]] void become_child(const Prepared& p, int stdout_fd, int stderr_fd, int report) noexcept {
+  ::setpgid(0, 0);  // its own group: stopping it stops its children too
+  sigset_t empty;
+  sigemptyset(&empty);
+  ::sigprocmask(SIG_SETMASK, &empty, nullptr);
+  struct sigaction defaults {};
+  defaults.sa_handler = SIG_DFL;
+  for (int sig : {SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGQUIT}) ::sigaction(sig, &defaults, nullptr);
+  const int devnull = ::open("/dev/null", O_RDONLY);
+  if (devnull < 0 || ::dup2(devnull, 0) < 0 || ::dup2(stdout_fd, 1) < 0 || ::dup2(stderr_fd, 2) < 0) {
+    fail_in_child(report, Stage::kDescriptors);
+  }
+  // Descriptors other threads opened without O_CLOEXEC (ferry's database, sockets) must not reach the child.
+  ::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+  for (const auto& [resource, value] : *p.limits) {
+    const rlimit limit{value, value};
+    if (::setrlimit(resource, &limit) != 0) fail_in_child(report, Stage::kLimits);
+  }
+  if (p.user) {
+    const gid_t gid = p.user->second;
+    if (::setgroups(1, &gid) != 0 || ::setgid(gid) != 0 || ::setuid(p.user->first) != 0) {
+      fail_in_child(report, Stage::kUser);
+    }
+  }
+  if (p.cwd != nullptr && ::chdir(p.cwd) != 0) fail_in_child(report, Stage::kDirectory);
+  ::execve(p.argv[0], p.argv.data(), p.env.data());
+  fail_in_child(report, Stage::kExec);
 }
 
 }  // namespace
@@ -80,47 +136,59 @@ std::string ExitStatus::describe() const {
   return "exited with status " + std::to_string(code);
 }
 
-ChildProcess::ChildProcess(std::vector<std::string> argv, std::chrono::seconds idle_timeout)
-    : argv_(std::move(argv)), idle_timeout_(idle_timeout) {
-  if (argv_.empty() || argv_[0].empty()) {
+ChildProcess::ChildProcess(Launch launch, std::chrono::seconds idle_timeout)
+    : shown_(launch.shown.empty() ? quote_argv(launch.argv) : launch.shown), idle_timeout_(idle_timeout) {
+  if (launch.argv.empty() || launch.argv[0].empty()) {
     throw FerryError(ErrorCategory::kConfigInvalid, "process source: no command to run");
   }
-  auto [out_r, out_w] = make_pipe();
-  auto [err_r, err_w] = make_pipe();
-
-  FileActions actions;
-  posix_spawn_file_actions_addopen(&actions.value, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions.value, out_w.get(), 1);
-  posix_spawn_file_actions_adddup2(&actions.value, err_w.get(), 2);
-
-  SpawnAttr attr;
-  sigset_t empty;
-  sigemptyset(&empty);
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  for (int sig : {SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGQUIT}) sigaddset(&defaults, sig);
-  posix_spawnattr_setflags(&attr.value,
-                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  posix_spawnattr_setpgroup(&attr.value, 0);  // its own group: stopping it stops its children too
-  posix_spawnattr_setsigmask(&attr.value, &empty);
-  posix_spawnattr_setsigdefault(&attr.value, &defaults);
-
-  std::vector<char*> cargv;
-  cargv.reserve(argv_.size() + 1);
-  for (auto& a : argv_) cargv.push_back(a.data());
-  cargv.push_back(nullptr);
-  const int rc = posix_spawnp(&pid_, argv_[0].c_str(), &actions.value, &attr.value, cargv.data(), environ);
-  if (rc != 0) {
-    pid_ = -1;
-    reaped_ = true;
-    throw FerryError(ErrorCategory::kConfigInvalid,
-                     "process source: cannot start `" + quote_argv(argv_) + "`: " + std::strerror(rc));
+  if (launch.argv[0].front() != '/') {
+    throw FerryError(
+        ErrorCategory::kConfigInvalid,
+        "process source: `" + launch.argv[0] + "` is not an absolute path (there is no PATH search)");
   }
-  out_ = std::move(out_r);
-  err_ = std::move(err_r);
+  spawn(launch);
   fcntl(out_.get(), F_SETFL, fcntl(out_.get(), F_GETFL) | O_NONBLOCK);
   fcntl(err_.get(), F_SETFL, fcntl(err_.get(), F_GETFL) | O_NONBLOCK);
   last_activity_ = std::chrono::steady_clock::now();
+}
+
+void ChildProcess::spawn(const Launch& launch) {
+  auto [out_r, out_w] = make_pipe();
+  auto [err_r, err_w] = make_pipe();
+  auto [report_r, report_w] = make_pipe();
+  Prepared prepared{c_strings(launch.argv), c_strings(launch.env),
+                    launch.cwd.empty() ? nullptr : launch.cwd.c_str(), &launch.limits, launch.user};
+
+  pid_ = ::fork();
+  if (pid_ < 0) {
+    pid_ = -1;
+    reaped_ = true;
+    throw FerryError(ErrorCategory::kSourceUnavailable,
+                     "process source: cannot start `" + shown_ + "`: fork: " + std::strerror(errno));
+  }
+  if (pid_ == 0) become_child(prepared, out_w.get(), err_w.get(), report_w.get());
+
+  out_w.reset();
+  err_w.reset();
+  report_w.reset();
+  int message[2] = {0, 0};
+  ssize_t got;
+  do {
+    got = ::read(report_r.get(), message, sizeof message);
+  } while (got < 0 && errno == EINTR);
+  if (got == static_cast<ssize_t>(sizeof message)) {  // the child failed before exec and has exited
+    int status = 0;
+    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    pid_ = -1;
+    reaped_ = true;
+    const auto stage = static_cast<Stage>(message[0]);
+    throw FerryError(stage == Stage::kExec ? ErrorCategory::kConfigInvalid : ErrorCategory::kInternal,
+                     "process source: cannot start `" + shown_ + "`: cannot " + stage_name(stage) + ": " +
+                         std::strerror(message[1]));
+  }
+  out_ = std::move(out_r);
+  err_ = std::move(err_r);
 }
 
 ChildProcess::Next ChildProcess::next_line(std::string& line, const std::stop_token& stop) {
@@ -257,7 +325,7 @@ void ChildProcess::note(std::string line) {
 }
 
 std::string ChildProcess::describe(const std::string& what) const {
-  std::string out = "process source: `" + quote_argv(argv_) + "` " + what;
+  std::string out = "process source: `" + shown_ + "` " + what;
   std::deque<std::string> lines = tail_;
   if (!err_partial_.empty()) lines.push_back(err_partial_);
   while (lines.size() > kTailLines) lines.pop_front();

@@ -3,6 +3,7 @@
 // terminates the group (SIGTERM, then SIGKILL after a grace period) and always reaps the child.
 #pragma once
 
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -36,6 +37,17 @@ class Fd {
   int fd_ = -1;
 };
 
+// Exactly how a child starts: nothing is inherited from ferry but what is listed here.
+struct Launch {
+  std::vector<std::string> argv;  // argv[0] is executed as given: an absolute path, no PATH search
+  std::vector<std::string> env;   // NAME=VALUE, the child's whole environment
+  std::string cwd;                // "" keeps ferry's
+  std::vector<std::pair<int, rlim_t>> limits;  // RLIMIT_* → soft and hard limit
+  // Switched to (setgroups, setgid, setuid) before exec; needs ferry to run as root.
+  std::optional<std::pair<uid_t, gid_t>> user;
+  std::string shown;  // how messages name the command; "" shows argv
+};
+
 struct ExitStatus {
   bool signaled = false;
   int code = 0;  // exit code, or the signal number when `signaled`
@@ -49,9 +61,10 @@ class ChildProcess {
   static constexpr size_t kTailLines = 20;
   static constexpr size_t kMaxLineBytes = 64u << 20;
 
-  // Starts argv[0] (searched on PATH) with stdin from /dev/null. `idle_timeout` (0 = none) bounds how long
-  // the child may stay silent on both stdout and stderr. Throws core::FerryError when it cannot start.
-  ChildProcess(std::vector<std::string> argv, std::chrono::seconds idle_timeout);
+  // Starts `launch` with stdin from /dev/null and no other descriptor of ferry's. `idle_timeout` (0 = none)
+  // bounds how long the child may stay silent on both stdout and stderr. Throws core::FerryError when it
+  // cannot start (kConfigInvalid when the executable cannot be run).
+  ChildProcess(Launch launch, std::chrono::seconds idle_timeout);
   ~ChildProcess() { terminate(); }
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
@@ -83,7 +96,9 @@ class ChildProcess {
   bool try_reap() noexcept;
   [[noreturn]] void fail(const std::string& what);
 
-  std::vector<std::string> argv_;
+  void spawn(const Launch& launch);
+
+  std::string shown_;
   std::chrono::seconds idle_timeout_;
   pid_t pid_ = -1;
   bool reaped_ = false;

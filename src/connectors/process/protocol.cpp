@@ -105,7 +105,7 @@ std::string first_type(const OrderedJson& schema) {
 
 }  // namespace
 
-WorkDir::WorkDir() {
+WorkDir::WorkDir(const Confinement& confinement) : owner_(confinement.user) {
   std::string pattern = (std::filesystem::temp_directory_path() / "ferry-process-XXXXXX").string();
   if (::mkdtemp(pattern.data()) == nullptr) {
     throw FerryError(
@@ -113,6 +113,14 @@ WorkDir::WorkDir() {
         std::string("process source: cannot create a scratch directory: ") + std::strerror(errno));
   }
   path_ = pattern;
+  give_away(path_.string());
+}
+
+void WorkDir::give_away(const std::string& path) const {
+  if (owner_ && ::chown(path.c_str(), owner_->uid, owner_->gid) != 0) {
+    throw FerryError(ErrorCategory::kInternal, "process source: cannot give " + path + " to user " +
+                                                   owner_->name + ": " + std::strerror(errno));
+  }
 }
 
 WorkDir::~WorkDir() {
@@ -137,19 +145,25 @@ std::string WorkDir::write(const std::string& name, const std::string& content) 
     }
     done += static_cast<size_t>(n);
   }
+  give_away(file);
   return file;
 }
 
-std::unique_ptr<ChildProcess> start(const ProcessOptions& options, const std::vector<std::string>& extra) {
-  std::vector<std::string> argv{options.command};
+std::unique_ptr<ChildProcess> start(const ProcessOptions& options, const WorkDir& dir,
+                                    const std::vector<std::string>& extra) {
+  std::vector<std::string> argv{options.executable};
   argv.insert(argv.end(), options.args.begin(), options.args.end());
   argv.insert(argv.end(), extra.begin(), extra.end());
-  return std::make_unique<ChildProcess>(std::move(argv), options.idle_timeout);
+  std::string shown = options.command;
+  for (size_t i = 1; i < argv.size(); ++i) shown += " " + argv[i];
+  return std::make_unique<ChildProcess>(
+      confined_launch(options.confinement, dir.path(), std::move(argv), std::move(shown)),
+      options.idle_timeout);
 }
 
-std::unique_ptr<ChildProcess> start_bounded(const ProcessOptions& options,
+std::unique_ptr<ChildProcess> start_bounded(const ProcessOptions& options, const WorkDir& dir,
                                             const std::vector<std::string>& extra) {
-  auto child = start(options, extra);
+  auto child = start(options, dir, extra);
   if (options.idle_timeout.count() > 0) child->limit_runtime(options.idle_timeout);
   return child;
 }

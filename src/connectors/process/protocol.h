@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "connectors/process/child_process.h"
+#include "connectors/process/sandbox.h"
 #include "connectors/source.h"
 #include "core/domain.h"
 
@@ -20,7 +21,9 @@ namespace ferry::connectors::process {
 using OrderedJson = nlohmann::ordered_json;
 
 struct ProcessOptions {
-  std::string command;
+  std::string command;     // as the tenant wrote it, for messages
+  std::string executable;  // what runs: the operator's allow-list entry it names, canonical
+  Confinement confinement;
   std::vector<std::string> args;  // inserted between the command and the protocol's own arguments
   core::Json connector_config;    // `config` with `connector_secrets` merged in: the connector's config file
   std::chrono::seconds idle_timeout{
@@ -28,25 +31,30 @@ struct ProcessOptions {
   size_t batch_size = 1000;
 };
 
-// A private scratch directory (mode 0700) for the config, catalog and state files; removed on destruction.
+// A fresh private directory (mode 0700) for the config, catalog and state files, and the child's cwd; owned
+// by the child's user when it switches to one; removed with everything in it on destruction.
 class WorkDir {
  public:
-  WorkDir();
+  explicit WorkDir(const Confinement& confinement);
   ~WorkDir();
   WorkDir(const WorkDir&) = delete;
   WorkDir& operator=(const WorkDir&) = delete;
   // Writes `content` to `name` (mode 0600) and returns its path.
   std::string write(const std::string& name, const std::string& content) const;
+  const std::filesystem::path& path() const { return path_; }
 
  private:
+  void give_away(const std::string& path) const;
   std::filesystem::path path_;
+  std::optional<Credentials> owner_;
 };
 
-// Starts the connector: command, args, then `extra`.
-std::unique_ptr<ChildProcess> start(const ProcessOptions& options, const std::vector<std::string>& extra);
+// Starts the connector, confined, in `dir`: executable, args, then `extra`.
+std::unique_ptr<ChildProcess> start(const ProcessOptions& options, const WorkDir& dir,
+                                    const std::vector<std::string>& extra);
 // The same for a command that should answer and exit (spec, check, discover): its whole run is bounded by
 // `idle_timeout` too, since check() and discover() have no stop token to end a connector that never finishes.
-std::unique_ptr<ChildProcess> start_bounded(const ProcessOptions& options,
+std::unique_ptr<ChildProcess> start_bounded(const ProcessOptions& options, const WorkDir& dir,
                                             const std::vector<std::string>& extra);
 
 // Reads a child's stdout to the end and checks its exit status; throws FerryError (kSourceUnavailable with

@@ -56,9 +56,9 @@ const OrderedJson* find_stream(const OrderedJson& catalog, const std::string& mo
 }  // namespace
 
 OrderedJson discover_catalog(const ProcessOptions& options) {
-  WorkDir dir;
+  WorkDir dir(options.confinement);
   const std::string config = dir.write("config.json", options.connector_config.dump());
-  auto child = start_bounded(options, {"--config", config, "--discover"});
+  auto child = start_bounded(options, dir, {"--config", config, "--discover"});
   std::string text, line;
   const std::stop_token never;
   while (child->next_line(line, never) == ChildProcess::Next::kLine) {
@@ -137,7 +137,7 @@ void read(const ProcessOptions& options, const OrderedJson& catalog, const Model
   }
   const std::string name = stream_name(stream);
 
-  WorkDir dir;
+  WorkDir dir(options.confinement);
   std::vector<std::string> args{"--config", dir.write("config.json", options.connector_config.dump()),
                                 "--catalog",
                                 dir.write("catalog.json", OrderedJson{{"streams", {stream}}}.dump())};
@@ -150,7 +150,7 @@ void read(const ProcessOptions& options, const OrderedJson& catalog, const Model
     args.push_back("--state");
     args.push_back(dir.write("state.json", state.dump()));
   }
-  auto child = start(options, args);
+  auto child = start(options, dir, args);
   Batcher batcher(model, from, sink, options.batch_size, stop);
   const bool ended = for_each_message(*child, stop, [&](const Json& message, const std::string&) {
     const std::string type = message.value("type", "");

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "connectors/rest/http_client.h"
+#include "connectors/rest/url.h"
 #include "connectors/text_values.h"
 #include "core/sodium_init.h"
 
@@ -46,8 +48,7 @@ std::optional<core::Duration> expires_in(const Json& response) {
 }
 
 void append_query(std::string& url, const std::string& name, const std::string& value) {
-  url += (url.find('?') == std::string::npos ? '?' : '&');
-  url += url_encode(name) + "=" + url_encode(value);
+  url = with_query(url, name, value);
 }
 
 }  // namespace
@@ -166,14 +167,15 @@ void Authenticator::refresh() {
   request.headers.emplace_back("Accept", "application/json");
   std::string& body = request.body;
   if (definition_.type == AuthType::kOauth2RefreshToken) {
-    body = "grant_type=refresh_token&refresh_token=" + url_encode(credentials_.refresh_token);
+    body = "grant_type=refresh_token&refresh_token=" + url_component(credentials_.refresh_token);
   } else {
     body = "grant_type=client_credentials";
-    if (!definition_.scope.empty()) body += "&scope=" + url_encode(definition_.scope);
+    if (!definition_.scope.empty()) body += "&scope=" + url_component(definition_.scope);
   }
   if (!credentials_.client_id.empty()) {
-    request.headers.emplace_back("Authorization", "Basic " + base64(url_encode(credentials_.client_id) + ":" +
-                                                                    url_encode(credentials_.client_secret)));
+    request.headers.emplace_back("Authorization",
+                                 "Basic " + base64(url_component(credentials_.client_id) + ":" +
+                                                   url_component(credentials_.client_secret)));
   }
   ++token_requests_;
   expires_at_.reset();
@@ -181,6 +183,8 @@ void Authenticator::refresh() {
   HttpResponse response;
   try {
     response = send_(request);
+  } catch (const EgressRefused& e) {
+    throw EgressRefused("OAuth2 token request to " + token_url_ + ": " + e.what());
   } catch (const TransportError& e) {
     throw FerryError(ErrorCategory::kSourceUnavailable,
                      "OAuth2 token request to " + token_url_ + " failed: " + e.what());
@@ -194,7 +198,7 @@ void Authenticator::refresh() {
       !j["access_token"].is_string() || j["access_token"].get_ref<const std::string&>().empty()) {
     std::string reason;
     if (j.is_object() && j.contains("error") && j["error"].is_string())
-      reason = " (" + j["error"].get<std::string>() + ")";
+      reason = " (" + body_excerpt(j["error"].get<std::string>()) + ")";
     access_token_.clear();
     refused_ =
         FerryError(rejected_category(), "OAuth2 token request to " + token_url_ + " was refused: HTTP " +

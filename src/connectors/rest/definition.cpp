@@ -1,6 +1,7 @@
 #include "connectors/rest/definition.h"
 
 #include <algorithm>
+#include <cctype>
 #include <initializer_list>
 #include <set>
 
@@ -276,6 +277,16 @@ ModelSchema model_schema(const ModelDefinition& model) {
   s.cursor_field = model.cursor_field;
   s.supports_incremental = model.incremental.has_value();
   return s;
+}
+
+bool is_secret_header(std::string_view name) {
+  std::string lower(name);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (lower == "cookie") return true;
+  for (const char* word : {"auth", "token", "key", "secret", "password", "session"}) {
+    if (lower.find(word) != std::string::npos) return true;
+  }
+  return false;
 }
 
 }  // namespace ferry::connectors::rest

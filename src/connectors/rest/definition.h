@@ -81,6 +81,11 @@ std::string_view to_string(PaginationStyle style);
 // offending field, e.g. "definition.models[1].pagination.style: unknown style 'pages' (expected ...)".
 Definition parse_definition(const core::Json& json);
 
+// Whether a header carries a credential and so is kept secret (sealed at rest, never rendered):
+// Authorization, Proxy-Authorization, Cookie, and any name containing token, key, secret, auth, password or
+// session.
+bool is_secret_header(std::string_view name);
+
 // The model's schema as discover() reports it.
 ModelSchema model_schema(const ModelDefinition& model);
 

@@ -2,6 +2,8 @@
 
 #include <curl/curl.h>
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <cctype>
 
@@ -61,6 +63,34 @@ int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
 
 }  // namespace
 
+struct CurlHttpClient::Handle {
+  CurlPtr curl;
+  char error[CURL_ERROR_SIZE] = {};
+  const core::EgressPolicy* egress = nullptr;
+  std::string refused;  // why the egress policy refused the last connection attempt; "" when it did not
+};
+
+namespace {
+
+// libcurl asks this for every socket it connects (each address of a name, each redirect, each proxy): the
+// policy sees the address actually connected, after DNS, so a name cannot resolve its way past it.
+curl_socket_t on_open_socket(void* user, curlsocktype purpose, curl_sockaddr* address) {
+  auto* handle = static_cast<CurlHttpClient::Handle*>(user);
+  if (purpose != CURLSOCKTYPE_IPCXN) return CURL_SOCKET_BAD;
+  if (handle->egress == nullptr) {
+    handle->refused = "the operator's egress policy refuses every connection";
+    return CURL_SOCKET_BAD;
+  }
+  if (auto why = handle->egress->refusal(&address->addr, static_cast<socklen_t>(address->addrlen))) {
+    handle->refused = std::move(*why);
+    return CURL_SOCKET_BAD;
+  }
+  // CLOEXEC: a connector child process must not inherit the connection.
+  return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+}
+
+}  // namespace
+
 std::optional<std::string> HttpResponse::header(std::string_view name) const {
   const std::string wanted = lower(name);
   for (const auto& [k, v] : headers) {
@@ -68,11 +98,6 @@ std::optional<std::string> HttpResponse::header(std::string_view name) const {
   }
   return std::nullopt;
 }
-
-struct CurlHttpClient::Handle {
-  CurlPtr curl;
-  char error[CURL_ERROR_SIZE] = {};
-};
 
 CurlHttpClient::CurlHttpClient(CurlOptions options) : options_(std::move(options)) {
   global_init();
@@ -104,6 +129,8 @@ HttpResponse CurlHttpClient::send(const HttpRequest& request, std::stop_token st
     headers.reset(appended);
   }
   handle_->error[0] = '\0';
+  handle_->egress = options_.egress.get();
+  handle_->refused.clear();
   curl_easy_setopt(c, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
   curl_easy_setopt(c, CURLOPT_USERAGENT, options_.user_agent.c_str());
@@ -113,6 +140,10 @@ HttpResponse CurlHttpClient::send(const HttpRequest& request, std::stop_token st
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");  // whatever libcurl can decode (gzip, deflate, ...)
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_PROXY, "");  // a proxy from the environment would connect in ferry's place
+  curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+  curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, handle_.get());
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, handle_->error);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &response.body);
@@ -132,6 +163,7 @@ HttpResponse CurlHttpClient::send(const HttpRequest& request, std::stop_token st
   }
   const CURLcode rc = curl_easy_perform(c);
   if (rc == CURLE_ABORTED_BY_CALLBACK && stop.stop_requested()) throw RequestCancelled();
+  if (rc != CURLE_OK && !handle_->refused.empty()) throw EgressRefused(handle_->refused);
   if (rc != CURLE_OK) {
     const std::string detail = handle_->error[0] != '\0' ? handle_->error : curl_easy_strerror(rc);
     throw TransportError(detail, rc == CURLE_OPERATION_TIMEDOUT);
@@ -141,18 +173,31 @@ HttpResponse CurlHttpClient::send(const HttpRequest& request, std::stop_token st
   return response;
 }
 
-std::string url_encode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
+std::string body_excerpt(std::string_view body, size_t max_chars) {
   std::string out;
-  out.reserve(text.size());
-  for (const unsigned char ch : text) {
-    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
-      out.push_back(static_cast<char>(ch));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[ch >> 4]);
-      out.push_back(kHex[ch & 15]);
+  size_t chars = 0;
+  for (size_t i = 0; i < body.size() && chars < max_chars; ++chars) {
+    const auto lead = static_cast<unsigned char>(body[i]);
+    const size_t length = lead < 0x80           ? 1
+                          : (lead >> 5) == 0x6  ? 2
+                          : (lead >> 4) == 0xe  ? 3
+                          : (lead >> 3) == 0x1e ? 4
+                                                : 0;
+    bool valid = length > 0 && i + length <= body.size();
+    for (size_t k = 1; valid && k < length; ++k)
+      valid = (static_cast<unsigned char>(body[i + k]) & 0xc0) == 0x80;
+    if (valid && length > 1) {  // no overlong forms, surrogates or code points past U+10FFFF
+      const auto second = static_cast<unsigned char>(body[i + 1]);
+      valid = !(lead < 0xc2 || (lead == 0xe0 && second < 0xa0) || (lead == 0xed && second >= 0xa0) ||
+                (lead == 0xf0 && second < 0x90) || (lead == 0xf4 && second >= 0x90) || lead > 0xf4);
     }
+    if (!valid || (length == 1 && (lead < 0x20 || lead == 0x7f) && lead != ' ')) {
+      out.push_back(lead == '\n' || lead == '\t' ? ' ' : '?');
+      ++i;
+      continue;
+    }
+    out.append(body.substr(i, length));
+    i += length;
   }
   return out;
 }

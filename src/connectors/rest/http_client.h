@@ -1,6 +1,7 @@
 // connectors/rest/http_client: the HTTP client a REST source talks through. `HttpClient` is a small pure
 // interface (tests may substitute it); `CurlHttpClient` is the libcurl implementation: one easy handle reused
-// across requests (keep-alive), connect and whole-request timeouts, no redirects to other hosts, and a
+// across requests (keep-alive), connect and whole-request timeouts, http(s) only, no redirects, no proxies
+// from the environment, every address it connects to checked against the operator's egress policy, and a
 // transfer abandoned as soon as the caller's stop token is requested (a slow page does not hold up a cancel).
 #pragma once
 
@@ -14,6 +15,9 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "core/egress_policy.h"
+#include "core/error.h"
 
 namespace ferry::connectors::rest {
 
@@ -52,11 +56,19 @@ class RequestCancelled : public std::runtime_error {
   RequestCancelled() : std::runtime_error("the request was cancelled") {}
 };
 
+// The operator's egress policy refused the address libcurl was about to connect to: nothing was sent. A
+// permanent configuration error (another attempt would be refused the same way).
+class EgressRefused : public core::FerryError {
+ public:
+  explicit EgressRefused(const std::string& reason)
+      : core::FerryError(core::ErrorCategory::kConfigInvalid, reason) {}
+};
+
 class HttpClient {
  public:
   virtual ~HttpClient() = default;
-  // Sends one request and returns the response, whatever its status. Throws TransportError, or
-  // RequestCancelled once `stop` is requested before the response is complete.
+  // Sends one request and returns the response, whatever its status. Throws TransportError, EgressRefused,
+  // or RequestCancelled once `stop` is requested before the response is complete.
   virtual HttpResponse send(const HttpRequest& request, std::stop_token stop) = 0;
   HttpResponse send(const HttpRequest& request) { return send(request, {}); }
 };
@@ -65,6 +77,8 @@ struct CurlOptions {
   std::chrono::milliseconds connect_timeout{10'000};
   std::chrono::milliseconds timeout{30'000};  // the whole request, including reading the body
   std::string user_agent = "ferry-rest/1";
+  // Checked on every address a connection is opened to (after DNS). Null: nothing may be connected to.
+  std::shared_ptr<const core::EgressPolicy> egress;
 };
 
 class CurlHttpClient final : public HttpClient {
@@ -77,15 +91,17 @@ class CurlHttpClient final : public HttpClient {
   using HttpClient::send;
   HttpResponse send(const HttpRequest& request, std::stop_token stop) override;
 
+  struct Handle;  // the easy handle and what its libcurl callbacks share (defined in the .cpp)
+
  private:
-  struct Handle;
   CurlOptions options_;
   std::mutex mutex_;  // one easy handle: requests are serialised
   std::unique_ptr<Handle> handle_;
   size_t last_body_size_ = 0;
 };
 
-// Percent-encodes a query component (RFC 3986 unreserved characters stay as they are).
-std::string url_encode(std::string_view text);
+// At most the first `max_chars` characters of an upstream body, for an error message: cut on a character
+// boundary, bytes that are not UTF-8 and control characters shown as '?'.
+std::string body_excerpt(std::string_view body, size_t max_chars = 200);
 
 }  // namespace ferry::connectors::rest

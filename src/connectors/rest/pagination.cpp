@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "connectors/rest/http_client.h"
+#include "connectors/rest/url.h"
 #include "core/error.h"
 
 namespace ferry::connectors::rest {
@@ -14,8 +14,7 @@ using core::FerryError;
 using core::Json;
 
 void add_param(std::string& url, const std::string& name, const std::string& value) {
-  url += (url.find('?') == std::string::npos ? '?' : '&');
-  url += url_encode(name) + "=" + url_encode(value);
+  url = with_query(url, name, value);
 }
 
 std::string lower(std::string s) {
@@ -24,13 +23,6 @@ std::string lower(std::string s) {
 }
 
 }  // namespace
-
-std::string url_origin(const std::string& url) {
-  const auto scheme = url.find("://");
-  if (scheme == std::string::npos) return "";
-  const auto end = url.find_first_of("/?#", scheme + 3);
-  return lower(url.substr(0, end));
-}
 
 std::optional<std::string> link_next(const std::string& header) {
   size_t pos = 0;
@@ -66,7 +58,7 @@ std::optional<std::string> link_next(const std::string& header) {
 }
 
 Paginator::Paginator(PaginationDefinition definition, std::string base_url)
-    : definition_(std::move(definition)), origin_(url_origin(base_url)) {}
+    : definition_(std::move(definition)), base_url_(std::move(base_url)), origin_(url_origin(base_url_)) {}
 
 std::string Paginator::body_pointer() const {
   switch (definition_.style) {
@@ -79,12 +71,9 @@ std::string Paginator::body_pointer() const {
   }
 }
 
-std::string Paginator::first_page_query() const {
-  std::string query;
-  if (definition_.style != PaginationStyle::kNone && !definition_.page_size_param.empty()) {
-    add_param(query, definition_.page_size_param, std::to_string(definition_.page_size));
-  }
-  return query;
+std::string Paginator::with_page_size(const std::string& url) const {
+  if (definition_.style == PaginationStyle::kNone || definition_.page_size_param.empty()) return url;
+  return with_query(url, definition_.page_size_param, std::to_string(definition_.page_size));
 }
 
 std::string Paginator::url(const std::string& first_url, const Json& state) const {
@@ -131,11 +120,13 @@ std::optional<Json> Paginator::next(const Json& state, const PageInfo& page) con
                                             ? (page.link_header ? link_next(*page.link_header) : std::nullopt)
                                             : page.body_token;
       if (!next || next->empty()) return std::nullopt;
-      if (next->front() == '/') *next = origin_ + *next;
-      if (url_origin(*next) != origin_) {
-        throw FerryError(ErrorCategory::kSourceUnavailable,
-                         "the API's next-page URL leaves its origin " + origin_ + "; refusing to follow it");
+      const std::optional<std::string> absolute = resolve(base_url_, *next);
+      if (!absolute || !origin_ || url_origin(*absolute) != origin_) {
+        throw FerryError(ErrorCategory::kSourceUnavailable, "the API's next-page URL leaves its origin " +
+                                                                origin_.value_or(base_url_) +
+                                                                "; refusing to follow it");
       }
+      next = absolute;
       if (state.is_object() && state.value("url", std::string()) == *next) {
         throw FerryError(ErrorCategory::kSourceUnavailable, "the API returned the same next-page URL twice");
       }

@@ -31,16 +31,14 @@ class Paginator {
   std::optional<core::Json> next(const core::Json& state, const PageInfo& page) const;
   // JSON pointer the source reads into PageInfo::body_token ("" when the style needs none).
   std::string body_pointer() const;
-  // Query parameters of the first page (page size, offset/page number).
-  std::string first_page_query() const;
+  // `url` with the first page's query parameters (the page size) added.
+  std::string with_page_size(const std::string& url) const;
 
  private:
   PaginationDefinition definition_;
-  std::string origin_;
+  std::string base_url_;
+  std::optional<std::string> origin_;
 };
-
-// "https://api.example.com:8443" from "https://api.example.com:8443/v1/x?y".
-std::string url_origin(const std::string& url);
 // The URL of rel="next" in an RFC 8288 Link header, if any.
 std::optional<std::string> link_next(const std::string& header);
 

@@ -16,6 +16,7 @@
 #include "connectors/rest/rest_source_hooks.h"
 #include "connectors/rest/rest_values.h"
 #include "connectors/rest/retry_after.h"
+#include "connectors/rest/url.h"
 #include "engine/backoff.h"
 
 namespace ferry::connectors {
@@ -286,7 +287,7 @@ class RestSource final : public Source {
           if (!converted) {
             throw FerryError(ErrorCategory::kSourceUnavailable,
                              "rest source: model " + model.model_id + " field '" + std::string(key) +
-                                 "': value " + simdjson::minify(value) + " is not a valid " +
+                                 "': value " + body_excerpt(simdjson::minify(value)) + " is not a valid " +
                                  std::string(to_string(columns[c].second)) + " (from " + display(url) + ")");
           }
           row[c] = std::move(*converted);
@@ -304,42 +305,22 @@ class RestSource final : public Source {
   }
 
   std::string absolute(const std::string& url) const {
-    if (url.empty() || url.front() != '/') return url;
-    return url_origin(settings_.base_url) + url;
+    if (url.empty()) return url;
+    return resolve(settings_.base_url, url).value_or(url);
   }
 
   std::string first_url(const ModelDefinition& model, const Paginator& paginator,
                         const std::optional<std::string>& since) const {
-    std::string base = settings_.base_url;
-    while (!base.empty() && base.back() == '/') base.pop_back();
-    std::string url = base + model.path;
-    auto add = [&url](const std::string& name, const std::string& value) {
-      url += (url.find('?') == std::string::npos ? '?' : '&');
-      url += url_encode(name) + "=" + url_encode(value);
-    };
-    for (const auto& [k, v] : model.query) add(k, v);
-    if (since && model.incremental) add(model.incremental->param, *since);
-    const std::string page_query = paginator.first_page_query();
-    if (!page_query.empty()) url += (url.find('?') == std::string::npos ? "?" : "&") + page_query.substr(1);
-    return url;
+    std::string url = with_path(settings_.base_url, model.path);
+    for (const auto& [k, v] : model.query) url = with_query(url, k, v);
+    if (since && model.incremental) url = with_query(url, model.incremental->param, *since);
+    return paginator.with_page_size(url);
   }
 
   // The URL as messages show it: an API key sent as a query parameter is masked.
   std::string display(const std::string& url) const {
     if (definition_.auth.type != AuthType::kApiKeyQuery) return url;
-    std::string out = url;
-    const std::string needle = url_encode(definition_.auth.param) + "=";
-    for (size_t pos = 0; (pos = out.find(needle, pos)) != std::string::npos;) {
-      if (pos > 0 && out[pos - 1] != '?' && out[pos - 1] != '&') {
-        pos += needle.size();
-        continue;
-      }
-      const size_t start = pos + needle.size();
-      const size_t end = out.find('&', start);
-      out.replace(start, end == std::string::npos ? std::string::npos : end - start, "***");
-      pos = start + 3;
-    }
-    return out;
+    return masked_query(url, definition_.auth.param);
   }
 
   // GETs `url` and parses the body, retrying transient failures. nullopt when `stop` was requested.
@@ -376,7 +357,7 @@ class RestSource final : public Source {
         } else if (response.status < 200 || response.status >= 300) {
           throw FerryError(ErrorCategory::kConfigInvalid, "rest source: GET " + display(url) + ": HTTP " +
                                                               std::to_string(response.status) + ": " +
-                                                              response.body.substr(0, 200));
+                                                              body_excerpt(response.body));
         } else {
           dom::element doc;
           const auto error = parser.parse(response.body).get(doc);
@@ -387,6 +368,8 @@ class RestSource final : public Source {
         }
       } catch (const RequestCancelled&) {
         return std::nullopt;
+      } catch (const EgressRefused& e) {  // nothing was sent; another attempt would be refused alike
+        throw FerryError(ErrorCategory::kConfigInvalid, "rest source: GET " + display(url) + ": " + e.what());
       } catch (const TransportError& e) {
         last_category = ErrorCategory::kSourceUnavailable;
         last_error = std::string(e.timed_out() ? "timed out: " : "network error: ") + e.what();
@@ -426,6 +409,34 @@ class RestSource final : public Source {
   Authenticator auth_;
 };
 
+// Headers from `secret_headers` join the definition's (and win over a public one of the same name).
+void merge_secret_headers(const Json& config, Definition& definition) {
+  const auto it = config.find("secret_headers");
+  if (it == config.end() || it->is_null()) return;
+  for (const auto& [name, value] : it->items()) {
+    if (!value.is_string()) config_error("config.secret_headers." + name + " must be a string");
+    definition.headers[name] = value.get<std::string>();
+  }
+}
+
+// split_secrets' hook: credential-like headers of definition.headers move to secret_headers.
+void seal_definition_headers(Json& public_part, Json& secret_part) {
+  const auto definition = public_part.find("definition");
+  if (definition == public_part.end() || !definition->is_object()) return;
+  const auto headers = definition->find("headers");
+  if (headers == definition->end() || !headers->is_object()) return;
+  std::vector<std::string> moved;
+  for (const auto& [name, value] : headers->items()) {
+    if (!is_secret_header(name)) continue;
+    if (!secret_part.contains("secret_headers") || !secret_part["secret_headers"].is_object()) {
+      secret_part["secret_headers"] = Json::object();
+    }
+    secret_part["secret_headers"][name] = value;
+    moved.push_back(name);
+  }
+  for (const auto& name : moved) headers->erase(name);
+}
+
 }  // namespace
 }  // namespace rest
 
@@ -448,16 +459,21 @@ Spec rest_source_spec() {
            "requests allowed at once (default: requests_per_second)", 1, 100'000},
           {"timeout_seconds", "integer", false, false, 30, "per-request timeout", 1, 3600},
           {"max_attempts", "integer", false, false, 5, "attempts per request before the read fails", 1, 50},
-      }};
+          {"secret_headers", "object", false, true, nullptr,
+           "headers that carry credentials, sent with every request; the API moves every credential-like "
+           "header of definition.headers here (sealed at rest, never returned)",
+           std::nullopt, std::nullopt},
+      },
+      rest::seal_definition_headers};
 }
 
-SourcePtr make_rest_source(const core::Json& config) {
-  return rest::make_rest_source(config, {});
+SourcePtr make_rest_source(const core::Json& config, const ConnectorContext& context) {
+  return rest::make_rest_source(config, context, {});
 }
 
 namespace rest {
 
-SourcePtr make_rest_source(const core::Json& config, RestSourceHooks hooks) {
+SourcePtr make_rest_source(const core::Json& config, const ConnectorContext& context, RestSourceHooks hooks) {
   const Spec spec = rest_source_spec();
   if (const std::string problem = validate_config(spec, config); !problem.empty()) config_error(problem);
   const Json full = with_defaults(spec, config);
@@ -467,9 +483,16 @@ SourcePtr make_rest_source(const core::Json& config, RestSourceHooks hooks) {
                           ? full["base_url"].get<std::string>()
                           : definition.base_url;
   if (settings.base_url.empty()) config_error("definition.base_url is required (or config.base_url)");
-  if (!settings.base_url.starts_with("http://") && !settings.base_url.starts_with("https://")) {
-    config_error("config.base_url must be an http(s) URL");
+  if (const auto problem = http_url_problem(settings.base_url); !problem.empty()) {
+    config_error("config.base_url " + problem);
   }
+  if (!definition.auth.token_url.empty()) {
+    const auto token_url = resolve(settings.base_url, definition.auth.token_url);
+    if (!token_url || !http_url_problem(*token_url).empty()) {
+      config_error("definition.auth.token_url must be an http(s) URL or a path on the base URL");
+    }
+  }
+  merge_secret_headers(full, definition);
   settings.max_attempts = static_cast<int>(full.at("max_attempts").get<int64_t>());
   Credentials credentials = Credentials::from_json(
       full.contains("credentials") ? full["credentials"] : Json(nullptr), definition.auth.type);
@@ -483,6 +506,7 @@ SourcePtr make_rest_source(const core::Json& config, RestSourceHooks hooks) {
     CurlOptions options;
     options.timeout = std::chrono::seconds(full.at("timeout_seconds").get<int64_t>());
     options.connect_timeout = std::min(options.timeout, std::chrono::milliseconds(10'000));
+    options.egress = std::make_shared<const core::EgressPolicy>(context.policy.egress);
     hooks.http = std::make_shared<CurlHttpClient>(options);
   }
   return std::make_unique<RestSource>(std::move(definition), std::move(credentials), std::move(settings), rps,

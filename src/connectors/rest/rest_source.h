@@ -3,11 +3,13 @@
 // backoff, Retry-After, a token-bucket rate limit, and a page cursor checkpointed after every page.
 #pragma once
 
+#include "connectors/connector_policy.h"
 #include "connectors/source.h"
 
 namespace ferry::connectors {
 
 Spec rest_source_spec();
-SourcePtr make_rest_source(const core::Json& config);
+// Connects only where `context.policy.egress` allows (checked on each address connected).
+SourcePtr make_rest_source(const core::Json& config, const ConnectorContext& context);
 
 }  // namespace ferry::connectors

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 
+#include "connectors/connector_policy.h"
 #include "connectors/rest/http_client.h"
 #include "connectors/rest/rate_limiter.h"
 #include "connectors/source.h"
@@ -23,6 +24,7 @@ struct RestSourceHooks {
   std::function<double()> unit_random;  // null: engine::unit_random
 };
 
-SourcePtr make_rest_source(const core::Json& config, RestSourceHooks hooks);
+// The hooks' `http`, when set, replaces the CurlHttpClient that would check `context.policy.egress`.
+SourcePtr make_rest_source(const core::Json& config, const ConnectorContext& context, RestSourceHooks hooks);
 
 }  // namespace ferry::connectors::rest

@@ -320,7 +320,15 @@ std::unique_ptr<KeySweep> SqliteDestination::begin_key_sweep(const ModelSchema& 
 
 Spec sqlite_destination_spec() {
   return Spec{"sqlite",
-              {{"path", "string", true, false, nullptr, "path of the SQLite database file", {}, {}}}};
+              {{"path",
+                "string",
+                true,
+                false,
+                nullptr,
+                "the SQLite database file, relative to the tenant's data directory",
+                {},
+                {},
+                true}}};
 }
 
 DestinationPtr make_sqlite_destination(const core::Json& config) {

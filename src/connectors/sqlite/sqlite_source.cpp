@@ -109,8 +109,9 @@ class SqliteSource final : public Source {
 Spec sqlite_source_spec() {
   return Spec{"sqlite",
               {
-                  {"path", "string", true, false, nullptr, "path of the SQLite database file to read",
-                   std::nullopt, std::nullopt},
+                  {"path", "string", true, false, nullptr,
+                   "the SQLite database file to read, relative to the tenant's data directory", std::nullopt,
+                   std::nullopt, true},
                   {"tables", "string", false, false, nullptr,
                    "comma-separated tables to sync (default: every table)", std::nullopt, std::nullopt},
                   {"cursor_fields", "object", false, false, nullptr,

@@ -1,5 +1,8 @@
 #include "store/sqlite/database.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "core/error.h"
 
 namespace ferry::sqlite {
@@ -107,6 +110,11 @@ Database::Database(const std::string& path, OpenMode mode) {
   const int flags = mode == OpenMode::kReadOnly
                         ? SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX
                         : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
+  // Created owner-only: SQLite gives its WAL and shared-memory files the database file's mode.
+  if (mode != OpenMode::kReadOnly && path != ":memory:" && !path.empty()) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) ::close(fd);
+  }
   if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
     const std::string message =
         "cannot open SQLite database " + path + ": " + (db_ ? sqlite3_errmsg(db_) : "");

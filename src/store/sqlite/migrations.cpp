@@ -6,7 +6,7 @@ namespace ferry::sqlite {
 namespace {
 
 // Append only: a released migration never changes.
-constexpr std::array<const char*, 3> kMigrations{
+constexpr std::array<const char*, 5> kMigrations{
     R"sql(
 CREATE TABLE tenants (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);
 CREATE TABLE api_keys (key_hash TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),
@@ -65,6 +65,25 @@ CREATE INDEX connections_by_account_token ON connections(tenant_id, account_toke
 )sql",
     R"sql(
 ALTER TABLE syncs ADD COLUMN destination_secrets BLOB;
+)sql",
+    // API key lifecycle: an id to revoke by, a display prefix, last use and revocation. Keys created before
+    // have no known prefix (only their hash was kept): they show "fry_".
+    R"sql(
+ALTER TABLE api_keys ADD COLUMN id TEXT;
+ALTER TABLE api_keys ADD COLUMN prefix TEXT NOT NULL DEFAULT 'fry_';
+ALTER TABLE api_keys ADD COLUMN last_used_at INTEGER;
+ALTER TABLE api_keys ADD COLUMN revoked_at INTEGER;
+UPDATE api_keys SET id = lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' ||
+                               substr(hex(randomblob(2)), 2) || '-' || substr('89ab', 1 + abs(random() % 4), 1) ||
+                               substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)));
+CREATE UNIQUE INDEX api_keys_by_id ON api_keys(id);
+CREATE INDEX api_keys_by_tenant ON api_keys(tenant_id, created_at DESC, id DESC);
+)sql",
+    // Each connection's discovered models, so requests read them instead of calling the connector.
+    R"sql(
+CREATE TABLE connection_catalogs (
+  connection_id TEXT PRIMARY KEY REFERENCES connections(id) ON DELETE CASCADE, tenant_id TEXT NOT NULL,
+  models TEXT NOT NULL, refreshed_at INTEGER NOT NULL);
 )sql",
 };
 

@@ -24,26 +24,7 @@ core::Tenant SqliteStore::create_tenant(const std::string& name) {
   return tenant;
 }
 
-std::string SqliteStore::create_api_key(const std::string& tenant_id) {
-  Lock lock(mutex_);
-  const std::string key = core::new_token("fry_");
-  auto stmt = db_.prepare("INSERT INTO api_keys (key_hash, tenant_id, created_at) VALUES (?, ?, ?)");
-  stmt.bind(1, core::hash_api_key(key))
-      .bind(2, tenant_id)
-      .bind(3, core::to_micros(core::SystemClock().now()));
-  stmt.run();
-  return key;
-}
-
-std::optional<core::Tenant> SqliteStore::tenant_for_api_key(const std::string& key) {
-  Lock lock(mutex_);
-  auto stmt = db_.prepare(
-      "SELECT t.id, t.name, t.created_at FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE "
-      "k.key_hash = ?");
-  stmt.bind(1, core::hash_api_key(key));
-  if (!stmt.step()) return std::nullopt;
-  return core::Tenant{stmt.text(0), stmt.text(1), core::from_micros(stmt.int64(2))};
-}
+// ---- api keys: sqlite_store_api_keys.cpp ----
 
 // ---- connections ----
 

@@ -15,8 +15,12 @@ class SqliteStore final : public Store {
   SqliteStore(const std::string& path, core::SecretBox secrets);
 
   core::Tenant create_tenant(const std::string& name) override;
-  std::string create_api_key(const std::string& tenant_id) override;
+  CreatedApiKey issue_api_key(const std::string& tenant_id) override;
   std::optional<core::Tenant> tenant_for_api_key(const std::string& key) override;
+  Page<ApiKey> api_keys(const std::string& tenant_id, const PageRequest& page) override;
+  bool revoke_api_key(const std::string& tenant_id, const std::string& id) override;
+  std::optional<ApiKey> revoke_api_key_of_any_tenant(const std::string& id) override;
+  bool tenant_exists(const std::string& tenant_id) override;
 
   void insert_connection(const core::Connection& connection) override;
   std::optional<core::Connection> connection(const std::string& tenant_id, const std::string& id) override;
@@ -25,6 +29,11 @@ class SqliteStore final : public Store {
   DeleteResult delete_connection(const std::string& tenant_id, const std::string& id) override;
   std::optional<core::Connection> connection_by_account_token(const std::string& tenant_id,
                                                               const std::string& token) override;
+
+  std::optional<StoredCatalog> connection_catalog(const std::string& tenant_id,
+                                                  const std::string& connection_id) override;
+  void save_connection_catalog(const std::string& tenant_id, const std::string& connection_id,
+                               const StoredCatalog& catalog) override;
 
   void insert_sync(const core::Sync& sync) override;
   std::optional<core::Sync> sync(const std::string& tenant_id, const std::string& id) override;
@@ -44,8 +53,8 @@ class SqliteStore final : public Store {
   std::optional<core::Run> last_finished_run(const std::string& sync_id) override;
   bool transition(const std::string& run_id, core::RunState expected, core::RunState next,
                   const RunPatch& patch = {}) override;
-  std::optional<core::Run> claim(const std::string& worker, core::Timestamp now,
-                                 core::Timestamp lease_until) override;
+  std::optional<core::Run> claim(const std::string& worker, core::Timestamp now, core::Timestamp lease_until,
+                                 const ClaimPolicy& policy = {}) override;
   std::optional<core::RunState> heartbeat(const std::string& run_id, const std::string& worker,
                                           core::Timestamp lease_until) override;
   int reclaim_expired_leases(core::Timestamp now) override;

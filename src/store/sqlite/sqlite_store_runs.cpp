@@ -1,4 +1,4 @@
-// The SQLite store's runs, tasks and the queue (claim, lease, heartbeat, reclaim, retry promotion).
+// The SQLite store's runs, tasks and the queue (fair claim, lease, heartbeat, reclaim, retry promotion).
 #include <stdexcept>
 
 #include "core/ids.h"
@@ -202,12 +202,23 @@ bool SqliteStore::transition(const std::string& run_id, RunState expected, RunSt
 }
 
 std::optional<core::Run> SqliteStore::claim(const std::string& worker, core::Timestamp now,
-                                            core::Timestamp lease_until) {
+                                            core::Timestamp lease_until, const ClaimPolicy& policy) {
   Lock lock(mutex_);
+  // The pick and the update share one write (IMMEDIATE) transaction, so two claimers, threads or processes,
+  // never both see a tenant below its cap.
   sqlite::Transaction tx(db_);
   std::string id;
   {
-    auto pick = db_.prepare("SELECT id FROM runs WHERE state = 'queued' ORDER BY created_at, id LIMIT 1");
+    // Ordering by (the tenant's running count, created_at) picks the least busy tenant, then its oldest
+    // run (ClaimPolicy). PostgreSQL can keep this statement with FOR UPDATE OF q SKIP LOCKED, but must
+    // serialise claims per tenant (an advisory transaction lock) for the cap to be exact there.
+    auto pick = db_.prepare(
+        "WITH busy AS (SELECT tenant_id, count(*) AS running FROM runs "
+        "WHERE state IN ('running','cancelling') GROUP BY tenant_id) "
+        "SELECT q.id FROM runs q LEFT JOIN busy b ON b.tenant_id = q.tenant_id "
+        "WHERE q.state = 'queued' AND (?1 <= 0 OR coalesce(b.running, 0) < ?1) "
+        "ORDER BY coalesce(b.running, 0), q.created_at, q.id LIMIT 1");
+    pick.bind(1, int64_t{policy.tenant_max_running});
     if (!pick.step()) return std::nullopt;
     id = pick.text(0);
   }

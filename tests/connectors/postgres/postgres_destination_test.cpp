@@ -8,6 +8,7 @@
 #include "connectors/postgres/pg_connection.h"
 #include "connectors/postgres/postgres_destination_state.h"
 #include "connectors/postgres/postgres_destination_table.h"
+#include "fakes/loopback_policy.h"
 #include "fakes/postgres/pg_test_database.h"
 
 namespace ferry::connectors {
@@ -25,7 +26,7 @@ using Rows = std::vector<std::vector<Text>>;
 DestinationPtr destination(const std::string& url, const std::optional<std::string>& schema = std::nullopt) {
   core::Json config = {{"url", url}};
   if (schema) config["schema"] = *schema;
-  return make_postgres_destination(config);
+  return make_postgres_destination(config, testing::loopback_context());
 }
 
 Rows query(const std::string& url, const std::string& sql) {

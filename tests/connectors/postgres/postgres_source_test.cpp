@@ -11,6 +11,7 @@
 #include "connectors/postgres/pg_connection.h"
 #include "connectors/postgres/postgres_source.h"
 #include "fakes/collecting_sink.h"
+#include "fakes/loopback_policy.h"
 #include "fakes/postgres/pg_test_database.h"
 
 namespace ferry::connectors {
@@ -36,7 +37,7 @@ class PostgresSourceTest : public ::testing::Test {
   SourcePtr source(Json extra = Json::object()) const {
     Json config{{"url", db_.url()}};
     config.update(extra);
-    return make_postgres_source(config);
+    return make_postgres_source(config, testing::loopback_context());
   }
 
   static ModelSchema model(Source& src, const std::string& model_id) {
@@ -500,8 +501,8 @@ TEST_F(PostgresSourceTest, ErrorsCarryTheirCategoryAndNeverThePassword) {
   const auto m = model(*good, "public.events");
   EXPECT_TRUE(good->check().ok) << good->check().message;
 
-  auto wrong_password =
-      make_postgres_source(Json{{"url", testing::pg_url(db_.name(), "ferry", "pw-xyz-123")}});
+  auto wrong_password = make_postgres_source(
+      Json{{"url", testing::pg_url(db_.name(), "ferry", "pw-xyz-123")}}, testing::loopback_context());
   const auto denied = wrong_password->check();
   EXPECT_FALSE(denied.ok);
   EXPECT_EQ(denied.category, ErrorCategory::kCredentialsInvalid);
@@ -516,18 +517,23 @@ TEST_F(PostgresSourceTest, ErrorsCarryTheirCategoryAndNeverThePassword) {
   }
 
   auto unreachable = make_postgres_source(
-      Json{{"url", "postgresql://ferry:secret-77@127.0.0.1:1/postgres?connect_timeout=2"}});
+      Json{{"url", "postgresql://ferry:secret-77@127.0.0.1:1/postgres?connect_timeout=2"}},
+      testing::loopback_context());
   const auto down = unreachable->check();
   EXPECT_EQ(down.category, ErrorCategory::kSourceUnavailable);
   EXPECT_EQ(down.message.find("secret-77"), std::string::npos) << down.message;
 
-  EXPECT_EQ(make_postgres_source(Json{{"url", testing::pg_url("no_such_database_q")}})->check().category,
-            ErrorCategory::kConfigInvalid);
+  EXPECT_EQ(
+      make_postgres_source(Json{{"url", testing::pg_url("no_such_database_q")}}, testing::loopback_context())
+          ->check()
+          .category,
+      ErrorCategory::kConfigInvalid);
   EXPECT_EQ(source({{"schemas", "public,nope"}})->check().category, ErrorCategory::kSchemaInvalid);
   EXPECT_EQ(source({{"tables", "public.nope"}})->check().category, ErrorCategory::kSchemaInvalid);
   EXPECT_EQ(source({{"cursor_fields", {{"public.events", "nope"}}}})->check().category,
             ErrorCategory::kConfigInvalid);
-  EXPECT_THROW(make_postgres_source(Json{{"url", db_.url()}, {"cursor_fields", {{"public.events", 5}}}}),
+  EXPECT_THROW(make_postgres_source(Json{{"url", db_.url()}, {"cursor_fields", {{"public.events", 5}}}},
+                                    testing::loopback_context()),
                FerryError);
 
   // the model's table is gone by the time the run reads it
@@ -550,7 +556,7 @@ TEST_F(PostgresSourceTest, APermissionProblemIsReportedByCheckAndByTheRead) {
   const Json reader_url{{"url", testing::pg_url(db_.name(), role, "pw")}};
   const auto m = model(*source(), "public.events");
 
-  auto reader = make_postgres_source(reader_url);
+  auto reader = make_postgres_source(reader_url, testing::loopback_context());
   const auto none = reader->check();
   EXPECT_FALSE(none.ok);
   EXPECT_EQ(none.category, ErrorCategory::kPermissionDenied);
@@ -569,7 +575,8 @@ TEST_F(PostgresSourceTest, APermissionProblemIsReportedByCheckAndByTheRead) {
   EXPECT_EQ(reader->discover().size(), 1u);
   Json named = reader_url;
   named["tables"] = "events,open_data";
-  EXPECT_EQ(make_postgres_source(named)->check().category, ErrorCategory::kPermissionDenied);
+  EXPECT_EQ(make_postgres_source(named, testing::loopback_context())->check().category,
+            ErrorCategory::kPermissionDenied);
 
   admin_.exec("DROP OWNED BY " + role + "; DROP ROLE " + role);
 }

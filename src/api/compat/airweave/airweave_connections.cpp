@@ -10,6 +10,7 @@
 #include "api/compat/airweave/airweave_render.h"
 #include "api/compat/airweave/airweave_requests.h"
 #include "api/compat/airweave/airweave_routes.h"
+#include "api/json_limits.h"
 #include "core/ids.h"
 #include "engine/schedule.h"
 
@@ -30,7 +31,11 @@ const Json kBody = Json::array({"body"});
 void apply_config(native::Services& s, core::Connection& c, const Json& full) {
   const auto* type = s.registry.source(c.source_type);
   if (type == nullptr) fail(404, "Source '" + c.source_type + "' not found");
-  if (auto problem = connectors::validate_config(type->spec, full); !problem.empty()) {
+  if (auto problem = config_size_problem(full, "config"); !problem.empty()) {
+    fail_validation(at(kBody, "config"), "value_error", "Value error, " + problem, nullptr,
+                    {{"error", problem}});
+  }
+  if (auto problem = s.registry.source_problem(c.source_type, full, c.tenant_id); !problem.empty()) {
     fail_validation(at(kBody, "config"), "value_error", "Value error, " + problem, full,
                     {{"error", problem}});
   }
@@ -45,7 +50,7 @@ std::string default_name(const std::string& short_name) {
 
 HttpResponse render(native::Services& s, const RequestContext& ctx, const std::string& id) {
   auto facts = gather(s, ctx.tenant.id, load_connection(s, ctx, id));
-  return json_response(200, render_source_connection(s, facts));
+  return json_response(200, render_source_connection(facts));
 }
 
 HttpResponse create(native::Services& s, const RequestContext& ctx) {
@@ -70,13 +75,12 @@ HttpResponse create(native::Services& s, const RequestContext& ctx) {
   sync.tenant_id = ctx.tenant.id;
   sync.connection_id = c.id;
   sync.destination_type = "sqlite";
-  const auto path = collection_path(s, ctx.tenant.id, *request.collection);
+  const auto path = collection_path(*request.collection);
   sync.destination_config = {{"path", path}};
   sync.schedule = schedule_from_cron(request.cron);
   sync.next_sync_start = engine::next_start(sync.schedule, c.created_at);
   sync.created_at = sync.updated_at = c.created_at;
 
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
   s.store.insert_connection(c);
   s.store.insert_sync(sync);
   auto facts = gather(s, ctx.tenant.id, c, false);
@@ -139,7 +143,7 @@ HttpResponse remove(native::Services& s, const RequestContext& ctx) {
   const auto id = path_uuid(ctx, "source_connection_id", errors);
   errors.raise_if_any();
   const auto facts = gather(s, ctx.tenant.id, load_connection(s, ctx, *id));
-  const Json rendered = render_source_connection(s, facts);  // the response describes what was deleted
+  const Json rendered = render_source_connection(facts);  // the response describes what was deleted
   for (const auto& sync : facts.syncs) {
     if (auto run = s.store.active_run(sync.id)) s.control.cancel(*run);
   }
@@ -172,10 +176,10 @@ HttpResponse list(native::Services& s, const RequestContext& ctx) {
     for (auto& connection : result.items) {
       if (static_cast<int64_t>(out.size()) >= limit) break;
       auto facts = gather(s, ctx.tenant.id, std::move(connection), false);
-      if (collection && collection_of(s, facts) != *collection) continue;
+      if (collection && collection_of(facts) != *collection) continue;
       if (seen++ < skip) continue;
       facts = gather(s, ctx.tenant.id, std::move(facts.connection));
-      out.push_back(render_list_item(s, facts));
+      out.push_back(render_list_item(facts));
     }
     if (!result.next) break;
     page.after = result.next;
@@ -191,9 +195,11 @@ void add_connection_routes(Router& router, native::Services services) {
     router.add("GET", path, airweave_route(services, [s = services](const RequestContext& ctx) mutable {
                  return list(s, ctx);
                }));
-    router.add("POST", path, airweave_route(services, [s = services](const RequestContext& ctx) mutable {
-                 return create(s, ctx);
-               }));
+    // Creating writes before its first run needs the source's models: it runs where connectors may be called.
+    router.add("POST", path,
+               airweave_route(services,
+                              [s = services](const RequestContext& ctx) mutable { return create(s, ctx); }),
+               Lane::kConnector);
   }
   router.add("GET", "/source-connections/{source_connection_id}",
              airweave_route(services, [s = services](const RequestContext& ctx) mutable {

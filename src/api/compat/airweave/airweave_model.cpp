@@ -32,9 +32,8 @@ void append_all_runs(native::Services& s, const std::string& tenant_id, const st
   }
 }
 
-fs::path destinations_dir(const native::Services& s, const std::string& tenant_id) {
-  return (fs::path(s.data_dir) / "destinations" / tenant_id).lexically_normal();
-}
+// Relative to the tenant's data directory, where the registry resolves every destination path.
+const fs::path kDestinationsDir = "destinations";
 
 }  // namespace
 
@@ -62,25 +61,24 @@ std::vector<core::Run> newest_runs(native::Services& s, const std::string& tenan
   return runs;
 }
 
-std::string collection_path(const native::Services& s, const std::string& tenant_id,
-                            const std::string& collection) {
-  return (destinations_dir(s, tenant_id) / (collection + ".db")).string();
+std::string collection_path(const std::string& collection) {
+  return (kDestinationsDir / (collection + ".db")).string();
 }
 
-std::string collection_of(const native::Services& s, const core::Sync& sync) {
+std::string collection_of(const core::Sync& sync) {
   if (sync.destination_type != "sqlite" || !sync.destination_config.contains("path") ||
       !sync.destination_config["path"].is_string()) {
     return kDefaultCollection;
   }
   const fs::path path = fs::path(sync.destination_config["path"].get<std::string>()).lexically_normal();
-  if (path.parent_path() != destinations_dir(s, sync.tenant_id) || path.extension() != ".db") {
+  if (path.parent_path() != kDestinationsDir || path.extension() != ".db") {
     return kDefaultCollection;
   }
   return path.stem().string();
 }
 
-std::string collection_of(const native::Services& s, const SourceConnectionFacts& facts) {
-  return facts.syncs.empty() ? std::string(kDefaultCollection) : collection_of(s, facts.syncs.front());
+std::string collection_of(const SourceConnectionFacts& facts) {
+  return facts.syncs.empty() ? std::string(kDefaultCollection) : collection_of(facts.syncs.front());
 }
 
 std::string job_status(core::RunState state) {

@@ -1,6 +1,6 @@
 // api/compat/airweave/airweave_model: how an Airweave source connection is read from ferry's domain.
 // A source connection is a ferry connection plus its syncs; its collection is the name of the SQLite
-// destination ferry placed under <data_dir>/destinations/<tenant_id>/<collection>.db. Nothing is stored
+// destination ferry placed at destinations/<collection>.db in the tenant's data directory. Nothing is stored
 // for this surface: everything here is derived from the connection, its syncs and their runs.
 #pragma once
 
@@ -29,12 +29,11 @@ SourceConnectionFacts gather(native::Services& s, const std::string& tenant_id, 
 std::vector<core::Run> newest_runs(native::Services& s, const std::string& tenant_id,
                                    const std::vector<core::Sync>& syncs, int64_t limit);
 
-// Where a sync created through Airweave writes: <data_dir>/destinations/<tenant_id>/<collection>.db.
-std::string collection_path(const native::Services& s, const std::string& tenant_id,
-                            const std::string& collection);
+// Where a sync created through Airweave writes: destinations/<collection>.db in the tenant's data directory.
+std::string collection_path(const std::string& collection);
 // The collection a sync writes to: the file's stem when ferry placed it, else "default".
-std::string collection_of(const native::Services& s, const core::Sync& sync);
-std::string collection_of(const native::Services& s, const SourceConnectionFacts& facts);
+std::string collection_of(const core::Sync& sync);
+std::string collection_of(const SourceConnectionFacts& facts);
 
 // Airweave's status word for a run (DESIGN.md status table; the wire is lowercase).
 std::string job_status(core::RunState state);

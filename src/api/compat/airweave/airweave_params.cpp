@@ -5,6 +5,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "api/json_limits.h"
+
 namespace ferry::api::compat::airweave {
 
 using core::Json;
@@ -133,14 +135,17 @@ Json body_object(const RequestContext& ctx) {
   if (body.find_first_not_of(" \t\r\n") == std::string::npos) {
     fail_validation(Json::array({"body"}), "missing", "Field required", nullptr);
   }
-  Json parsed;
-  try {
-    parsed = Json::parse(body);
-  } catch (const Json::parse_error& e) {
-    const auto position = static_cast<int64_t>(e.byte > 0 ? e.byte - 1 : 0);
+  auto limited = parse_json_limited(body);
+  if (limited.status == LimitedJson::Status::kTooDeep) {
+    fail_validation(Json::array({"body"}), "json_invalid", "JSON decode error", Json::object(),
+                    {{"error", too_deep_message()}});
+  }
+  if (limited.status == LimitedJson::Status::kInvalid) {
+    const auto position = static_cast<int64_t>(limited.error_byte > 0 ? limited.error_byte - 1 : 0);
     fail_validation(Json::array({"body", position}), "json_invalid", "JSON decode error", Json::object(),
                     {{"error", "Expecting value"}});
   }
+  Json parsed = std::move(limited.value);
   if (!parsed.is_object()) {
     fail_validation(Json::array({"body"}), "model_attributes_type",
                     "Input should be a valid dictionary or object to extract fields from", parsed);

@@ -125,7 +125,7 @@ Json render_job(const core::Run& run) {
   return job;
 }
 
-Json render_source_connection(const native::Services& s, const SourceConnectionFacts& facts) {
+Json render_source_connection(const SourceConnectionFacts& facts) {
   const auto& c = facts.connection;
   const core::Run* last = facts.runs.empty() ? nullptr : &facts.runs.front();
   const bool last_failed = last != nullptr && last->state == core::RunState::kFailed;
@@ -134,7 +134,7 @@ Json render_source_connection(const native::Services& s, const SourceConnectionF
           {"name", c.name},
           {"description", nullptr},
           {"short_name", c.source_type},
-          {"readable_collection_id", collection_of(s, facts)},
+          {"readable_collection_id", collection_of(facts)},
           {"status", connection_status(facts)},
           {"created_at", core::format_rfc3339(c.created_at)},
           {"modified_at", core::format_rfc3339(c.updated_at)},
@@ -158,12 +158,12 @@ Json render_source_connection(const native::Services& s, const SourceConnectionF
           {"federated_search", false}};
 }
 
-Json render_list_item(const native::Services& s, const SourceConnectionFacts& facts) {
+Json render_list_item(const SourceConnectionFacts& facts) {
   const auto& c = facts.connection;
   return {{"id", c.id},
           {"name", c.name},
           {"short_name", c.source_type},
-          {"readable_collection_id", collection_of(s, facts)},
+          {"readable_collection_id", collection_of(facts)},
           {"created_at", core::format_rfc3339(c.created_at)},
           {"modified_at", core::format_rfc3339(c.updated_at)},
           {"is_authenticated", true},

@@ -9,8 +9,8 @@ namespace ferry::api::compat::airweave {
 // SourceConnectionJob: a run seen from its connection.
 core::Json render_job(const core::Run& run);
 // SourceConnection: the full view (auth, config, schedule, sync history, entity totals).
-core::Json render_source_connection(const native::Services& s, const SourceConnectionFacts& facts);
+core::Json render_source_connection(const SourceConnectionFacts& facts);
 // SourceConnectionListItem: the lightweight view GET /source-connections returns.
-core::Json render_list_item(const native::Services& s, const SourceConnectionFacts& facts);
+core::Json render_list_item(const SourceConnectionFacts& facts);
 
 }  // namespace ferry::api::compat::airweave

@@ -43,13 +43,7 @@ Json model_operations(const AccountView& view) {
 
 AccountView view_account(native::Services& s, core::Connection connection) {
   AccountView view{std::move(connection), {}, {}, "COMPLETE", ""};
-  try {
-    Json config = view.connection.config;
-    config.update(view.connection.secrets);
-    view.schemas = s.registry.make_source(view.connection.source_type, config)->discover();
-  } catch (const core::FerryError&) {
-    // Unreachable or misconfigured source: the account is still listed, with what ferry knows.
-  }
+  view.schemas = s.control.catalogs().known(view.connection);
   for (const char* category : kCategories) {
     if (std::any_of(view.schemas.begin(), view.schemas.end(),
                     [&](const auto& m) { return in_category(m.model_id, category); })) {

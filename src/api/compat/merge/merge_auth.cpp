@@ -1,5 +1,6 @@
 #include "api/compat/merge/merge_auth.h"
 
+#include "api/json_limits.h"
 #include "api/logger.h"
 
 namespace ferry::api::compat::merge {
@@ -35,6 +36,8 @@ Handler merge_route(native::Services services, std::string category, Scope scope
     if (!key) return unauthorized("Authentication credentials were not provided.");
     const auto tenant = services.store.tenant_for_api_key(*key);
     if (!tenant) return unauthorized("Invalid API key.");
+    // Merge's routes take no body; a hostile one is refused before anything could parse it.
+    if (json_too_deep(request.body)) return merge_error(400, too_deep_message());
 
     std::optional<core::Connection> account;
     if (scope == Scope::kLinkedAccount) {

@@ -9,6 +9,7 @@
 #include "api/compat/merge/merge_accounts.h"
 #include "api/compat/merge/merge_paging.h"
 #include "core/ids.h"
+#include "core/text.h"
 #include "store/page_cursor.h"
 
 namespace ferry::api::compat::merge {
@@ -32,17 +33,6 @@ std::optional<store::PagePosition> parse_account_key(const std::string& key) {
   return position;
 }
 
-std::vector<std::string> split_commas(const std::string& text) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    const auto comma = std::min(text.find(',', start), text.size());
-    if (comma > start) out.push_back(text.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
-}
-
 // The linked-accounts query filters. Those on the connection itself are checked before the source is
 // asked for its models, so a filtered scan stays cheap.
 struct AccountFilter {
@@ -55,7 +45,7 @@ struct AccountFilter {
   bool in_list(const std::string& param, const std::string& value) const {
     const auto wanted = http.query_param(param);
     if (!wanted) return true;
-    const auto values = split_commas(*wanted);
+    const auto values = core::split_nonempty(*wanted, ',');
     return std::find(values.begin(), values.end(), value) != values.end();
   }
   bool connection(const core::Connection& c) const {

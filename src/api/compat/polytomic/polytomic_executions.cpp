@@ -4,6 +4,7 @@
 #include "api/compat/polytomic/polytomic_paging.h"
 #include "api/compat/polytomic/polytomic_render.h"
 #include "api/compat/polytomic/polytomic_routes.h"
+#include "api/json_limits.h"
 
 namespace ferry::api::compat::polytomic {
 namespace {
@@ -64,7 +65,7 @@ HttpResponse list(Services& s, const RequestContext& ctx) {
   for (const auto& run : result.items) data.push_back(render_execution(run, now));
   Json body = {{"data", data}};
   if (result.next_token) body["pagination"] = {{"next_page_token", *result.next_token}};
-  return {200, body.dump(), "application/json", {}};
+  return {200, safe_dump(body), "application/json", {}};
 }
 
 // PUT /api/syncs/{id}/executions/{execution_id} {"status": "canceled"}: the one change a client may make.

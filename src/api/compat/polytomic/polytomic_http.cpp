@@ -1,8 +1,8 @@
 #include "api/compat/polytomic/polytomic_http.h"
 
-
 #include <cctype>
 
+#include "api/json_limits.h"
 #include "api/logger.h"
 #include "core/encoding.h"
 #include "core/ids.h"
@@ -93,7 +93,7 @@ HttpResponse error_response(int status, const std::string& message, const Json& 
   } else {
     body = {{"status", status}, {"message", message}, {"metadata", metadata}};
   }
-  return {status, body.dump(), "application/json", {}};
+  return {status, safe_dump(body), "application/json", {}};
 }
 
 void bad_request(const std::string& message) {
@@ -107,7 +107,7 @@ void not_found(const std::string& what) {
 }
 
 HttpResponse data_response(const Json& data, int status) {
-  return {status, Json{{"data", data}}.dump(), "application/json", {}};
+  return {status, safe_dump(Json{{"data", data}}), "application/json", {}};
 }
 
 Handler route(Services services, PolytomicHandler handler) {
@@ -134,8 +134,10 @@ Handler route(Services services, PolytomicHandler handler) {
 
 Json json_body(const HttpRequest& request) {
   if (request.body.find_first_not_of(" \t\r\n") == std::string::npos) return Json::object();
-  Json parsed = Json::parse(request.body, nullptr, false);
-  if (parsed.is_discarded()) bad_request("the request body is not valid JSON");
+  auto limited = parse_json_limited(request.body);
+  if (limited.status == LimitedJson::Status::kTooDeep) bad_request(too_deep_message());
+  if (limited.status != LimitedJson::Status::kOk) bad_request("the request body is not valid JSON");
+  Json parsed = std::move(limited.value);
   if (!parsed.is_object()) bad_request("the request body must be a JSON object");
   return parsed;
 }

@@ -1,6 +1,6 @@
 // Polytomic's model-sync body -> a ferry sync. The source is a ferry connection (every field's
 // source.model_id), the ferry models are the fields' source.field ("*" = all of them), and the target is
-// a SQLite file ferry manages: <data_dir>/destinations/<tenant>/<target.object or name>.db.
+// a SQLite file ferry manages: destinations/<target.object or name>.db in the tenant's data directory.
 #include <algorithm>
 #include <filesystem>
 
@@ -109,11 +109,9 @@ bool path_taken(Services& s, const std::string& tenant_id, const std::string& sy
 
 void apply_destination(Services& s, const core::Tenant& tenant, core::Sync& sync, const std::string& stem) {
   check_file_stem(stem);
-  const auto dir = std::filesystem::path(s.data_dir) / "destinations" / tenant.id;
-  const auto path = (dir / (stem + ".db")).string();
+  const auto path = (std::filesystem::path("destinations") / (stem + ".db")).string();
   if (sync.destination_type == "sqlite" && sync.destination_config.value("path", "") == path) return;
   if (path_taken(s, tenant.id, sync.id, path)) unprocessable("another sync is already named '" + stem + "'");
-  std::filesystem::create_directories(dir);
   sync.destination_type = "sqlite";
   sync.destination_config = {{"path", path}};
 }

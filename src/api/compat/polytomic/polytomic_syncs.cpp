@@ -4,6 +4,7 @@
 #include "api/compat/polytomic/polytomic_render.h"
 #include "api/compat/polytomic/polytomic_routes.h"
 #include "api/compat/polytomic/polytomic_schedule.h"
+#include "api/json_limits.h"
 #include "core/ids.h"
 #include "engine/schedule.h"
 
@@ -35,7 +36,7 @@ HttpResponse list_syncs(Services& s, const RequestContext& ctx) {
   for (const auto& sync : result.items) data.push_back(render_sync(sync));
   Json body = {{"data", data}};
   if (result.next_token) body["pagination"] = {{"next_page_token", *result.next_token}};
-  return {200, body.dump(), "application/json", {}};
+  return {200, safe_dump(body), "application/json", {}};
 }
 
 HttpResponse update_sync(Services& s, const RequestContext& ctx, bool full) {

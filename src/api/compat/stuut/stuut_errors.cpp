@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "api/json_limits.h"
 #include "api/logger.h"
 #include "core/ids.h"
 
@@ -65,6 +66,8 @@ Handler stuut_route(native::Services services, native::TenantHandler handler) {
     }
     const auto tenant = services.store.tenant_for_api_key(authorization.substr(kBearer.size()));
     if (!tenant) return unauthorized("Invalid authentication credentials");
+    // Stuut's routes take no body; a hostile one is refused before anything could parse it.
+    if (json_too_deep(request.body)) return stuut_error(422, too_deep_message());
     try {
       return handler(RequestContext{request, params, *tenant});
     } catch (const ValidationError& e) {

@@ -117,14 +117,8 @@ Json render_connection(native::Services& s, const core::Connection& c) {
 
   // Every model the source offers, and which of them an active sync reads.
   std::vector<std::string> offered;
-  try {
-    Json config = c.config;
-    config.update(c.secrets);
-    for (const auto& schema : s.registry.make_source(c.source_type, config)->discover())
-      offered.push_back(schema.model_id);
-  } catch (const core::FerryError&) {
-    // Unreachable source: the models the syncs name are all ferry can show.
-  }
+  // An unreachable source offers nothing: the models the syncs name are all ferry can show.
+  for (const auto& schema : s.control.catalogs().known(c)) offered.push_back(schema.model_id);
   std::set<std::string> enabled;
   std::optional<core::Timestamp> next_sync;
   bool any_active = false;

@@ -1,0 +1,180 @@
+#include "cli/operator_settings.h"
+
+#include <toml++/toml.h>
+
+#include <filesystem>
+#include <variant>
+
+#include "core/error.h"
+#include "core/text.h"
+
+namespace ferry::cli {
+namespace {
+
+using core::ErrorCategory;
+using core::FerryError;
+using Target = std::variant<std::string*, std::vector<std::string>*, int64_t*, double*, int*>;
+
+// One value of the file, converted into the setting's type; a message when its type is wrong.
+std::string assign(const toml::node& node, const Target& target) {
+  return std::visit(
+      [&node](auto* out) -> std::string {
+        using T = std::remove_pointer_t<decltype(out)>;
+        if constexpr (std::is_same_v<T, std::string>) {
+          if (!node.is_string()) return "must be a string";
+          *out = *node.value<std::string>();
+        } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+          const auto* array = node.as_array();
+          if (array == nullptr) return "must be an array of strings";
+          out->clear();
+          for (const auto& item : *array) {
+            if (!item.is_string()) return "must be an array of strings";
+            out->push_back(*item.value<std::string>());
+          }
+        } else if constexpr (std::is_same_v<T, double>) {
+          if (!node.is_number()) return "must be a number";
+          *out = *node.value<double>();
+        } else {
+          if (!node.is_integer()) return "must be an integer";
+          *out = static_cast<T>(*node.value<int64_t>());
+        }
+        return "";
+      },
+      target);
+}
+
+// "--connectors a,b --connectors c" and ["a", "b", "c"] mean the same.
+std::vector<std::string> split_commas(const std::vector<std::string>& values) {
+  std::vector<std::string> out;
+  for (const auto& value : values) {
+    for (auto& item : core::split_nonempty(value, ',')) out.push_back(std::move(item));
+  }
+  return out;
+}
+
+}  // namespace
+
+struct OperatorFlags::Entry {
+  std::string key;  // the name in ferry.toml: the flag's name with underscores
+  CLI::Option* option;
+  Target target;
+};
+
+OperatorFlags::OperatorFlags(CLI::App* command, OperatorSettings& s) : settings_(s) {
+  command->add_option("--config", s.config_file, "operator settings file (TOML); flags override it")
+      ->check(CLI::ExistingFile);
+  const auto add = [&](const std::string& key, Target target, CLI::Option* option) {
+    entries_.push_back(std::make_shared<Entry>(Entry{key, option, target}));
+  };
+  add("data_root", &s.data_root,
+      command->add_option("--data-root", s.data_root,
+                          "tenants' files live under DIR/<tenant_id>/ (default: <dir of --db>/data)"));
+  add("connectors", &s.connectors,
+      command->add_option("--connectors", s.connectors,
+                          "source/destination types tenants may use, comma-separated or repeated (default: "
+                          "every type but process)"));
+  add("process_allow", &s.process_allow,
+      command->add_option(
+          "--process-allow", s.process_allow,
+          "absolute path of a connector executable the process source may start (repeatable)"));
+  add("process_env", &s.process_env,
+      command->add_option("--process-env", s.process_env,
+                          "NAME=VALUE given to connector processes, whose environment is otherwise empty"));
+  add("process_user", &s.process_user,
+      command
+          ->add_option("--process-user", s.process_user,
+                       "user connector processes run as when ferry runs as root without bubblewrap")
+          ->capture_default_str());
+  add("allow_egress", &s.allow_egress,
+      command->add_option(
+          "--allow-egress", s.allow_egress,
+          "CIDR[:PORT] tenants' connections may reach despite the default denies (repeatable)"));
+  add("deny_egress", &s.deny_egress,
+      command->add_option("--deny-egress", s.deny_egress, "CIDR[:PORT] tenants' connections never reach"));
+  add("max_connector_timeout", &s.max_connector_timeout,
+      command
+          ->add_option("--max-connector-timeout", s.max_connector_timeout,
+                       "the most seconds a connection's timeout_seconds may ask for")
+          ->check(CLI::Range(int64_t{1}, int64_t{86'400}))
+          ->capture_default_str());
+  add("max_connector_attempts", &s.max_connector_attempts,
+      command
+          ->add_option("--max-connector-attempts", s.max_connector_attempts,
+                       "the most attempts per request a connection's max_attempts may ask for")
+          ->check(CLI::Range(int64_t{1}, int64_t{100}))
+          ->capture_default_str());
+  add("tenant_max_running", &s.tenant_max_running,
+      command
+          ->add_option("--tenant-max-running", s.tenant_max_running,
+                       "runs one tenant may have running at once (default: half the workers, rounded up)")
+          ->check(CLI::Range(int64_t{0}, int64_t{4096})));
+  add("rate_limit", &s.rate_limit,
+      command->add_option("--rate-limit", s.rate_limit, "requests per second per API key (0: no limit)")
+          ->take_last()
+          ->check(CLI::Range(0.0, 1e6))
+          ->capture_default_str());
+  add("rate_burst", &s.rate_burst,
+      command
+          ->add_option("--rate-burst", s.rate_burst, "requests one API key may make at once above the rate")
+          ->take_last()
+          ->check(CLI::Range(int64_t{1}, int64_t{1'000'000}))
+          ->capture_default_str());
+}
+
+void OperatorFlags::apply_config_file() {
+  if (settings_.config_file.empty()) return;
+  const auto& file = settings_.config_file;
+  toml::table table;
+  try {
+    table = toml::parse_file(file);
+  } catch (const toml::parse_error& e) {
+    throw FerryError(ErrorCategory::kConfigInvalid, file + ":" + std::to_string(e.source().begin.line) +
+                                                        ": " + std::string(e.description()));
+  }
+  for (const auto& [key, node] : table) {
+    const auto line = std::to_string(node.source().begin.line);
+    const auto match = std::find_if(entries_.begin(), entries_.end(),
+                                    [&](const auto& entry) { return entry->key == key.str(); });
+    if (match == entries_.end()) {
+      throw FerryError(ErrorCategory::kConfigInvalid,
+                       file + ":" + line + ": '" + std::string(key.str()) + "' is not an operator setting");
+    }
+    if ((*match)->option->count() > 0) continue;  // the flag wins
+    if (auto problem = assign(node, (*match)->target); !problem.empty()) {
+      throw FerryError(ErrorCategory::kConfigInvalid,
+                       file + ":" + line + ": " + std::string(key.str()) + " " + problem);
+    }
+  }
+}
+
+connectors::ConnectorPolicy OperatorSettings::connector_policy(const std::string& db) const {
+  namespace fs = std::filesystem;
+  connectors::ConnectorPolicy policy;
+  const fs::path db_dir = fs::absolute(db).parent_path();
+  policy.data_root = data_root.empty() ? db_dir / "data" : fs::absolute(data_root);
+  policy.data_root = policy.data_root.lexically_normal();
+  if (const auto types = split_commas(connectors); !types.empty())
+    policy.enabled_types = std::set<std::string>(types.begin(), types.end());
+  for (const auto& path : process_allow) {
+    if (!fs::path(path).is_absolute())
+      throw FerryError(ErrorCategory::kConfigInvalid,
+                       "--process-allow needs an absolute path, got '" + path + "'");
+    policy.process.allow.push_back(path);
+  }
+  for (const auto& entry : process_env) {
+    if (entry.find('=') == std::string::npos || entry.front() == '=')
+      throw FerryError(ErrorCategory::kConfigInvalid,
+                       "--process-env must be NAME=VALUE, got '" + entry + "'");
+    policy.process.env.push_back(entry);
+  }
+  policy.process.user = process_user;
+  // What a connector process must never see: ferry's store, its WAL and master key, and every tenant's files.
+  policy.process.hidden_paths = {db_dir, policy.data_root};
+  for (const auto& cidr : allow_egress) policy.egress.allow(cidr);
+  for (const auto& cidr : deny_egress) policy.egress.deny(cidr);
+  policy.max_connector_timeout_seconds = max_connector_timeout;
+  policy.max_connector_attempts = max_connector_attempts;
+  return policy;
+}
+
+}  // namespace ferry::cli

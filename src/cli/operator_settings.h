@@ -1,0 +1,51 @@
+// cli/operator_settings: what the operator decides for the whole host — where tenants' files live, which
+// connectors and executables they may use, where they may connect, how much of the host one tenant may take.
+// Read from flags and an optional `--config ferry.toml` (flags win); never settable through the API.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "connectors/connector_policy.h"
+
+namespace ferry::cli {
+
+struct OperatorSettings {
+  std::string config_file;              // --config ferry.toml
+  std::string data_root;                // default: <directory of --db>/data
+  std::vector<std::string> connectors;  // enabled source/destination types; empty: all but `process`
+  std::vector<std::string> process_allow;
+  std::vector<std::string> process_env;
+  std::string process_user = "nobody";
+  std::vector<std::string> allow_egress;
+  std::vector<std::string> deny_egress;
+  int64_t max_connector_timeout = 600;
+  int64_t max_connector_attempts = 10;
+  int64_t tenant_max_running = 0;  // 0: half the workers, rounded up
+  double rate_limit = 50;          // requests per second per API key; 0: off
+  int64_t rate_burst = 100;
+
+  // The connector policy these settings describe, for a store at `db` whose API listens on `listen_host`.
+  // Throws core::FerryError(kConfigInvalid) on a malformed CIDR or path.
+  connectors::ConnectorPolicy connector_policy(const std::string& db) const;
+};
+
+// Registers every operator flag on `command` (serve, demo, worker). The returned object applies the
+// `--config` file after parsing: a value from the file is used only where the flag was not given.
+class OperatorFlags {
+ public:
+  OperatorFlags(CLI::App* command, OperatorSettings& settings);
+  // Reads settings.config_file, if set, into the settings not given as flags; throws
+  // core::FerryError(kConfigInvalid) naming the file, key and line on a bad or unknown key.
+  void apply_config_file();
+
+ private:
+  struct Entry;
+  OperatorSettings& settings_;
+  std::vector<std::shared_ptr<Entry>> entries_;
+};
+
+}  // namespace ferry::cli

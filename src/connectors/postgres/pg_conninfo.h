@@ -1,0 +1,34 @@
+// connectors/postgres/pg_conninfo: a tenant's PostgreSQL connection string under the operator's rules. Only
+// host, port, dbname, user, password, sslmode, connect_timeout and application_name may be set (no socket
+// paths, service files, password files or key files of the host), and connecting resolves the host here,
+// checks every address against the egress policy and gives libpq only allowed ones as `hostaddr`, so DNS
+// cannot answer differently between the check and the connect.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "connectors/postgres/pg_connection.h"
+#include "core/egress_policy.h"
+
+namespace ferry::postgres {
+
+struct TenantConninfo {
+  std::string conninfo;  // a libpq URI or key=value string; secret (holds the password), never in messages
+  std::shared_ptr<const core::EgressPolicy> egress;  // null: every address is refused
+};
+
+// "" when a tenant may use `conninfo`; otherwise a message naming `field` and the refused key.
+std::string conninfo_problem(const std::string& conninfo, std::string_view field);
+
+using ConnParams = std::vector<std::pair<std::string, std::string>>;
+
+// The libpq keywords and values to connect with (for PQconnectdbParams without dbname expansion). Throws
+// core::FerryError: config_invalid for a refused key or address (nothing is connected), `side`'s transient
+// category when the host does not resolve.
+ConnParams pinned_parameters(const TenantConninfo& target, Side side);
+
+}  // namespace ferry::postgres

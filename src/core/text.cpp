@@ -1,0 +1,16 @@
+#include "core/text.h"
+
+namespace ferry::core {
+
+std::vector<std::string> split_nonempty(std::string_view text, char separator) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t end = std::min(text.find(separator, start), text.size());
+    if (end > start) out.emplace_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+}  // namespace ferry::core

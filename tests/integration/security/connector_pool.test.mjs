@@ -1,0 +1,75 @@
+// No connector runs on an HTTP thread: one tenant's checks against a host that never answers fill the
+// bounded connector pool (further ones get 429 with Retry-After), while /healthz and another tenant's
+// requests keep answering at once.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { startServer } from './tenant_server.mjs';
+
+let s;
+let blackhole;
+const held = [];  // sockets the blackhole accepted and never answers
+before(async () => {
+  blackhole = net.createServer((socket) => { held.push(socket); socket.on('error', () => {}); });
+  await new Promise((r) => blackhole.listen(0, '127.0.0.1', r));
+  // The test's egress setting allows loopback, where the blackhole listens.
+  s = await startServer(['--allow-egress', '127.0.0.1/32']);
+});
+after(async () => {
+  for (const socket of held) socket.destroy();
+  blackhole?.close();
+  await s?.stop();
+});
+
+const p99 = (samples) => [...samples].sort((a, b) => a - b)[Math.ceil(samples.length * 0.99) - 1];
+async function timed(fn) {
+  const start = process.hrtime.bigint();
+  const r = await fn();
+  return { r, ms: Number(process.hrtime.bigint() - start) / 1e6 };
+}
+
+test('16+ checks against a silent host leave /healthz and other tenants unaffected', async () => {
+  const definition = {
+    name: 'silent', base_url: `http://127.0.0.1:${blackhole.address().port}`,
+    models: [{ model_id: 'x.Item', path: '/items', records: '/results', primary_key: 'id', fields: [{ name: 'id', type: 'integer' }] }],
+  };
+  const created = await s.api('POST', '/v1/connections', {
+    body: { name: 'silent', source_type: 'rest', config: { definition, timeout_seconds: 5, max_attempts: 1 } } });
+  assert.equal(created.status, 201, created.text);
+  const other = await s.api('POST', '/v1/connections', { key: s.b.key, body: { name: 'hr', source_type: 'sample', config: { size: 10 } } });
+  await s.api('POST', '/v1/syncs', { key: s.b.key, body: { connection_id: other.json.id, destination: { type: 'sqlite', config: { path: 'b.db' } } } });
+
+  const checks = Array.from({ length: 24 }, () => s.api('POST', `/v1/connections/${created.json.id}/check`));
+  // Wait until the pool's threads all sit on the silent host.
+  for (let i = 0; i < 100 && held.length < 4; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(held.length >= 4, `the checks reached the silent host (${held.length} connections)`);
+
+  const health = [];
+  const syncs = [];
+  for (let i = 0; i < 50; i++) {
+    const h = await timed(() => s.api('GET', '/healthz', { key: null }));
+    assert.equal(h.r.status, 200);
+    health.push(h.ms);
+    const l = await timed(() => s.api('GET', '/v1/syncs', { key: s.b.key }));
+    assert.equal(l.r.status, 200);
+    assert.equal(l.r.json.data.length, 1);
+    syncs.push(l.ms);
+  }
+  console.log(`# with ${held.length} checks stuck: /healthz p99 ${p99(health).toFixed(1)} ms, ` +
+              `tenant B GET /v1/syncs p99 ${p99(syncs).toFixed(1)} ms (50 each)`);
+  assert.ok(p99(health) < 50, `/healthz p99 ${p99(health)} ms`);
+  assert.ok(p99(syncs) < 50, `GET /v1/syncs p99 ${p99(syncs)} ms`);
+
+  const answers = await Promise.all(checks);
+  const busy = answers.filter((a) => a.status === 429);
+  assert.ok(busy.length >= 1, `a full pool refuses: ${answers.map((a) => a.status).join(',')}`);
+  for (const a of busy) {
+    assert.ok(Number(a.headers.get('retry-after')) >= 1);
+    assert.equal(a.json.error.code, 'connectors_busy');
+  }
+  for (const a of answers.filter((x) => x.status !== 429)) {
+    assert.equal(a.status, 200, a.text);
+    assert.equal(a.json.status, 'failed');  // the silent host timed out
+  }
+  assert.equal((await s.api('GET', '/healthz', { key: null })).status, 200);
+});
