@@ -70,7 +70,11 @@ void App::run_on_connector_pool(std::shared_ptr<HttpRequest> request, Router::Ma
     if (!answered->test_and_set()) reply(finish(std::move(response)));
   };
   const auto path = request->path;
+  // One caller's share of the pool: its credential, however presented (one hash of all of them).
+  std::string caller;
+  for (const auto& credential : presented_credentials(*request)) caller += credential;
   const bool queued = connector_pool_.try_submit(
+      caller,
       [this, request, match, once] {
         HttpResponse response;
         try {
@@ -86,8 +90,9 @@ void App::run_on_connector_pool(std::shared_ptr<HttpRequest> request, Router::Ma
                            "the connector did not answer in time; try again later"));
       });
   if (!queued) {
-    auto busy = surface_error(path, 429, "connectors_busy",
-                              "too many connector calls are in progress; retry after 1 s");
+    auto busy =
+        surface_error(path, 429, "connectors_busy",
+                      "too many connector calls are in progress (yours or everyone's); retry after 1 s");
     busy.headers.emplace_back("Retry-After", "1");
     once(std::move(busy));
   }

@@ -73,6 +73,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void send(HttpResponse response, bool keep_alive, bool drain_after) {
+    // The read's deadline may have passed while the connector pool worked on the answer: the write gets its
+    // own.
+    stream_.expires_after(options_.read_timeout);
     auto res =
         std::make_shared<http::response<http::string_body>>(static_cast<http::status>(response.status), 11);
     res->set(http::field::server, "ferry/" FERRY_VERSION);

@@ -1,8 +1,10 @@
 #include "cli/operator_settings.h"
 
+#include <fmt/format.h>
 #include <toml++/toml.h>
 
 #include <filesystem>
+#include <optional>
 #include <variant>
 
 #include "core/error.h"
@@ -58,13 +60,16 @@ struct OperatorFlags::Entry {
   std::string key;  // the name in ferry.toml: the flag's name with underscores
   CLI::Option* option;
   Target target;
+  std::optional<std::pair<double, double>> range;
 };
 
 OperatorFlags::OperatorFlags(CLI::App* command, OperatorSettings& s) : settings_(s) {
   command->add_option("--config", s.config_file, "operator settings file (TOML); flags override it")
       ->check(CLI::ExistingFile);
-  const auto add = [&](const std::string& key, Target target, CLI::Option* option) {
-    entries_.push_back(std::make_shared<Entry>(Entry{key, option, target}));
+  const auto add = [&](const std::string& key, Target target, CLI::Option* option,
+                       std::optional<std::pair<double, double>> range = std::nullopt) {
+    if (range) option->check(CLI::Range(range->first, range->second));
+    entries_.push_back(std::make_shared<Entry>(Entry{key, option, target, range}));
   };
   add("data_root", &s.data_root,
       command->add_option("--data-root", s.data_root,
@@ -95,30 +100,29 @@ OperatorFlags::OperatorFlags(CLI::App* command, OperatorSettings& s) : settings_
       command
           ->add_option("--max-connector-timeout", s.max_connector_timeout,
                        "the most seconds a connection's timeout_seconds may ask for")
-          ->check(CLI::Range(int64_t{1}, int64_t{86'400}))
-          ->capture_default_str());
+          ->capture_default_str(),
+      std::pair{1.0, 86'400.0});
   add("max_connector_attempts", &s.max_connector_attempts,
       command
           ->add_option("--max-connector-attempts", s.max_connector_attempts,
                        "the most attempts per request a connection's max_attempts may ask for")
-          ->check(CLI::Range(int64_t{1}, int64_t{100}))
-          ->capture_default_str());
+          ->capture_default_str(),
+      std::pair{1.0, 100.0});
   add("tenant_max_running", &s.tenant_max_running,
-      command
-          ->add_option("--tenant-max-running", s.tenant_max_running,
-                       "runs one tenant may have running at once (default: half the workers, rounded up)")
-          ->check(CLI::Range(int64_t{0}, int64_t{4096})));
+      command->add_option("--tenant-max-running", s.tenant_max_running,
+                          "runs one tenant may have running at once (default: half the workers, rounded up)"),
+      std::pair{0.0, 4096.0});
   add("rate_limit", &s.rate_limit,
       command->add_option("--rate-limit", s.rate_limit, "requests per second per API key (0: no limit)")
           ->take_last()
-          ->check(CLI::Range(0.0, 1e6))
-          ->capture_default_str());
+          ->capture_default_str(),
+      std::pair{0.0, 1e6});
   add("rate_burst", &s.rate_burst,
       command
           ->add_option("--rate-burst", s.rate_burst, "requests one API key may make at once above the rate")
           ->take_last()
-          ->check(CLI::Range(int64_t{1}, int64_t{1'000'000}))
-          ->capture_default_str());
+          ->capture_default_str(),
+      std::pair{1.0, 1e6});
 }
 
 void OperatorFlags::apply_config_file() {
@@ -140,9 +144,21 @@ void OperatorFlags::apply_config_file() {
                        file + ":" + line + ": '" + std::string(key.str()) + "' is not an operator setting");
     }
     if ((*match)->option->count() > 0) continue;  // the flag wins
-    if (auto problem = assign(node, (*match)->target); !problem.empty()) {
+    auto problem = assign(node, (*match)->target);
+    if (problem.empty() && (*match)->range && node.is_number()) {
+      const double value = *node.value<double>();
+      const auto [low, high] = *(*match)->range;  // the flag's own range, for values from the file too
+      if (value < low || value > high) {
+        problem = "must be between " + fmt::format("{}", low) + " and " + fmt::format("{}", high);
+      }
+    }
+    if (!problem.empty()) {
       throw FerryError(ErrorCategory::kConfigInvalid,
                        file + ":" + line + ": " + std::string(key.str()) + " " + problem);
+    }
+    // A relative data_root in the file is relative to the file, as its reader would expect.
+    if (key.str() == "data_root" && std::filesystem::path(settings_.data_root).is_relative()) {
+      settings_.data_root = (std::filesystem::absolute(file).parent_path() / settings_.data_root).string();
     }
   }
 }

@@ -86,6 +86,7 @@ fs::path resolve_tenant_path(const fs::path& tenant_root, std::string_view relat
   // The leaf may not exist yet (a destination creates it); when it does, it must resolve beneath too.
   DirFd leaf(open_beneath(root.get(), path, O_PATH));
   if (leaf.get() < 0 && (errno == EXDEV || errno == ELOOP)) refuse(field, "leads out of your data directory");
+  if (leaf.get() < 0 && errno != ENOENT) refuse(field, "names a file that cannot be used");
   if (leaf.get() >= 0) {
     struct stat info {};
     // A symlink that stays inside is resolved by openat2 but would be followed again by the connector:

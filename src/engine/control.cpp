@@ -20,6 +20,12 @@ std::vector<std::string> SyncControl::sync_models(const core::Sync& sync) {
   return models;
 }
 
+void SyncControl::resolve_models(const std::vector<core::Sync>& syncs) {
+  for (const auto& sync : syncs) {
+    if (sync.active) sync_models(sync);
+  }
+}
+
 store::CreatedRun SyncControl::trigger(const core::Sync& sync, const TriggerRequest& request) {
   const auto available = sync_models(sync);
   std::vector<std::string> models = available;

@@ -37,6 +37,9 @@ class SyncControl {
   // The models a sync copies: its selection, or everything the source offers (its stored catalog, discovered
   // first when there is none). Throws FerryError, or ConnectorCallNeeded on a thread that refuses them.
   std::vector<std::string> sync_models(const core::Sync& sync);
+  // Before triggering several syncs in one request: resolves every active sync's models first, so a request
+  // that needs a connector (ConnectorCallNeeded on an HTTP thread) stops before it has queued any run.
+  void resolve_models(const std::vector<core::Sync>& syncs);
   // Queues a run, or returns the sync's active run. Throws FerryError(kConfigInvalid) naming an unknown
   // model.
   store::CreatedRun trigger(const core::Sync& sync, const TriggerRequest& request);

@@ -12,7 +12,7 @@ namespace ferry::api {
 namespace {
 
 TEST(ConnectorPool, AFullPoolRefusesNewWorkAtOnce) {
-  ConnectorPool pool({.threads = 2, .max_waiting = 1, .deadline = std::chrono::minutes(1)});
+  ConnectorPool pool({.threads = 2, .max_waiting = 1, .max_per_key = 8, .deadline = std::chrono::minutes(1)});
   std::latch started(2);
   std::promise<void> release;
   auto released = release.get_future().share();
@@ -22,44 +22,89 @@ TEST(ConnectorPool, AFullPoolRefusesNewWorkAtOnce) {
     released.wait();
     ++done;
   };
-  EXPECT_TRUE(pool.try_submit(blocking, [] {}));
-  EXPECT_TRUE(pool.try_submit(blocking, [] {}));
+  EXPECT_TRUE(pool.try_submit("a", blocking, [] {}));
+  EXPECT_TRUE(pool.try_submit("b", blocking, [] {}));
   started.wait();
-  EXPECT_TRUE(pool.try_submit([&] { ++done; }, [] {})) << "one may wait";
-  EXPECT_FALSE(pool.try_submit([&] { ++done; }, [] {})) << "the next is refused";
+  EXPECT_TRUE(pool.try_submit(
+      "c", [&] { ++done; }, [] {}))
+      << "one may wait";
+  EXPECT_FALSE(pool.try_submit(
+      "d", [&] { ++done; }, [] {}))
+      << "the next is refused";
   release.set_value();
   pool.stop();
   EXPECT_EQ(done, 3);
 }
 
 TEST(ConnectorPool, WorkPastItsDeadlineIsAnsweredAsExpiredAndStillFinishes) {
-  ConnectorPool pool({.threads = 1, .max_waiting = 4, .deadline = std::chrono::milliseconds(1)});
+  ConnectorPool pool(
+      {.threads = 1, .max_waiting = 4, .max_per_key = 4, .deadline = std::chrono::milliseconds(1)});
   std::promise<void> expired;
   std::promise<void> release;
   auto released = release.get_future().share();
   std::atomic<bool> finished{false};
+  std::latch started(1);
+  std::promise<void> queued_expired;
+  std::atomic<bool> queued_ran{false};
   ASSERT_TRUE(pool.try_submit(
+      "k",
       [&] {
+        started.count_down();
         released.wait();
         finished = true;
       },
       [&] { expired.set_value(); }));
+  started.wait();
+  ASSERT_TRUE(pool.try_submit(
+      "k", [&] { queued_ran = true; }, [&] { queued_expired.set_value(); }));
   expired.get_future().wait();  // the watch thread answered while the work was still blocked
+  queued_expired.get_future().wait();
   EXPECT_FALSE(finished);
   release.set_value();
   pool.stop();
   EXPECT_TRUE(finished);
+  EXPECT_FALSE(queued_ran) << "work answered as expired before it started never runs";
 }
 
 TEST(ConnectorPool, WorkThatFinishesInTimeIsNeverExpired) {
   std::atomic<int> expired{0};
   {
-    ConnectorPool pool({.threads = 2, .max_waiting = 8, .deadline = std::chrono::minutes(1)});
+    ConnectorPool pool(
+        {.threads = 2, .max_waiting = 8, .max_per_key = 8, .deadline = std::chrono::minutes(1)});
     std::latch done(8);
-    for (int i = 0; i < 8; ++i) ASSERT_TRUE(pool.try_submit([&] { done.count_down(); }, [&] { ++expired; }));
+    for (int i = 0; i < 8; ++i)
+      ASSERT_TRUE(pool.try_submit(
+          std::to_string(i), [&] { done.count_down(); }, [&] { ++expired; }));
     done.wait();
   }
   EXPECT_EQ(expired, 0);
+}
+
+TEST(ConnectorPool, OneCallerCannotHoldEveryThread) {
+  ConnectorPool pool(
+      {.threads = 4, .max_waiting = 16, .max_per_key = 2, .deadline = std::chrono::minutes(1)});
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  std::latch started(2);
+  auto blocking = [&] {
+    started.count_down();
+    released.wait();
+  };
+  EXPECT_TRUE(pool.try_submit("greedy", blocking, [] {}));
+  EXPECT_TRUE(pool.try_submit("greedy", blocking, [] {}));
+  EXPECT_FALSE(pool.try_submit(
+      "greedy", [] {}, [] {}))
+      << "its share is taken";
+  started.wait();
+  std::latch other_ran(1);
+  EXPECT_TRUE(pool.try_submit(
+      "other", [&] { other_ran.count_down(); }, [] {}));
+  other_ran.wait();  // another caller still gets a thread
+  release.set_value();
+  pool.stop();
+  EXPECT_FALSE(pool.try_submit(
+      "late", [] {}, [] {}))
+      << "a stopped pool takes nothing";
 }
 
 }  // namespace

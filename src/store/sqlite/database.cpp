@@ -1,6 +1,7 @@
 #include "store/sqlite/database.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/error.h"
@@ -114,6 +115,8 @@ Database::Database(const std::string& path, OpenMode mode) {
   if (mode != OpenMode::kReadOnly && path != ":memory:" && !path.empty()) {
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd >= 0) ::close(fd);
+    // Files an older ferry created with the umask's mode are narrowed too (a no-op for another user's file).
+    for (const char* suffix : {"", "-wal", "-shm"}) ::chmod((path + suffix).c_str(), 0600);
   }
   if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
     const std::string message =

@@ -1,6 +1,6 @@
-// No connector runs on an HTTP thread: one tenant's checks against a host that never answers fill the
-// bounded connector pool (further ones get 429 with Retry-After), while /healthz and another tenant's
-// requests keep answering at once.
+// No connector runs on an HTTP thread: 16 checks against a host that never answers (eight of one tenant's
+// keys, two each: a key's share of the pool) fill the bounded connector pool, further ones get 429 with
+// Retry-After, while /healthz and another tenant's requests keep answering at once.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -28,7 +28,7 @@ async function timed(fn) {
   return { r, ms: Number(process.hrtime.bigint() - start) / 1e6 };
 }
 
-test('16+ checks against a silent host leave /healthz and other tenants unaffected', async () => {
+test('16 checks against a silent host leave /healthz and other tenants unaffected', async () => {
   const definition = {
     name: 'silent', base_url: `http://127.0.0.1:${blackhole.address().port}`,
     models: [{ model_id: 'x.Item', path: '/items', records: '/results', primary_key: 'id', fields: [{ name: 'id', type: 'integer' }] }],
@@ -39,7 +39,15 @@ test('16+ checks against a silent host leave /healthz and other tenants unaffect
   const other = await s.api('POST', '/v1/connections', { key: s.b.key, body: { name: 'hr', source_type: 'sample', config: { size: 10 } } });
   await s.api('POST', '/v1/syncs', { key: s.b.key, body: { connection_id: other.json.id, destination: { type: 'sqlite', config: { path: 'b.db' } } } });
 
-  const checks = Array.from({ length: 24 }, () => s.api('POST', `/v1/connections/${created.json.id}/check`));
+  const keys = [];
+  for (let i = 0; i < 8; i++) {
+    const k = await s.api('POST', '/v1/api-keys', { body: {} });
+    assert.equal(k.status, 201, k.text);
+    keys.push(k.json.key);
+  }
+  // Three checks per key: a key's share is two, so a third is refused at once whatever the pool holds.
+  const checks = keys.flatMap((key) =>
+    [0, 1, 2].map(() => s.api('POST', `/v1/connections/${created.json.id}/check`, { key })));
   // Wait until the pool's threads all sit on the silent host.
   for (let i = 0; i < 100 && held.length < 4; i++) await new Promise((r) => setTimeout(r, 50));
   assert.ok(held.length >= 4, `the checks reached the silent host (${held.length} connections)`);
@@ -62,7 +70,7 @@ test('16+ checks against a silent host leave /healthz and other tenants unaffect
 
   const answers = await Promise.all(checks);
   const busy = answers.filter((a) => a.status === 429);
-  assert.ok(busy.length >= 1, `a full pool refuses: ${answers.map((a) => a.status).join(',')}`);
+  assert.equal(busy.length, 8, `each key's third check is refused: ${answers.map((a) => a.status).join(',')}`);
   for (const a of busy) {
     assert.ok(Number(a.headers.get('retry-after')) >= 1);
     assert.equal(a.json.error.code, 'connectors_busy');

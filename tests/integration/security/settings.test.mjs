@@ -62,6 +62,11 @@ test('a bad ferry.toml stops serve naming the file, line and key', () => {
                           { encoding: 'utf8', timeout: 15_000 });
   assert.equal(typed.status, 2, typed.stderr);
   assert.match(typed.stderr, /allow_egress must be an array of strings/);
+  fs.writeFileSync(config, 'rate_limit = 5\nrate_burst = 0\n');
+  const ranged = spawnSync(bin, ['serve', '--db', path.join(dir, 'x.db'), '--listen', '127.0.0.1:0', '--config', config],
+                           { encoding: 'utf8', timeout: 15_000 });
+  assert.equal(ranged.status, 2, ranged.stderr);
+  assert.match(ranged.stderr, /bad\.toml:2: rate_burst must be between 1 and 1000000/);
 });
 
 test('no API route changes an operator setting', async () => {

@@ -213,7 +213,8 @@ void add_connection_routes(Router& router, native::Services services) {
       airweave_route(services, [s = services](const RequestContext& ctx) mutable { return update(s, ctx); }));
   router.add(
       "DELETE", "/source-connections/{source_connection_id}",
-      airweave_route(services, [s = services](const RequestContext& ctx) mutable { return remove(s, ctx); }));
+      airweave_route(services, [s = services](const RequestContext& ctx) mutable { return remove(s, ctx); }),
+      Lane::kConnector);  // waits for a running job to stop: never on an HTTP thread
 }
 
 }  // namespace ferry::api::compat::airweave

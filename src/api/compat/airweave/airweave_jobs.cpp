@@ -33,6 +33,7 @@ core::Run run_source_connection(native::Services& s, const SourceConnectionFacts
   for (const auto* sync : active) {
     if (auto running = s.store.active_run(sync->id)) already_active(*running);
   }
+  s.control.resolve_models(facts.syncs);
   std::optional<core::Run> first;
   for (const auto* sync : active) {
     engine::TriggerRequest request;

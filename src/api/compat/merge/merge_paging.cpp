@@ -1,6 +1,5 @@
 #include "api/compat/merge/merge_paging.h"
 
-
 #include <algorithm>
 #include <charconv>
 

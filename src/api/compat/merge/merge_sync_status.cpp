@@ -138,7 +138,9 @@ std::vector<Json> sync_status_rows(native::Services& s, const core::Connection& 
 std::set<std::string> queue_resync(native::Services& s, const core::Connection& account,
                                    const std::string& category) {
   std::set<std::string> syncing;
-  for (const auto& sync : s.store.syncs_of_connection(account.tenant_id, account.id)) {
+  const auto syncs = s.store.syncs_of_connection(account.tenant_id, account.id);
+  s.control.resolve_models(syncs);
+  for (const auto& sync : syncs) {
     if (!sync.active) continue;  // a paused sync stays paused; its rows say PAUSED
     engine::TriggerRequest request;
     request.models.emplace();

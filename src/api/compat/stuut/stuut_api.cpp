@@ -44,7 +44,9 @@ HttpResponse request_sync(native::Services& s, const RequestContext& ctx) {
   const auto connection = load_connection(s, ctx);
   Json records = Json::array();
   bool any_active = false;
-  for (const auto& sync : s.store.syncs_of_connection(ctx.tenant.id, connection.id)) {
+  const auto syncs = s.store.syncs_of_connection(ctx.tenant.id, connection.id);
+  s.control.resolve_models(syncs);
+  for (const auto& sync : syncs) {
     if (!sync.active) continue;
     any_active = true;
     engine::TriggerRequest request;
