@@ -103,11 +103,16 @@ HttpResponse App::finish(HttpResponse response) {
   return response;
 }
 
-HttpResponse App::unmatched(const HttpRequest& request, bool path_known) const {
+const App::SurfaceFallback* App::surface_of(const std::string& path) const {
   for (const auto& fallback : fallbacks_) {
-    if (request.path.rfind(fallback.prefix, 0) == 0) {
-      return path_known ? fallback.error(405, "Method Not Allowed") : fallback.error(404, "Not Found");
-    }
+    if (path.rfind(fallback.prefix, 0) == 0) return &fallback;
+  }
+  return nullptr;
+}
+
+HttpResponse App::unmatched(const HttpRequest& request, bool path_known) const {
+  if (const auto* surface = surface_of(request.path)) {
+    return path_known ? surface->error(405, "Method Not Allowed") : surface->error(404, "Not Found");
   }
   if (path_known)
     return json_error(405, "method_not_allowed", request.method + " is not allowed on " + request.path);
@@ -116,9 +121,7 @@ HttpResponse App::unmatched(const HttpRequest& request, bool path_known) const {
 
 HttpResponse App::surface_error(const std::string& path, int status, const std::string& code,
                                 const std::string& message) const {
-  for (const auto& fallback : fallbacks_) {
-    if (path.rfind(fallback.prefix, 0) == 0) return fallback.error(status, message);
-  }
+  if (const auto* surface = surface_of(path)) return surface->error(status, message);
   return json_error(status, code, message);
 }
 

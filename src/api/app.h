@@ -34,6 +34,8 @@ class App {
     std::string prefix;
     std::function<HttpResponse(int status, const std::string& message)> error;
   };
+  // The compat surface that owns `path` (first matching prefix), or nullptr for ferry's own.
+  const SurfaceFallback* surface_of(const std::string& path) const;
   HttpResponse unmatched(const HttpRequest& request, bool path_known) const;
   // The error in the shape of the surface that owns `path`: the first matching fallback, else /v1's.
   HttpResponse surface_error(const std::string& path, int status, const std::string& code,
