@@ -55,12 +55,24 @@ LOAD DATABASE FROM $base/src INTO $base/pgl
 PGL
 q "$admin" -c "CHECKPOINT"
 start=$(now)
-pgloader "$work/load.pgl" >"$work/pgloader.log" 2>&1 || { cat "$work/pgloader.log"; exit 1; }
-pgl_s=$(awk -v a="$start" -v b="$(now)" 'BEGIN { print b - a }')
-pgl_rows=$(psql -X -tA "$base/pgl" -c "SELECT count(*) FROM t")
-[ "$pgl_rows" = "$rows" ] || { echo "pgloader loaded $pgl_rows rows"; cat "$work/pgloader.log"; exit 1; }
-pgl_rate=$(rate "$rows" "$pgl_s")
-echo "pgloader_seconds=$pgl_s pgloader_rows_per_s=$pgl_rate"
+# pgloader sometimes exhausts its own heap (about 1 run in 4 here): that reference then reports as failed and
+# ferry's figures still print.
+pgl_rate=""
+if pgloader "$work/load.pgl" >"$work/pgloader.log" 2>&1; then
+  pgl_s=$(awk -v a="$start" -v b="$(now)" 'BEGIN { print b - a }')
+  pgl_rows=$(psql -X -tA "$base/pgl" -c "SELECT count(*) FROM t")
+  if [ "$pgl_rows" = "$rows" ]; then
+    pgl_rate=$(rate "$rows" "$pgl_s")
+    echo "pgloader_seconds=$pgl_s pgloader_rows_per_s=$pgl_rate"
+  else
+    echo "pgloader_reference=failed (loaded $pgl_rows of $rows rows; log: tail below)"
+    tail -5 "$work/pgloader.log"
+  fi
+else
+  echo "pgloader_reference=failed (pgloader exited non-zero; log: tail below)"
+  tail -5 "$work/pgloader.log"
+fi
+q "$admin" -c "DROP DATABASE pgl"
 
 # ferry: full sync, then 1% changes and an incremental run
 q "$admin" -c "CREATE DATABASE dst"
@@ -75,7 +87,11 @@ sum="SELECT count(*), sum(hashtextextended(t::text, 0)) FROM t"
 echo "checksum: destination equals source"
 . <(grep = "$work/ferry.out")
 echo "ratio_ferry_vs_psql_pipe=$(awk -v f="$ferry_full_rows_per_s" -v r="$ref_rate" 'BEGIN { printf "%.2f", f / r }') (target >= 0.7)"
-echo "ratio_ferry_vs_pgloader=$(awk -v f="$ferry_full_rows_per_s" -v r="$pgl_rate" 'BEGIN { printf "%.2f", f / r }') (target >= 2)"
+if [ -n "$pgl_rate" ]; then
+  echo "ratio_ferry_vs_pgloader=$(awk -v f="$ferry_full_rows_per_s" -v r="$pgl_rate" 'BEGIN { printf "%.2f", f / r }') (target >= 2)"
+else
+  echo "ratio_ferry_vs_pgloader=n/a (the pgloader reference failed this run)"
+fi
 echo "incremental_fraction_of_full=$(awk -v i="$ferry_incremental_seconds" -v f="$ferry_full_seconds" 'BEGIN { printf "%.3f", i / f }') (1% updates+inserts, median of three runs of $ferry_incremental_rounds s; target <= 0.05)"
 echo "incremental_with_deletes_fraction_of_full=$(awk -v i="$ferry_incremental_with_deletes_seconds" -v f="$ferry_full_seconds" 'BEGIN { printf "%.3f", i / f }') (1% updates+inserts+deletes: the key sweep runs)"
 echo "ferry_peak_rss_mb_at_${rows}=$ferry_peak_rss_mb"

@@ -1,6 +1,7 @@
 // `ferry`: the one binary. serve (API + scheduler + workers), admin, demo.
 #include <CLI/CLI.hpp>
 
+#include <csignal>
 #include <optional>
 
 #include "cli/commands/commands.h"
@@ -41,6 +42,9 @@ struct KeyCommands {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A write past RLIMIT_FSIZE (a file-size quota) then fails with EFBIG, which the store and destinations
+  // report as an error, instead of SIGXFSZ killing the process mid-transaction.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"ferry: a self-hostable data-sync service"};
   app.set_version_flag("--version", std::string("ferry ") + FERRY_VERSION);
   app.require_subcommand(1);

@@ -123,6 +123,21 @@ OperatorFlags::OperatorFlags(CLI::App* command, OperatorSettings& s) : settings_
           ->take_last()
           ->capture_default_str(),
       std::pair{1.0, 1e6});
+  add("shutdown_timeout", &s.shutdown_timeout,
+      command
+          ->add_option(
+              "--shutdown-timeout", s.shutdown_timeout,
+              "seconds SIGTERM may take: running batches finish, then calls in flight are cancelled; "
+              "runs resume at the next start")
+          ->capture_default_str(),
+      std::pair{1.0, 3600.0});
+  add("lease_expiry_margin", &s.lease_expiry_margin,
+      command
+          ->add_option("--lease-expiry-margin", s.lease_expiry_margin,
+                       "expired leases a run may have beyond its max_attempts before it fails as poison (its "
+                       "worker died on every attempt)")
+          ->capture_default_str(),
+      std::pair{0.0, 1000.0});
 }
 
 void OperatorFlags::apply_config_file() {

@@ -27,6 +27,12 @@ struct OperatorSettings {
   int64_t tenant_max_running = 0;  // 0: half the workers, rounded up
   double rate_limit = 50;          // requests per second per API key; 0: off
   int64_t rate_burst = 100;
+  // Seconds SIGTERM may take: runs stop at their next batch boundary, then what is still in flight is
+  // cancelled; past the bound the process exits and the store's crash safety resumes the runs.
+  int64_t shutdown_timeout = 30;
+  // Claims beyond a run's max_attempts after which an expired lease fails the run (category internal)
+  // instead of queueing it again: a run whose worker dies on every attempt stops cycling.
+  int64_t lease_expiry_margin = 10;
 
   // The connector policy these settings describe, for a store at `db` whose API listens on `listen_host`.
   // Throws core::FerryError(kConfigInvalid) on a malformed CIDR or path.

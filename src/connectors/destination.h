@@ -16,6 +16,9 @@ struct Checkpoint {
   std::string run_id;
   Cursor cursor;
   core::Counts counts;
+  // The sync that wrote it, and so owns the model's table (engine/ownership); "" when written by a ferry that
+  // recorded no owner: such a checkpoint belongs to no sync.
+  std::string sync_id = {};
 };
 
 struct Commit {
@@ -26,6 +29,8 @@ struct Commit {
   // The batch comes from an incremental read, not a full pass: the destination need not remember which rows
   // it saw (no finish_full_pass follows), and most rows are likely changed ones.
   bool incremental = false;
+  // The sync writing, recorded with the cursor as the model's owner (engine/ownership stamps it).
+  std::string sync_id = {};
 };
 
 // Deletes the rows whose keys a source no longer lists: fed every current key, then `finish` deletes the
@@ -57,6 +62,10 @@ class Destination {
   virtual std::unique_ptr<KeySweep> begin_key_sweep(const ModelSchema& /*model*/) { return nullptr; }
   // How many rows the model's table holds now; nullopt when the destination cannot tell.
   virtual std::optional<int64_t> count_rows(const ModelSchema& /*model*/) { return std::nullopt; }
+  // Called from another thread when a shutdown's grace is over: the write, sweep or statement in flight and
+  // every later call fail promptly with a FerryError (their transactions roll back, nothing committed is
+  // lost). The destination is of no further use. Default: nothing to cancel.
+  virtual void interrupt() {}
 };
 using DestinationPtr = std::unique_ptr<Destination>;
 

@@ -131,6 +131,7 @@ struct ModelState {
   std::optional<Timestamp> last_sync_finished;
   std::optional<RunState> last_sync_result;
   bool is_initial_sync = true;
+  std::optional<ErrorCategory> last_error_category;  // why the last sync failed, when it did
 };
 
 struct Event {

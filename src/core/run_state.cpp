@@ -1,6 +1,8 @@
 #include "core/run_state.h"
 
 #include <array>
+#include <stdexcept>
+#include <string>
 
 #include <utility>
 #include "core/enum_names.h"
@@ -43,6 +45,21 @@ bool is_legal_transition(RunState from, RunState to) {
     if (a == from && b == to) return true;
   }
   return false;
+}
+
+void require_legal_transition(RunState from, RunState to) {
+  if (!is_legal_transition(from, to)) {
+    throw std::logic_error("illegal run transition " + std::string(to_string(from)) + " -> " +
+                           std::string(to_string(to)));
+  }
+}
+
+bool is_legal_path(std::span<const RunState> path) {
+  if (path.size() < 2) return false;
+  for (size_t i = 1; i < path.size(); ++i) {
+    if (!is_legal_transition(path[i - 1], path[i])) return false;
+  }
+  return true;
 }
 
 bool is_terminal(RunState state) {

@@ -26,6 +26,59 @@ void SyncControl::resolve_models(const std::vector<core::Sync>& syncs) {
   }
 }
 
+std::optional<std::vector<std::string>> SyncControl::models_of(const core::Sync& sync,
+                                                               const core::Connection* connection) {
+  if (sync.models) return sync.models;
+  std::optional<core::Connection> stored;
+  if (connection == nullptr) {
+    stored = store_.connection(sync.tenant_id, sync.connection_id);
+    if (!stored) return std::nullopt;
+    connection = &*stored;
+  }
+  try {
+    std::vector<std::string> models;
+    for (const auto& schema : catalogs_.models(*connection)) models.push_back(schema.model_id);
+    return models;
+  } catch (const FerryError&) {
+    return std::nullopt;
+  }
+}
+
+std::optional<OwnershipConflict> SyncControl::destination_conflict(const core::Sync& sync,
+                                                                   const core::Connection* connection) {
+  const auto target = destination_target(sync, registry_);
+  std::optional<std::optional<std::vector<std::string>>> mine;  // listed once, when a sync shares the target
+  store::PageRequest page{100, std::nullopt};
+  for (;;) {
+    auto batch = store_.syncs(sync.tenant_id, page);
+    for (const auto& other : batch.items) {
+      if (other.id == sync.id || destination_target(other, registry_) != target) continue;
+      // Two syncs copying every model of one connection overlap whatever the source offers.
+      if (!sync.models && !other.models && other.connection_id == sync.connection_id)
+        return OwnershipConflict{other.id, ""};
+      if (!mine) mine = models_of(sync, connection);
+      if (!*mine) continue;
+      const auto theirs = models_of(other, nullptr);
+      if (!theirs) continue;
+      for (const auto& model : **mine) {
+        if (std::find(theirs->begin(), theirs->end(), model) != theirs->end())
+          return OwnershipConflict{other.id, model};
+      }
+    }
+    if (!batch.next) return std::nullopt;
+    page.after = batch.next;
+  }
+}
+
+std::optional<OwnershipConflict> SyncControl::update_conflict(const core::Sync& before,
+                                                              const core::Sync& sync) {
+  if (before.models == sync.models &&
+      destination_target(before, registry_) == destination_target(sync, registry_)) {
+    return std::nullopt;
+  }
+  return destination_conflict(sync);
+}
+
 store::CreatedRun SyncControl::trigger(const core::Sync& sync, const TriggerRequest& request) {
   const auto available = sync_models(sync);
   std::vector<std::string> models = available;

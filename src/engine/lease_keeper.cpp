@@ -12,7 +12,14 @@ LeaseKeeper::LeaseKeeper(store::Store& store, const core::Clock& clock, std::str
       run_id_(std::move(run_id)),
       worker_(std::move(worker)),
       lease_(lease),
-      shutdown_(std::move(shutdown)) {
+      shutdown_(std::move(shutdown)),
+      on_shutdown_(shutdown_, [this] {
+        try {
+          beat();
+        } catch (const std::exception&) {  // the store is unreachable: stop anyway, the lease will lapse
+          interrupt(Interruption::kShutdown);
+        }
+      }) {
   if (interval.count() <= 0) return;
   thread_ = std::jthread([this, interval](std::stop_token done) {
     std::mutex mutex;

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <stop_token>
 #include <string>
@@ -44,6 +45,9 @@ class LeaseKeeper {
   std::stop_source stop_;
   std::atomic<Interruption> interruption_{Interruption::kNone};
   std::mutex beat_mutex_;  // one heartbeat at a time: the thread and batch boundaries both beat
+  // A shutdown beats at once rather than at the next interval: the read stops now (a page in flight is
+  // abandoned), not up to an interval later.
+  std::stop_callback<std::function<void()>> on_shutdown_;
   std::jthread thread_;
 };
 

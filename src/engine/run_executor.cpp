@@ -3,6 +3,7 @@
 #include "engine/catalog.h"
 
 #include <algorithm>
+#include <chrono>
 #include <functional>
 #include <future>
 #include <map>
@@ -11,6 +12,7 @@
 #include "core/ids.h"
 #include "engine/lease_keeper.h"
 #include "engine/logger.h"
+#include "engine/ownership.h"
 #include "engine/read_ahead.h"
 
 namespace ferry::engine {
@@ -58,9 +60,10 @@ class WritingSink final : public connectors::BatchSink {
       sampled_ += batch.rows();
     } else if (run_.identities) {
       task_.counts += destination_.write(schema_, only_identities(batch, schema_, *run_.identities),
-                                         {run_.id, cursor, /*record_cursor=*/false});
+                                         {run_.id, cursor, /*record_cursor=*/false, false, run_.sync_id});
     } else {
-      task_.counts += destination_.write(schema_, batch, {run_.id, cursor, true, !task_.full_refresh});
+      task_.counts +=
+          destination_.write(schema_, batch, {run_.id, cursor, true, !task_.full_refresh, run_.sync_id});
       task_.checkpoint = cursor;
     }
     final_cursor_ = cursor;
@@ -86,17 +89,24 @@ class WritingSink final : public connectors::BatchSink {
 };
 
 // Feeds a source's key listing to a destination's sweep, heartbeating like a read.
+// A listing's batches are small and quick (keys only, nothing committed), so a heartbeat after each one
+// would be most of the store's writes; one every half second still notices a cancel promptly.
 class KeySweepSink final : public connectors::BatchSink {
  public:
   KeySweepSink(connectors::KeySweep& sweep, LeaseKeeper& keeper) : sweep_(sweep), keeper_(keeper) {}
   void accept(connectors::RecordBatch&& keys, const connectors::Cursor&) override {
     sweep_.add(keys);
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_beat_ < kBeatEvery) return;
     keeper_.beat();
+    last_beat_ = now;
   }
 
  private:
+  static constexpr auto kBeatEvery = std::chrono::milliseconds(500);
   connectors::KeySweep& sweep_;
   LeaseKeeper& keeper_;
+  std::chrono::steady_clock::time_point last_beat_{};
 };
 
 // After an incremental read, deletions the read could not see: the destination drops the rows whose keys
@@ -119,21 +129,36 @@ core::Counts sweep_deleted_keys(connectors::Source& source, connectors::Destinat
   if (!sweep) return {};
   KeySweepSink keys(*sweep, keeper);
   if (!source.read_keys(schema, keys, stop) || stop.stop_requested()) return {};
-  return sweep->finish({run.id, cursor});
+  return sweep->finish({run.id, cursor, true, false, run.sync_id});
 }
 
 core::ModelState state_of(store::Store& store, const core::Run& run, const std::string& model_id) {
   for (auto& state : store.model_states(run.sync_id)) {
     if (state.model_id == model_id) return state;
   }
-  return core::ModelState{run.sync_id,  model_id,     std::nullopt, std::nullopt,
-                          std::nullopt, std::nullopt, true};
+  core::ModelState fresh;
+  fresh.sync_id = run.sync_id;
+  fresh.model_id = model_id;
+  return fresh;
 }
 
 core::Counts total(const core::Run& run) {
   core::Counts counts;
   for (const auto& task : run.tasks) counts += task.counts;
   return counts;
+}
+
+// A run interrupted by a shutdown goes back to the queue with its committed batches; the task in progress
+// resumes from its checkpoint.
+RunOutcome release_interrupted(store::Store& store, const core::Run& run, core::RunTask* current) {
+  if (current != nullptr) {
+    current->state = TaskState::kPending;
+    store.save_task(*current);
+  }
+  store.transition(run.id, RunState::kRunning, RunState::kQueued, {.clear_lease = true});
+  core::log(logger(), spdlog::level::info, "run interrupted by the shutdown; released for another worker",
+            {{"run_id", run.id}});
+  return RunOutcome::kReleased;
 }
 
 }  // namespace
@@ -144,7 +169,8 @@ std::string_view to_string(RunOutcome outcome) {
   return kNames[static_cast<int>(outcome)];
 }
 
-RunOutcome RunExecutor::execute(core::Run run, const std::string& worker, std::stop_token shutdown) {
+RunOutcome RunExecutor::execute(core::Run run, const std::string& worker, std::stop_token shutdown,
+                                std::stop_token interrupt) {
   const core::Json log_ids = {{"run_id", run.id}, {"sync_id", run.sync_id}, {"attempt", run.attempt}};
   core::log(logger(), spdlog::level::info, "run started", log_ids);
   core::RunTask* current = nullptr;
@@ -161,6 +187,8 @@ RunOutcome RunExecutor::execute(core::Run run, const std::string& worker, std::s
     destination_config.update(sync->destination_secrets);
     auto destination = registry_.make_destination(sync->destination_type, destination_config, run.tenant_id);
     LeaseKeeper keeper(store_, clock_, run.id, worker, options_.lease, shutdown, options_.heartbeat_interval);
+    // The source's read stops with the keeper's token; a write or sweep in flight stops only this way.
+    const std::stop_callback cancel_in_flight(interrupt, [&destination] { destination->interrupt(); });
     // Both sides connect at once (a PostgreSQL connection costs ~20 ms); connect() keeps its failures for
     // prepare().
     auto destination_connected = std::async(std::launch::async, [&destination] { destination->connect(); });
@@ -183,7 +211,10 @@ RunOutcome RunExecutor::execute(core::Run run, const std::string& worker, std::s
         const auto& schema = found->second;
         destination->prepare(schema);
         auto model_state = state_of(store_, run, task.model_id);
-        const auto checkpoint = destination->checkpoint(task.model_id);
+        // Only this sync's own checkpoint counts; a table another sync still writes fails the model.
+        const auto start = starting_point(store_, registry_, *sync, run, task.model_id,
+                                          destination->checkpoint(task.model_id), model_state.cursor);
+        const auto& checkpoint = start.checkpoint;
         connectors::Cursor from;
         // Test and identity runs scan from the start and leave the model's position where it is.
         const bool partial = run.test_run || run.identities.has_value();
@@ -196,7 +227,7 @@ RunOutcome RunExecutor::execute(core::Run run, const std::string& worker, std::s
           from = checkpoint->cursor;
           task.counts = checkpoint->counts;
         } else {
-          const auto saved = checkpoint ? std::optional(checkpoint->cursor) : model_state.cursor;
+          const auto& saved = start.saved;
           task.full_refresh = run.full_refresh || !schema.supports_incremental || !saved || saved->empty();
           from = task.full_refresh ? "" : *saved;
           task.counts = {};
@@ -240,7 +271,8 @@ RunOutcome RunExecutor::execute(core::Run run, const std::string& worker, std::s
             break;
         }
         if (task.full_refresh) {
-          task.counts += destination->finish_full_pass(schema, {run.id, sink.final_cursor()});
+          task.counts +=
+              destination->finish_full_pass(schema, {run.id, sink.final_cursor(), true, false, run.sync_id});
         }
         task.state = TaskState::kComplete;
         task.finished_at = clock_.now();
@@ -250,11 +282,12 @@ RunOutcome RunExecutor::execute(core::Run run, const std::string& worker, std::s
           model_state.cursor = sink.final_cursor();
           model_state.last_sync_finished = clock_.now();
           model_state.last_sync_result = RunState::kComplete;
+          model_state.last_error_category.reset();
           model_state.is_initial_sync = false;
           store_.save_model_state(model_state);
         }
       } catch (const FerryError& e) {
-        if (e.transient()) throw;
+        if (e.transient() || interrupt.stop_requested()) throw;
         // A permanent problem with one model fails that model; the others still sync (PARTIALLY_SYNCED).
         task.state = TaskState::kFailed;
         task.error = e.what();
@@ -263,6 +296,7 @@ RunOutcome RunExecutor::execute(core::Run run, const std::string& worker, std::s
         auto model_state = state_of(store_, run, task.model_id);
         model_state.last_sync_finished = clock_.now();
         model_state.last_sync_result = RunState::kFailed;
+        model_state.last_error_category = e.category();
         store_.save_model_state(model_state);
         if (!first_model_error) first_model_error = e;
         core::log(logger(), spdlog::level::warn, "model failed",
@@ -273,45 +307,53 @@ RunOutcome RunExecutor::execute(core::Run run, const std::string& worker, std::s
       }
     }
   } catch (const FerryError& e) {
-    const auto now = clock_.now();
+    if (interrupt.stop_requested()) return release_interrupted(store_, run, current);
+    return fail(run, current, e);
+  }
+  return finish(run, first_model_error);
+}
+
+RunOutcome RunExecutor::fail(core::Run& run, core::RunTask* current, const FerryError& e) {
+  const auto now = clock_.now();
+  store::RunPatch patch{.finished_at = now,
+                        .error = std::string(e.what()),
+                        .error_category = e.category(),
+                        .counts = total(run),
+                        .clear_lease = true};
+  if (e.transient() && run.attempt < run.max_attempts) {
     if (current != nullptr) {
-      current->state = TaskState::kFailed;
-      current->error = e.what();
+      current->state = TaskState::kPending;  // it resumes from its checkpoint on the next attempt
       store_.save_task(*current);
     }
-    store::RunPatch patch{.finished_at = now,
-                          .error = std::string(e.what()),
-                          .error_category = e.category(),
-                          .counts = total(run),
-                          .clear_lease = true};
-    if (e.transient() && run.attempt < run.max_attempts) {
-      if (current != nullptr) {
-        current->state = TaskState::kPending;  // it resumes from its checkpoint on the next attempt
-        store_.save_task(*current);
-      }
-      patch.finished_at.reset();
-      const auto delay = retry_delay(options_.backoff, run.attempt, unit_random());
-      patch.next_attempt_at = now + delay;
-      if (store_.transition(run.id, RunState::kRunning, RunState::kFailed, patch) &&
-          store_.transition(run.id, RunState::kFailed, RunState::kPendingRetry)) {
-        core::log(logger(), spdlog::level::warn, "run will retry",
-                  {{"run_id", run.id}, {"error", e.what()}, {"retry_in_ms", delay.count() / 1000}});
-        return RunOutcome::kRetryScheduled;
-      }
-      return RunOutcome::kLeaseLost;
+    patch.finished_at.reset();
+    const auto delay = retry_delay(options_.backoff, run.attempt, unit_random());
+    patch.next_attempt_at = now + delay;
+    // One compare-and-set: a crash can leave the run running (reclaimed later) or pending_retry, never
+    // failed with attempts left.
+    constexpr RunState kRetry[] = {RunState::kRunning, RunState::kFailed, RunState::kPendingRetry};
+    if (store_.transition_path(run.id, kRetry, patch)) {
+      core::log(logger(), spdlog::level::warn, "run will retry",
+                {{"run_id", run.id}, {"error", e.what()}, {"retry_in_ms", delay.count() / 1000}});
+      return RunOutcome::kRetryScheduled;
     }
-    store_.transition(run.id, RunState::kRunning, RunState::kFailed, patch);
-    store_.append_event(
-        {core::new_uuid(),
-         run.tenant_id,
-         "run.failed",
-         {{"run_id", run.id}, {"error", e.what()}, {"error_category", core::to_string(e.category())}},
-         now});
-    core::log(logger(), spdlog::level::err, "run failed",
-              {{"run_id", run.id}, {"error", e.what()}, {"error_category", core::to_string(e.category())}});
-    return RunOutcome::kFailed;
+    return RunOutcome::kLeaseLost;
   }
+  // The store records the failure on the current task and every task not reached, and on their models'
+  // states, with the run's own change (Store::transition_path).
+  store_.transition(run.id, RunState::kRunning, RunState::kFailed, patch);
+  store_.append_event(
+      {core::new_uuid(),
+       run.tenant_id,
+       "run.failed",
+       {{"run_id", run.id}, {"error", e.what()}, {"error_category", core::to_string(e.category())}},
+       now});
+  core::log(logger(), spdlog::level::err, "run failed",
+            {{"run_id", run.id}, {"error", e.what()}, {"error_category", core::to_string(e.category())}});
+  return RunOutcome::kFailed;
+}
 
+RunOutcome RunExecutor::finish(core::Run& run, const std::optional<FerryError>& first_model_error) {
+  const core::Json log_ids = {{"run_id", run.id}, {"sync_id", run.sync_id}, {"attempt", run.attempt}};
   const auto now = clock_.now();
   const bool all_failed =
       first_model_error && std::all_of(run.tasks.begin(), run.tasks.end(),

@@ -29,10 +29,17 @@ class RunExecutor {
       : store_(store), registry_(registry), clock_(clock), options_(options) {}
 
   // `run` was just claimed by `worker`. `shutdown` asks the run to stop at the next batch boundary and go
-  // back to the queue for another worker (kReleased).
-  RunOutcome execute(core::Run run, const std::string& worker, std::stop_token shutdown = {});
+  // back to the queue for another worker (kReleased). `interrupt` (a shutdown past its grace) also cancels
+  // what the destination has in flight (Destination::interrupt); the run is released all the same.
+  RunOutcome execute(core::Run run, const std::string& worker, std::stop_token shutdown = {},
+                     std::stop_token interrupt = {});
 
  private:
+  // A run-level failure: schedules a retry (transient, attempts left) or fails the run.
+  RunOutcome fail(core::Run& run, core::RunTask* current, const core::FerryError& error);
+  // Every model was tried: the run completes, or fails when every model failed.
+  RunOutcome finish(core::Run& run, const std::optional<core::FerryError>& first_model_error);
+
   store::Store& store_;
   const connectors::Registry& registry_;
   const core::Clock& clock_;

@@ -17,10 +17,28 @@ WorkerPool::~WorkerPool() {
 }
 
 void WorkerPool::start() {
-  threads_.emplace_back([this](std::stop_token stop) { housekeeping_loop(stop); });
+  interrupt_ = std::stop_source();
+  live_threads_ = options_.workers + 1;
+  // Counts the loop out when it ends, however it ends.
+  const auto counted = [this](auto loop) {
+    return [this, loop](std::stop_token stop) {
+      struct Exit {
+        WorkerPool& pool;
+        ~Exit() {
+          std::lock_guard lock(pool.mutex_);
+          --pool.live_threads_;
+          pool.stopped_.notify_all();
+        }
+      } const exit{*this};
+      loop(stop);
+    };
+  };
+  threads_.emplace_back(counted([this](std::stop_token stop) { housekeeping_loop(stop); }));
   for (int i = 0; i < options_.workers; ++i) {
     const std::string worker = options_.host_id + "/worker-" + std::to_string(i);
-    threads_.emplace_back([this, worker](std::stop_token stop) { worker_loop(worker, stop); });
+    threads_.emplace_back(counted([this, worker, interrupt = interrupt_.get_token()](std::stop_token stop) {
+      worker_loop(worker, stop, interrupt);
+    }));
   }
 }
 
@@ -35,15 +53,23 @@ void WorkerPool::wake() {
 void WorkerPool::stop() {
   for (auto& thread : threads_) thread.request_stop();
   wakeup_.notify_all();
+  {
+    std::unique_lock lock(mutex_);
+    if (!stopped_.wait_for(lock, options_.stop_grace, [this] { return live_threads_ == 0; })) {
+      core::log(logger(), spdlog::level::warn, "stopping: cancelling what running runs have in flight",
+                {{"grace_ms", options_.stop_grace.count()}});
+    }
+  }
+  interrupt_.request_stop();
   threads_.clear();  // joins
 }
 
-bool WorkerPool::run_once(const std::string& worker, std::stop_token shutdown) {
+bool WorkerPool::run_once(const std::string& worker, std::stop_token shutdown, std::stop_token interrupt) {
   const auto now = clock_.now();
   auto run =
       store_.claim(worker, now, now + options_.executor.lease, {.tenant_max_running = tenant_max_running()});
   if (!run) return false;
-  executor_.execute(std::move(*run), worker, shutdown);
+  executor_.execute(std::move(*run), worker, shutdown, interrupt);
   return true;
 }
 
@@ -54,7 +80,9 @@ int WorkerPool::tenant_max_running() const {
 
 void WorkerPool::housekeeping() {
   const auto now = clock_.now();
-  if (const int reclaimed = store_.reclaim_expired_leases(now); reclaimed > 0) {
+  if (const int reclaimed =
+          store_.reclaim_expired_leases(now, {.lease_expiry_margin = options_.lease_expiry_margin});
+      reclaimed > 0) {
     core::log(logger(), spdlog::level::warn, "reclaimed runs with expired leases", {{"count", reclaimed}});
     wake();
   }
@@ -62,7 +90,7 @@ void WorkerPool::housekeeping() {
   if (scheduler_ != nullptr && scheduler_->tick() > 0) wake();
 }
 
-void WorkerPool::worker_loop(const std::string& worker, std::stop_token stop) {
+void WorkerPool::worker_loop(const std::string& worker, std::stop_token stop, std::stop_token interrupt) {
   while (!stop.stop_requested()) {
     uint64_t seen;
     {
@@ -71,7 +99,7 @@ void WorkerPool::worker_loop(const std::string& worker, std::stop_token stop) {
     }
     bool worked = false;
     try {
-      worked = run_once(worker, stop);
+      worked = run_once(worker, stop, interrupt);
     } catch (const std::exception& e) {
       core::log(logger(), spdlog::level::err, "worker error", {{"worker", worker}, {"error", e.what()}});
     }

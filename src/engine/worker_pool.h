@@ -21,8 +21,14 @@ struct WorkerPoolOptions {
   int tenant_max_running = 0;
   std::chrono::milliseconds idle_poll{250};
   std::chrono::milliseconds housekeeping_interval{1000};
+  // Claims beyond a run's max_attempts after which an expired lease fails the run instead of requeueing it
+  // (a run whose worker dies on every attempt; store::ReclaimPolicy).
+  int lease_expiry_margin = 10;
   ExecutorOptions executor;
   std::string host_id = "local";
+  // How long stop() lets running runs reach their next batch boundary before it cancels what they have in
+  // flight (a destination's write or sweep, a statement): they go back to the queue either way.
+  std::chrono::milliseconds stop_grace{25'000};
 };
 
 class WorkerPool {
@@ -36,18 +42,19 @@ class WorkerPool {
   void start();
   // Wakes idle workers (a run was queued).
   void wake();
-  // Stops the threads; each running batch commits first and its run returns to the queue.
+  // Stops the threads; each running batch commits first and its run returns to the queue. A run still
+  // busy after options.stop_grace has its calls in flight cancelled (RunExecutor::execute's `interrupt`).
   void stop();
 
   // Claims and executes one run on the calling thread. false when nothing was claimable (the queue is empty
   // or every queued run's tenant is at its cap).
-  bool run_once(const std::string& worker, std::stop_token shutdown = {});
+  bool run_once(const std::string& worker, std::stop_token shutdown = {}, std::stop_token interrupt = {});
   void housekeeping();
   // The cap this pool claims under: tenant_max_running, or its default from the worker count.
   int tenant_max_running() const;
 
  private:
-  void worker_loop(const std::string& worker, std::stop_token stop);
+  void worker_loop(const std::string& worker, std::stop_token stop, std::stop_token interrupt);
   void housekeeping_loop(std::stop_token stop);
 
   store::Store& store_;
@@ -58,6 +65,9 @@ class WorkerPool {
   std::mutex mutex_;
   std::condition_variable_any wakeup_;
   uint64_t wake_generation_ = 0;
+  std::condition_variable stopped_;  // a thread's loop ended (stop() waits for all of them, up to the grace)
+  int live_threads_ = 0;
+  std::stop_source interrupt_;  // requested once stop()'s grace is over
   std::vector<std::jthread> threads_;
 };
 

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,13 @@ struct RunPatch {
 // created_at, id) and take the first. Running counts every host's running and cancelling runs.
 struct ClaimPolicy {
   int tenant_max_running = 0;  // a tenant with this many running runs gets no more; 0: no cap
+};
+
+// When an expired lease stops putting its run back on the queue. A transient error's retries stop at the
+// run's max_attempts; a worker that dies (crash, OOM kill) never reports an error, so only its claims count:
+// this many claims beyond max_attempts mark the run as poison.
+struct ReclaimPolicy {
+  int lease_expiry_margin = 10;
 };
 
 // An API key as lists show it: never its secret, which exists only in the create response.
@@ -129,10 +137,20 @@ class Store {
                                        const PageRequest& page) = 0;
   virtual std::optional<core::Run> active_run(const std::string& sync_id) = 0;
   virtual std::optional<core::Run> last_finished_run(const std::string& sync_id) = 0;
-  // Compare-and-set: applies only if the run is in `expected`. Same-state writes are no-ops that return
-  // true; an illegal transition throws std::logic_error.
-  virtual bool transition(const std::string& run_id, core::RunState expected, core::RunState next,
-                          const RunPatch& patch = {}) = 0;
+  // Compare-and-set along `path` (two states or more) in one statement: applies only if the run is in
+  // path.front() and leaves it in path.back(), so no reader and no crash ever sees the states between (a
+  // retry is {running, failed, pending_retry}). Every hop must be legal (core::is_legal_transition), else
+  // std::logic_error. A run that ends in `failed` records the failure, in the same transaction, on every
+  // task it left unfinished and on those models' states (result failed, finished time, error category).
+  virtual bool transition_path(const std::string& run_id, std::span<const core::RunState> path,
+                               const RunPatch& patch = {}) = 0;
+  // One hop: applies only if the run is in `expected`. Same-state writes are no-ops that return true; an
+  // illegal transition throws std::logic_error.
+  bool transition(const std::string& run_id, core::RunState expected, core::RunState next,
+                  const RunPatch& patch = {}) {
+    const core::RunState path[] = {expected, next};
+    return transition_path(run_id, path, patch);
+  }
   // Takes a queued run fairly across tenants and makes it running, leased to `worker` until `lease_until`,
   // attempt + 1. See ClaimPolicy for which run.
   virtual std::optional<core::Run> claim(const std::string& worker, core::Timestamp now,
@@ -140,8 +158,10 @@ class Store {
   // Extends the lease; nullopt when `worker` no longer holds it. Returns the run's current state.
   virtual std::optional<core::RunState> heartbeat(const std::string& run_id, const std::string& worker,
                                                   core::Timestamp lease_until) = 0;
-  // Runs whose lease expired go back to queued (cancelling ones become cancelled). Returns how many.
-  virtual int reclaim_expired_leases(core::Timestamp now) = 0;
+  // Runs whose lease expired go back to queued (cancelling ones become cancelled), except a poison run,
+  // claimed max_attempts + policy.lease_expiry_margin times, whose worker died on every attempt: it fails
+  // (category internal) like any failed run, models included. Returns how many runs changed.
+  virtual int reclaim_expired_leases(core::Timestamp now, const ReclaimPolicy& policy = {}) = 0;
   // pending_retry runs whose backoff has elapsed go to queued. Returns how many.
   virtual int promote_retries(core::Timestamp now) = 0;
   virtual void save_task(const core::RunTask& task) = 0;

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "connectors/sample/sample_data.h"
 #include "core/ids.h"
 #include "engine/control.h"
@@ -15,6 +18,16 @@
 #include "store/sqlite/sqlite_store.h"
 
 namespace ferry::testing {
+
+// Polls `done` every 10 ms for up to a minute (real worker threads; never an assertion on speed).
+template <typename Predicate>
+bool eventually(Predicate done) {
+  for (int i = 0; i < 6000; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
 
 class EngineFixture : public ::testing::Test {
  protected:

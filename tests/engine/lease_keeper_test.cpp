@@ -52,7 +52,10 @@ TEST_F(LeaseKeeperTest, ACancelDuringAStalledPageStopsBeforeTheNextBatch) {
   auto claimed = store.claim("w", clock.now(), clock.now() + std::chrono::seconds(30));
   ASSERT_TRUE(claimed);
   EXPECT_EQ(executor.execute(*claimed, "w"), engine::RunOutcome::kCancelled);
-  EXPECT_EQ(destination_rows("hris.Employee"), 500) << "no second batch was written after the cancel";
+  // The hook runs when the source hands batch 1 over; read-ahead may not have written it yet when the cancel
+  // lands, so it is either committed (500) or dropped (0), never followed by another.
+  const auto rows = destination_rows("hris.Employee");
+  EXPECT_TRUE(rows == 0 || rows == 500) << rows << " rows: a batch was written after the cancel";
   EXPECT_EQ(store.run_by_id(run.id)->state, core::RunState::kCancelled);
 }
 

@@ -11,14 +11,6 @@ namespace {
 
 class WorkerPoolTest : public EngineFixture {
  protected:
-  template <typename Predicate>
-  bool eventually(Predicate done) {
-    for (int i = 0; i < 6000; ++i) {
-      if (done()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return false;
-  }
   engine::WorkerPoolOptions threaded(int workers) {
     auto options = pool_options();
     options.workers = workers;

@@ -341,6 +341,7 @@ TEST(SqliteStoreMigration, KeysFromBeforeTheLifecycleGetAnIdAndKeepWorking) {
         "CREATE TABLE tenants (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);"
         "CREATE TABLE api_keys (key_hash TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),"
         " created_at INTEGER NOT NULL);"
+        "CREATE TABLE model_states (sync_id TEXT NOT NULL, model_id TEXT NOT NULL);"  // migration 6 alters it
         "INSERT INTO tenants VALUES ('t1', 'acme', 1);");
     auto insert = db.prepare("INSERT INTO api_keys VALUES (?, 't1', 2)");
     insert.bind(1, core::hash_api_key(legacy));

@@ -103,6 +103,11 @@ void apply_fields(Services& s, const RequestContext& ctx, core::Sync& sync, cons
   sync.next_sync_start = sync.active ? engine::next_start(sync.schedule, s.clock.now()) : std::nullopt;
 }
 
+// One writer per destination table: a sync may not write a model another sync of the tenant writes there.
+void refuse_conflict(const std::optional<engine::OwnershipConflict>& conflict) {
+  if (conflict) throw ApiError(409, "conflict", conflict->message());
+}
+
 Json render_status(Services& s, const core::Sync& sync) {
   const auto current = s.store.active_run(sync.id);
   const auto last = s.store.last_finished_run(sync.id);
@@ -144,6 +149,7 @@ void add_sync_routes(Router& router, Services s) {
                sync.created_at = sync.updated_at = s.clock.now();
                apply_fields(s, ctx, sync, body, true);
                sync.models_changed_at.reset();
+               refuse_conflict(s.control.destination_conflict(sync));
                s.store.insert_sync(sync);
                return json_response(201, render_sync(sync));
              }));
@@ -160,7 +166,9 @@ void add_sync_routes(Router& router, Services s) {
 
   router.add("PATCH", "/v1/syncs/{id}", authenticated(s, [s](const RequestContext& ctx) mutable {
                auto sync = load(s, ctx);
+               const auto before = sync;
                apply_fields(s, ctx, sync, ctx.json_body(), false);
+               refuse_conflict(s.control.update_conflict(before, sync));
                sync.updated_at = s.clock.now();
                s.store.update_sync(sync);
                return json_response(200, render_sync(sync));

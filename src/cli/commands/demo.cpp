@@ -1,8 +1,10 @@
 // `ferry demo`: the whole product in one command on embedded SQLite: a tenant, a sample HRIS/ATS source,
-// a full sync into a SQLite destination, one generation of source changes, an incremental sync.
+// a full sync into a SQLite destination, one generation of source changes, an incremental sync. Run again in
+// the same directory it starts clean: same tenant, a fresh connection, sync, API key and destination file.
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "cli/commands/commands.h"
@@ -60,6 +62,56 @@ void print_status(Runtime& runtime, const core::Run& run) {
   }
 }
 
+// The demo's tenant: the one an earlier `ferry demo` in this directory made (its id kept in `demo-tenant`
+// beside the store, which `ferry serve` may share), else a new one.
+std::string demo_tenant(store::Store& store, const std::filesystem::path& dir) {
+  const auto file = dir / "demo-tenant";
+  std::string id;
+  if (std::ifstream in(file); in >> id && core::is_uuid(id) && store.tenant_exists(id)) return id;
+  id = store.create_tenant("demo").id;
+  std::ofstream(file) << id << '\n';
+  return id;
+}
+
+// Removes what an earlier demo left in the tenant: its syncs (which releases their destination tables), its
+// connections, its API keys and the destination file, so this demo shows a first sync again. Throws when an
+// earlier demo's run is still active (that demo is still running).
+void clear_previous_demo(Runtime& runtime, const std::string& tenant_id,
+                         const std::filesystem::path& destination) {
+  auto& store = runtime.store();
+  std::vector<core::Sync> syncs;
+  std::vector<core::Connection> connections;
+  std::vector<store::ApiKey> keys;
+  for (store::PageRequest page{100, std::nullopt};;) {
+    auto batch = store.syncs(tenant_id, page);
+    syncs.insert(syncs.end(), batch.items.begin(), batch.items.end());
+    if (!(page.after = batch.next)) break;
+  }
+  for (store::PageRequest page{100, std::nullopt};;) {
+    auto batch = store.connections(tenant_id, page);
+    connections.insert(connections.end(), batch.items.begin(), batch.items.end());
+    if (!(page.after = batch.next)) break;
+  }
+  for (store::PageRequest page{100, std::nullopt};;) {
+    auto batch = store.api_keys(tenant_id, page);
+    keys.insert(keys.end(), batch.items.begin(), batch.items.end());
+    if (!(page.after = batch.next)) break;
+  }
+  for (const auto& sync : syncs) {
+    if (auto run = store.active_run(sync.id)) runtime.control().cancel(*run);
+    if (store.delete_sync(tenant_id, sync.id) == store::DeleteResult::kInUse) {
+      throw core::FerryError(
+          core::ErrorCategory::kConfigInvalid,
+          "an earlier demo's run is still active in this directory; stop that demo (or wait "
+          "a minute for its run to be cancelled) and try again");
+    }
+  }
+  for (const auto& connection : connections) store.delete_connection(tenant_id, connection.id);
+  for (const auto& key : keys) store.revoke_api_key(tenant_id, key.id);
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"})
+    std::filesystem::remove(destination.string() + suffix);
+}
+
 }  // namespace
 
 int demo(const DemoOptions& options) {
@@ -67,19 +119,21 @@ int demo(const DemoOptions& options) {
   const auto dir = std::filesystem::absolute(options.dir);
   Runtime runtime({(dir / "ferry.db").string(), options.listen, options.workers, true,
                    std::chrono::seconds(60), options.settings});
-  runtime.start();
 
   auto& store = runtime.store();
-  const auto tenant = store.create_tenant("demo");
+  const auto tenant_id = demo_tenant(store, dir);
   // Tenants name destination files relative to their own data directory.
   const std::string relative_destination = "demo-destination.db";
   const std::string destination =
-      (runtime.registry().policy().data_root / tenant.id / relative_destination).string();
-  const auto key = store.create_api_key(tenant.id);
+      (runtime.registry().policy().data_root / tenant_id / relative_destination).string();
+  clear_previous_demo(runtime, tenant_id,
+                      destination);  // before the workers start, so none picks up its runs
+  runtime.start();
+  const auto key = store.create_api_key(tenant_id);
   const auto now = runtime.clock().now();
   core::Connection connection{
       core::new_uuid(),
-      tenant.id,
+      tenant_id,
       "Acme HR (sample)",
       "sample",
       Json{{"seed", 42}, {"size", options.size}, {"generation", 0}, {"batch_size", 2000}},
@@ -90,14 +144,17 @@ int demo(const DemoOptions& options) {
   store.insert_connection(connection);
   core::Sync sync;
   sync.id = core::new_uuid();
-  sync.tenant_id = tenant.id;
+  sync.tenant_id = tenant_id;
   sync.connection_id = connection.id;
   sync.destination_type = "sqlite";
   sync.destination_config = {{"path", relative_destination}};
   sync.created_at = sync.updated_at = now;
   store.insert_sync(sync);
 
-  fmt::print("ferry demo: {} sample HRIS/ATS records -> {}\n\n1) full sync\n", options.size, destination);
+  fmt::print(
+      "ferry demo: {} sample HRIS/ATS records -> {}\n(each demo in {} starts clean: an earlier demo's "
+      "connection, sync, API keys and destination file are replaced)\n\n1) full sync\n",
+      options.size, destination, dir.string());
   auto first =
       wait_for(runtime, runtime.control().trigger(sync, {std::nullopt, false, "demo"}).run.id, options.size);
   print_run(first);

@@ -4,13 +4,22 @@
 #include <boost/asio/signal_set.hpp>
 
 #include <charconv>
+#include <condition_variable>
+#include <cstdlib>
 #include <filesystem>
+#include <mutex>
 
 #include "connectors/process/sandbox.h"
 #include "core/ids.h"
 #include "core/log.h"
 
 namespace ferry::cli {
+
+// Of the shutdown bound, what runs get to reach a batch boundary; the rest (at most 5 s) is for the calls
+// then cancelled to unwind.
+std::chrono::milliseconds stop_grace(std::chrono::seconds bound) {
+  return bound - std::min<std::chrono::milliseconds>(bound / 2, std::chrono::seconds(5));
+}
 
 std::pair<std::string, uint16_t> parse_listen(const std::string& listen) {
   const auto colon = listen.rfind(':');
@@ -33,11 +42,13 @@ Runtime::Runtime(RuntimeOptions options) : options_(std::move(options)) {
   engine::WorkerPoolOptions pool_options;
   pool_options.workers = options_.workers;
   pool_options.tenant_max_running = static_cast<int>(options_.settings.tenant_max_running);  // 0: the default
+  pool_options.lease_expiry_margin = static_cast<int>(options_.settings.lease_expiry_margin);
   pool_options.executor.lease = options_.lease;
   // heartbeats well inside the lease, so a slow page never loses it
   pool_options.executor.heartbeat_interval =
       std::min<std::chrono::milliseconds>(pool_options.executor.heartbeat_interval, options_.lease / 3);
   pool_options.host_id = core::new_uuid().substr(0, 8);
+  pool_options.stop_grace = stop_grace(std::chrono::seconds(options_.settings.shutdown_timeout));
   // The pool is created first so the control can wake it; the scheduler needs the control.
   control_ = std::make_unique<engine::SyncControl>(*store_, registry_, clock_, [this] {
     if (pool_) pool_->wake();
@@ -92,7 +103,22 @@ void Runtime::wait_for_signal() {
   boost::asio::signal_set signals(signals_io, SIGINT, SIGTERM);
   signals.async_wait([](const boost::system::error_code&, int) {});
   signals_io.run();
-  core::log(*core::named_logger("cli"), spdlog::level::info, "shutting down: finishing current batches");
+  const auto bound = std::chrono::seconds(options_.settings.shutdown_timeout);
+  core::log(*core::named_logger("cli"), spdlog::level::info, "shutting down: finishing current batches",
+            {{"shutdown_timeout_s", bound.count()}});
+  // The bound holds even against a call that ignores its cancel: past it the process exits with that work in
+  // flight. The store is crash-safe, and the run resumes from its last committed batch once its lease lapses.
+  const std::jthread watchdog([bound](std::stop_token done) {
+    std::mutex mutex;
+    std::condition_variable_any wake;
+    std::unique_lock lock(mutex);
+    wake.wait_for(lock, done, bound, [] { return false; });
+    if (done.stop_requested()) return;
+    core::log(*core::named_logger("cli"), spdlog::level::err,
+              "shutdown bound passed: exiting with work in flight (it resumes after its lease)",
+              {{"shutdown_timeout_s", bound.count()}});
+    std::_Exit(1);
+  });
   stop();
 }
 

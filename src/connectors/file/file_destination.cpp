@@ -119,6 +119,11 @@ class FileDestination final : public Destination {
     return std::make_unique<FileKeySweep>(*this, file, std::move(inner));
   }
 
+  void interrupt() override {
+    state_->interrupt();
+    db_.interrupt();
+  }
+
  private:
   struct ModelFile;
 

@@ -104,6 +104,7 @@ void PgConnection::start_session() {
     throw FerryError(classify_pg_error("", message, side_), "postgres: cannot connect: " + message);
   }
   PQsetClientEncoding(conn_.get(), "UTF8");
+  cancel_.reset(PQgetCancel(conn_.get()));
   exec(
       "SET TIME ZONE 'UTC'; SET DateStyle = 'ISO'; SET IntervalStyle = 'iso_8601'; "
       "SET extra_float_digits = 3");
@@ -119,7 +120,12 @@ void PgConnection::fail(const std::string& what, const PGresult* result) const {
                    "postgres: " + what + ": " + message + (sqlstate.empty() ? "" : " [" + sqlstate + "]"));
 }
 
+void PgConnection::throw_if_interrupted() const {
+  if (interrupted_.load()) throw FerryError(unavailable(side_), "postgres: interrupted (ferry is stopping)");
+}
+
 PgResult PgConnection::exec(const std::string& sql) {
+  throw_if_interrupted();
   PgResult result(PQexec(conn_.get(), sql.c_str()));
   const auto status = PQresultStatus(result.get());
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail("query failed", result.get());
@@ -127,6 +133,7 @@ PgResult PgConnection::exec(const std::string& sql) {
 }
 
 PgResult PgConnection::exec(const std::string& sql, const std::vector<std::optional<std::string>>& params) {
+  throw_if_interrupted();
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
@@ -139,6 +146,7 @@ PgResult PgConnection::exec(const std::string& sql, const std::vector<std::optio
 
 void PgConnection::copy_out(const std::string& copy_sql,
                             const std::function<void(std::string_view)>& on_row) {
+  throw_if_interrupted();
   {
     PgResult start(PQexec(conn_.get(), copy_sql.c_str()));
     if (PQresultStatus(start.get()) != PGRES_COPY_OUT) fail("COPY TO failed", start.get());
@@ -178,18 +186,21 @@ int64_t PgConnection::drain_results(const std::string& what) {
 }
 
 void PgConnection::copy_in_start(const std::string& copy_sql) {
+  throw_if_interrupted();
   PgResult start(PQexec(conn_.get(), copy_sql.c_str()));
   if (PQresultStatus(start.get()) != PGRES_COPY_IN) fail("COPY FROM failed", start.get());
 }
 
 void PgConnection::copy_in_put(std::string_view bytes) {
   if (bytes.empty()) return;
+  throw_if_interrupted();
   if (PQputCopyData(conn_.get(), bytes.data(), static_cast<int>(bytes.size())) != 1) {
     fail("COPY FROM failed", nullptr);
   }
 }
 
 int64_t PgConnection::copy_in_end() {
+  throw_if_interrupted();
   if (PQputCopyEnd(conn_.get(), nullptr) != 1) fail("COPY FROM failed", nullptr);
   return drain_results("COPY FROM failed");
 }
@@ -209,10 +220,14 @@ std::string PgConnection::quote_literal(std::string_view text) const {
 }
 
 void PgConnection::cancel() {
-  std::unique_ptr<PGcancel, decltype(&PQfreeCancel)> handle(PQgetCancel(conn_.get()), &PQfreeCancel);
-  if (!handle) return;
+  if (!cancel_) return;
   char error[256];
-  PQcancel(handle.get(), error, sizeof(error));
+  PQcancel(cancel_.get(), error, sizeof(error));
+}
+
+void PgConnection::interrupt() {
+  interrupted_ = true;
+  cancel();
 }
 
 std::pair<std::string, std::string> split_qualified_name(std::string_view name) {

@@ -6,6 +6,7 @@
 
 #include <libpq-fe.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -70,6 +71,10 @@ class PgConnection {
 
   // Asks the server to cancel the running statement (safe from another thread).
   void cancel();
+  // cancel(), and every later statement or copy on this connection fails at once (a FerryError of the
+  // side's transient category, "interrupted"): for a shutdown past its grace. Safe from another thread; the
+  // connection is of no further use.
+  void interrupt();
   PGconn* raw() const { return conn_.get(); }
 
  private:
@@ -77,9 +82,13 @@ class PgConnection {
   void start_session();
   [[noreturn]] void fail(const std::string& what, const PGresult* result) const;
   int64_t drain_results(const std::string& what);
+  void throw_if_interrupted() const;
 
   Side side_;
   std::unique_ptr<PGconn, decltype(&PQfinish)> conn_;
+  // Made on the connecting thread: libpq lets another thread use a PGcancel, not the PGconn it came from.
+  std::unique_ptr<PGcancel, decltype(&PQfreeCancel)> cancel_{nullptr, &PQfreeCancel};
+  std::atomic<bool> interrupted_{false};
 };
 
 // A category for a libpq error: by SQLSTATE when there is one, else by the message (connection time).

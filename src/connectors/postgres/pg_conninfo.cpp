@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <map>
 #include <optional>
@@ -141,6 +142,18 @@ std::string joined(const std::vector<std::string>& items) {
 
 std::string conninfo_problem(const std::string& conninfo, std::string_view field) {
   return parse(conninfo, field).problem;
+}
+
+std::string database_address(const std::string& conninfo) {
+  Parsed parsed = parse(conninfo, "url");
+  if (!parsed.problem.empty()) return "";
+  auto value = [&](const std::string& key, const std::string& otherwise) {
+    const auto it = parsed.values.find(key);
+    return it == parsed.values.end() ? otherwise : it->second;
+  };
+  std::string host = value("host", "");
+  std::transform(host.begin(), host.end(), host.begin(), [](unsigned char c) { return std::tolower(c); });
+  return host + ":" + value("port", "5432") + "/" + value("dbname", value("user", ""));
 }
 
 ConnParams pinned_parameters(const TenantConninfo& target, Side side) {

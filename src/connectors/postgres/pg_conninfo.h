@@ -26,6 +26,10 @@ std::string conninfo_problem(const std::string& conninfo, std::string_view field
 
 using ConnParams = std::vector<std::pair<std::string, std::string>>;
 
+// The database `conninfo` names, as "host:port/dbname" (host lower-cased; libpq's defaults: port 5432, dbname
+// the user's name), to tell whether two connection strings reach one database; "" when it does not parse.
+std::string database_address(const std::string& conninfo);
+
 // The libpq keywords and values to connect with (for PQconnectdbParams without dbname expansion). Throws
 // core::FerryError: config_invalid for a refused key or address (nothing is connected), `side`'s transient
 // category when the host does not resolve.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <exception>
 #include <map>
+#include <mutex>
 #include <span>
 #include <utility>
 
@@ -97,6 +98,12 @@ class PostgresDestination final : public Destination {
     return postgres::recount_rows(connection(), layout.name, layout.target);
   }
 
+  void interrupt() override {
+    std::lock_guard lock(interrupt_mutex_);
+    interrupted_ = true;
+    if (connection_) connection_->interrupt();
+  }
+
  private:
   PgConnection& connection() {
     if (connect_error_) std::rethrow_exception(std::exchange(connect_error_, nullptr));
@@ -110,6 +117,8 @@ class PostgresDestination final : public Destination {
       } catch (const FerryError& e) {
         rethrow_with_context(e, std::string("creating its state table in schema ") + postgres::kStateSchema);
       }
+      std::lock_guard lock(interrupt_mutex_);
+      if (interrupted_) connection->interrupt();  // connected while the interrupt came: no statement follows
       connection_ = std::move(connection);
     }
     return *connection_;
@@ -295,8 +304,8 @@ class PostgresDestination final : public Destination {
     if (state && state->checkpoint.run_id == commit.run_id && state->pass == PassState::kFinished)
       counts = {};
     // No cursor: the next run of a key-less model is a full pass again.
-    postgres::save_state(c, target.layout.name, model.model_id, Commit{commit.run_id, "", true}, counts,
-                         PassState::kFinished);
+    const Commit no_cursor{commit.run_id, "", true, false, commit.sync_id};
+    postgres::save_state(c, target.layout.name, model.model_id, no_cursor, counts, PassState::kFinished);
     postgres::keep_row_count(c, target.layout.name, swapped);
     tx.commit();
     return counts;
@@ -339,6 +348,8 @@ class PostgresDestination final : public Destination {
   std::optional<std::string> schema_;
   std::unique_ptr<PgConnection> connection_;
   std::exception_ptr connect_error_;  // connect()'s failure, for the next call that needs the connection
+  std::mutex interrupt_mutex_;  // interrupt() comes from another thread, maybe while connection() connects
+  bool interrupted_ = false;
   std::map<std::string, ModelTarget> targets_;
   postgres::BinaryCopyWriter writer_;
 };

@@ -3,6 +3,7 @@
 #include <map>
 #include <set>
 
+#include "connectors/sqlite/sweep_key_set.h"
 #include "store/sqlite/database.h"
 
 namespace ferry::connectors {
@@ -68,7 +69,10 @@ class SqliteDestination final : public Destination {
         "TEXT NOT "
         "NULL, inserted INTEGER NOT NULL, updated INTEGER NOT NULL, deleted INTEGER NOT NULL, failed INTEGER "
         "NOT "
-        "NULL, committed_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))");
+        "NULL, committed_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')), sync_id TEXT)");
+    // A state table made by a ferry that recorded no owner gains the column; its rows belong to no sync.
+    auto owner = db_.prepare("SELECT 1 FROM pragma_table_info('_ferry_state') WHERE name = 'sync_id'");
+    if (!owner.step()) db_.exec("ALTER TABLE _ferry_state ADD COLUMN sync_id TEXT");
   }
 
   void prepare(const ModelSchema& model) override {
@@ -105,11 +109,14 @@ class SqliteDestination final : public Destination {
 
   std::optional<Checkpoint> checkpoint(const std::string& model_id) override {
     auto stmt = db_.prepare(
-        "SELECT run_id, cursor, inserted, updated, deleted, failed FROM _ferry_state WHERE model_id = ?");
+        "SELECT run_id, cursor, inserted, updated, deleted, failed, coalesce(sync_id, '') FROM _ferry_state "
+        "WHERE model_id = ?");
     stmt.bind(1, model_id);
     if (!stmt.step()) return std::nullopt;
-    return Checkpoint{
-        stmt.text(0), stmt.text(1), {stmt.int64(2), stmt.int64(3), stmt.int64(4), stmt.int64(5)}};
+    return Checkpoint{stmt.text(0),
+                      stmt.text(1),
+                      {stmt.int64(2), stmt.int64(3), stmt.int64(4), stmt.int64(5)},
+                      stmt.text(6)};
   }
 
   core::Counts write(const ModelSchema& model, const RecordBatch& batch, const Commit& commit) override {
@@ -174,6 +181,8 @@ class SqliteDestination final : public Destination {
     return count.int64(0);
   }
 
+  void interrupt() override { db_.interrupt(); }
+
  private:
   ModelStatements make_statements(const ModelSchema& model) {
     const std::string table = quote_identifier(model.model_id);
@@ -230,14 +239,15 @@ class SqliteDestination final : public Destination {
   // The run's counts accumulate in the state row, so they survive a crash exactly as the data does.
   void save_state(const std::string& model_id, const Commit& commit, const core::Counts& counts) {
     auto stmt = db_.prepare(
-        "INSERT INTO _ferry_state (model_id, run_id, cursor, inserted, updated, deleted, failed) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (model_id) DO UPDATE SET "
+        "INSERT INTO _ferry_state (model_id, run_id, cursor, inserted, updated, deleted, failed, sync_id) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, nullif(?8, '')) ON CONFLICT (model_id) DO UPDATE SET "
         "inserted = CASE WHEN run_id = ?2 THEN inserted + ?4 ELSE ?4 END, "
         "updated = CASE WHEN run_id = ?2 THEN updated + ?5 ELSE ?5 END, "
         "deleted = CASE WHEN run_id = ?2 THEN deleted + ?6 ELSE ?6 END, "
         "failed = CASE WHEN run_id = ?2 THEN failed + ?7 ELSE ?7 END, "
-        "run_id = ?2, cursor = ?3, committed_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')");
-    stmt.bind(1, model_id).bind(2, commit.run_id).bind(3, commit.cursor);
+        "run_id = ?2, cursor = ?3, sync_id = nullif(?8, ''), "
+        "committed_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')");
+    stmt.bind(1, model_id).bind(2, commit.run_id).bind(3, commit.cursor).bind(8, commit.sync_id);
     stmt.bind(4, counts.inserted).bind(5, counts.updated).bind(6, counts.deleted).bind(7, counts.failed);
     stmt.run();
   }
@@ -248,28 +258,21 @@ class SqliteDestination final : public Destination {
   std::map<std::string, ModelStatements> statements_;
 };
 
-// Collects the source's current keys in a temporary table, then deletes the rows whose key is not there
-// and records the commit, in one transaction.
+// Collects the source's current keys, then deletes the rows whose key is not among them and records the
+// commit, in one transaction. One integer or text key is held in memory (SweepKeySet) and the table's keys
+// are checked against it in one scan; other keys, or more than the memory budget holds, go to a temporary
+// table that the delete anti-joins.
 class SqliteKeySweep final : public KeySweep {
  public:
   SqliteKeySweep(SqliteDestination& destination, const ModelSchema& model)
       : destination_(destination), model_(model), statements_(destination.statements_for(model)) {
-    std::vector<std::string> keys, match;
-    for (const auto& k : model.primary_key) {
-      keys.push_back(quote_identifier(k));
-      match.push_back("s." + quote_identifier(k) + " = t." + quote_identifier(k));
-    }
-    auto& db = destination_.db_;
-    db.exec("DROP TABLE IF EXISTS temp._ferry_sweep");
-    db.exec("CREATE TEMP TABLE _ferry_sweep (" + join(keys, ", ") + ", PRIMARY KEY (" + join(keys, ", ") +
-            "))");
-    std::vector<std::string> marks(keys.size(), "?");
-    insert_sql_ = "INSERT OR IGNORE INTO temp._ferry_sweep VALUES (" + join(marks, ", ") + ")";
-    delete_sql_ = "DELETE FROM " + quote_identifier(model.model_id) +
-                  " AS t WHERE NOT EXISTS (SELECT 1 FROM temp._ferry_sweep s WHERE " + join(match, " AND ") +
-                  ")";
+    if (statements_.key_columns.size() != 1) return;
+    const auto type = statements_.types[static_cast<size_t>(statements_.key_columns.front())];
+    if (type == FieldType::kInteger) memory_.emplace(SweepKeySet::Kind::kInteger);
+    if (type == FieldType::kString) memory_.emplace(SweepKeySet::Kind::kText);
   }
   ~SqliteKeySweep() override {
+    if (!table_) return;
     try {
       destination_.db_.exec("DROP TABLE IF EXISTS temp._ferry_sweep");
     } catch (...) {
@@ -278,6 +281,65 @@ class SqliteKeySweep final : public KeySweep {
   }
 
   void add(const RecordBatch& keys) override {
+    if (memory_ && memory_->add(keys)) return;
+    if (memory_) {
+      move_to_table();
+    } else if (!table_) {
+      create_table();
+    }
+    insert_into_table(keys);
+  }
+
+  core::Counts finish(const Commit& commit) override {
+    auto& db = destination_.db_;
+    sqlite::Transaction tx(db);
+    core::Counts counts;
+    if (!memory_ && !table_) create_table();  // the source listed no key: every row goes
+    if (memory_) {
+      counts.deleted = delete_missing_from_memory();
+    } else {
+      auto remove = db.prepare(delete_sql_);
+      remove.run();
+      counts.deleted = remove.changes();
+    }
+    destination_.save_state(model_.model_id, commit, counts);
+    tx.commit();
+    return counts;
+  }
+
+ private:
+  void create_table() {
+    std::vector<std::string> keys, columns, match;
+    for (size_t k = 0; k < model_.primary_key.size(); ++k) {
+      const auto name = quote_identifier(model_.primary_key[k]);
+      const auto type = statements_.types[static_cast<size_t>(statements_.key_columns[k])];
+      keys.push_back(name);
+      columns.push_back(name + " " + sql_type(type));
+      match.push_back("s." + name + " = t." + name);
+    }
+    auto& db = destination_.db_;
+    db.exec("DROP TABLE IF EXISTS temp._ferry_sweep");
+    // The key columns carry the table's types: an untyped column has no affinity, so `s.k = t.k` could not
+    // use the sweep table's key and the delete below scanned it once per row (quadratic).
+    db.exec("CREATE TEMP TABLE _ferry_sweep (" + join(columns, ", ") + ", PRIMARY KEY (" + join(keys, ", ") +
+            ")) WITHOUT ROWID");
+    std::vector<std::string> marks(keys.size(), "?");
+    insert_sql_ = "INSERT OR IGNORE INTO temp._ferry_sweep VALUES (" + join(marks, ", ") + ")";
+    delete_sql_ = "DELETE FROM " + quote_identifier(model_.model_id) +
+                  " AS t WHERE NOT EXISTS (SELECT 1 FROM temp._ferry_sweep s WHERE " + join(match, " AND ") +
+                  ")";
+    table_ = true;
+  }
+
+  void move_to_table() {
+    create_table();
+    RecordBatch held(1);
+    memory_->for_each([&held](const Value& key) { held.add_row({key}); });
+    memory_.reset();
+    insert_into_table(held);
+  }
+
+  void insert_into_table(const RecordBatch& keys) {
     auto& db = destination_.db_;
     sqlite::Transaction tx(db);
     auto insert = db.prepare(insert_sql_);
@@ -292,22 +354,62 @@ class SqliteKeySweep final : public KeySweep {
     tx.commit();
   }
 
-  core::Counts finish(const Commit& commit) override {
+  // One scan of the table's keys; a stored key of another type than the set's matches no source key, as it
+  // would not in the anti-join either.
+  int64_t delete_missing_from_memory() {
     auto& db = destination_.db_;
-    sqlite::Transaction tx(db);
-    auto remove = db.prepare(delete_sql_);
-    remove.run();
-    core::Counts counts;
-    counts.deleted = remove.changes();
-    destination_.save_state(model_.model_id, commit, counts);
-    tx.commit();
-    return counts;
+    memory_->seal();
+    const bool integers = memory_->kind() == SweepKeySet::Kind::kInteger;
+    const auto key = quote_identifier(model_.primary_key.front());
+    std::vector<Value> missing;
+    auto scan = db.prepare("SELECT " + key + " FROM " + quote_identifier(model_.model_id));
+    while (scan.step()) {
+      const int type = scan.column_type(0);
+      if (integers && type == SQLITE_INTEGER && memory_->contains(scan.int64(0))) continue;
+      if (!integers && type == SQLITE_TEXT && memory_->contains(scan.text(0))) continue;
+      missing.push_back(stored_key(scan));
+    }
+    auto remove = db.prepare("DELETE FROM " + quote_identifier(model_.model_id) + " WHERE " + key + " IS ?");
+    int64_t deleted = 0;
+    for (const auto& value : missing) {
+      bind_stored(remove, value);
+      remove.run();
+      deleted += remove.changes();
+      remove.reset();
+    }
+    return deleted;
   }
 
- private:
+  // The key as stored, whatever its type, so the delete matches it exactly.
+  static Value stored_key(const sqlite::Statement& scan) {
+    switch (scan.column_type(0)) {
+      case SQLITE_INTEGER:
+        return scan.int64(0);
+      case SQLITE_FLOAT:
+        return scan.real(0);
+      case SQLITE_NULL:
+        return std::monostate{};
+      default:
+        return scan.text(0);  // TEXT; a BLOB key is not written by this destination for these kinds
+    }
+  }
+  static void bind_stored(sqlite::Statement& stmt, const Value& value) {
+    if (const auto* i = std::get_if<int64_t>(&value)) {
+      stmt.bind(1, *i);
+    } else if (const auto* d = std::get_if<double>(&value)) {
+      stmt.bind(1, *d);
+    } else if (const auto* t = std::get_if<std::string>(&value)) {
+      stmt.bind(1, *t);
+    } else {
+      stmt.bind_null(1);
+    }
+  }
+
   SqliteDestination& destination_;
   const ModelSchema& model_;
   const ModelStatements& statements_;
+  std::optional<SweepKeySet> memory_;
+  bool table_ = false;
   std::string insert_sql_;
   std::string delete_sql_;
 };

@@ -77,17 +77,33 @@ class SqliteSource final : public Source {
 
   void read(const ModelSchema& model, const Cursor& from, BatchSink& sink, std::stop_token stop) override {
     sqlite::Database db = open();
-    sqlite_source::read_table(db, table(db, model), model, from, batch_size_, sink, stop);
+    until_stopped(db, stop, [&] {
+      sqlite_source::read_table(db, table(db, model), model, from, batch_size_, sink, stop);
+    });
   }
 
   // Incremental reads by a cursor column never see a deleted row; the engine compares keys instead.
   bool read_keys(const ModelSchema& model, BatchSink& sink, std::stop_token stop) override {
     sqlite::Database db = open();
-    sqlite_source::read_table_keys(db, table(db, model), model, batch_size_, sink, stop);
+    until_stopped(db, stop, [&] {
+      sqlite_source::read_table_keys(db, table(db, model), model, batch_size_, sink, stop);
+    });
     return true;
   }
 
  private:
+  // Runs `read`; a stop interrupts the statement in flight too (a sort before the first row can take
+  // minutes), and the read then returns early as a stopped read does, not with the interruption's error.
+  template <typename Read>
+  static void until_stopped(sqlite::Database& db, const std::stop_token& stop, Read read) {
+    const std::stop_callback interrupt(stop, [&db] { db.interrupt(); });
+    try {
+      read();
+    } catch (const FerryError&) {
+      if (!stop.stop_requested()) throw;
+    }
+  }
+
   sqlite_source::Table table(sqlite::Database& db, const ModelSchema& model) const {
     for (auto& table : sqlite_source::list_tables(db, options_)) {
       if (table.name == model.model_id) return table;

@@ -4,19 +4,45 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <iterator>
+
 #include "core/error.h"
 
 namespace ferry::sqlite {
 namespace {
 
+// What a run can do about a failure: retry a busy database or a full disk (it may be freed), give up on a
+// file it may not write. A source opens its file read-only, so an I/O failure there is the source's.
+core::ErrorCategory category_of(sqlite3* db, int code) {
+  const bool source = db != nullptr && sqlite3_db_readonly(db, "main") == 1;
+  switch (code & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return core::ErrorCategory::kDestinationError;
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_INTERRUPT:
+      return source ? core::ErrorCategory::kSourceUnavailable : core::ErrorCategory::kDestinationError;
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+      return core::ErrorCategory::kPermissionDenied;
+    default:
+      return core::ErrorCategory::kInternal;
+  }
+}
+
 [[noreturn]] void fail(sqlite3* db, std::string_view what) {
   const int code = db ? sqlite3_extended_errcode(db) : SQLITE_ERROR;
   const std::string message = std::string(what) + ": " + (db ? sqlite3_errmsg(db) : "out of memory");
-  // A busy or locked database is worth retrying; anything else is a real problem.
-  const auto category = (code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED
-                            ? core::ErrorCategory::kDestinationError
-                            : core::ErrorCategory::kInternal;
-  throw core::FerryError(category, message);
+  throw core::FerryError(category_of(db, code), message);
+}
+
+// Keeps only permission bits `path` already has, within 0600: a file its owner made read-only stays so.
+void narrow_to_owner(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) ::chmod(path.c_str(), st.st_mode & 0600);
 }
 
 }  // namespace
@@ -116,7 +142,7 @@ Database::Database(const std::string& path, OpenMode mode) {
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd >= 0) ::close(fd);
     // Files an older ferry created with the umask's mode are narrowed too (a no-op for another user's file).
-    for (const char* suffix : {"", "-wal", "-shm"}) ::chmod((path + suffix).c_str(), 0600);
+    for (const char* suffix : {"", "-wal", "-shm"}) narrow_to_owner(path + suffix);
   }
   if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
     const std::string message =
@@ -125,7 +151,10 @@ Database::Database(const std::string& path, OpenMode mode) {
     db_ = nullptr;
     throw core::FerryError(core::ErrorCategory::kConfigInvalid, message);
   }
-  sqlite3_busy_timeout(db_, 10000);
+  sqlite3_busy_handler(db_, &Database::on_busy, this);
+  // sqlite3_interrupt() stops only the statements running when it is called; this check, every few thousand
+  // virtual-machine steps, stops the ones started after it too.
+  sqlite3_progress_handler(db_, 4000, &Database::on_progress, this);
   if (mode == OpenMode::kReadOnly) return;  // someone else's database: its journal mode is theirs to choose
   exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
 }
@@ -134,7 +163,14 @@ Database::~Database() {
   sqlite3_close(db_);
 }
 
+void Database::throw_if_interrupted() const {
+  if (interrupted_.load()) {
+    throw core::FerryError(category_of(db_, SQLITE_INTERRUPT), "sqlite: interrupted (ferry is stopping)");
+  }
+}
+
 void Database::exec(std::string_view sql) {
+  throw_if_interrupted();
   const std::string owned(sql);
   char* error = nullptr;
   if (sqlite3_exec(db_, owned.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
@@ -146,6 +182,29 @@ void Database::exec(std::string_view sql) {
 
 int64_t Database::last_insert_rowid() const {
   return sqlite3_last_insert_rowid(db_);
+}
+
+void Database::interrupt() {
+  interrupted_ = true;
+  sqlite3_interrupt(db_);
+}
+
+// sqlite3_busy_timeout(10 s) with its own delays, except that an interrupt ends the wait: a write queued
+// behind another process's lock is as much in flight as a running statement.
+int Database::on_busy(void* self, int attempts) {
+  constexpr int kDelaysMs[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
+  constexpr int kCount = static_cast<int>(std::size(kDelaysMs));
+  constexpr int kTimeoutMs = 10'000;
+  int waited = 0;
+  for (int i = 0; i < attempts; ++i) waited += kDelaysMs[std::min(i, kCount - 1)];
+  const int delay = kDelaysMs[std::min(attempts, kCount - 1)];
+  if (static_cast<Database*>(self)->interrupted_.load() || waited + delay > kTimeoutMs) return 0;
+  sqlite3_sleep(delay);
+  return 1;
+}
+
+int Database::on_progress(void* self) {
+  return static_cast<Database*>(self)->interrupted_.load(std::memory_order_relaxed) ? 1 : 0;
 }
 
 Transaction::Transaction(Database& db) : db_(db) {

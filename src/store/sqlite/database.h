@@ -3,6 +3,7 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -65,12 +66,25 @@ class Database {
   Database& operator=(const Database&) = delete;
 
   void exec(std::string_view sql);
-  Statement prepare(std::string_view sql) { return Statement(db_, sql); }
+  Statement prepare(std::string_view sql) {
+    throw_if_interrupted();
+    return Statement(db_, sql);
+  }
   sqlite3* handle() { return db_; }
   int64_t last_insert_rowid() const;
+  // Safe from any thread while another uses the connection: the statement running now and every later one
+  // fail (FerryError, "interrupted"), so a shutdown past its grace does not wait for a long statement. The
+  // connection is of no further use.
+  void interrupt();
 
  private:
+  // A statement too short for the progress check (a BEGIN) must not start after an interrupt either.
+  void throw_if_interrupted() const;
+  static int on_progress(void* self);
+  static int on_busy(void* self, int attempts);
+
   sqlite3* db_ = nullptr;
+  std::atomic<bool> interrupted_{false};
 };
 
 // BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless commit() was called.

@@ -6,7 +6,7 @@ namespace ferry::sqlite {
 namespace {
 
 // Append only: a released migration never changes.
-constexpr std::array<const char*, 5> kMigrations{
+constexpr std::array<const char*, 6> kMigrations{
     R"sql(
 CREATE TABLE tenants (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);
 CREATE TABLE api_keys (key_hash TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),
@@ -84,6 +84,10 @@ CREATE INDEX api_keys_by_tenant ON api_keys(tenant_id, created_at DESC, id DESC)
 CREATE TABLE connection_catalogs (
   connection_id TEXT PRIMARY KEY REFERENCES connections(id) ON DELETE CASCADE, tenant_id TEXT NOT NULL,
   models TEXT NOT NULL, refreshed_at INTEGER NOT NULL);
+)sql",
+    // 6: why a model's last sync failed (a run-level failure is recorded on every model it left unfinished).
+    R"sql(
+ALTER TABLE model_states ADD COLUMN last_error_category TEXT;
 )sql",
 };
 

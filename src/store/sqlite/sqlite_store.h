@@ -10,6 +10,13 @@
 
 namespace ferry::store {
 
+// A run state change written in SQL: the names of the state it leaves and the one it enters, taken from a
+// hop the transition table allows (sqlite_store_runs.cpp: hop()).
+struct RunStateHop {
+  std::string from;
+  std::string to;
+};
+
 class SqliteStore final : public Store {
  public:
   SqliteStore(const std::string& path, core::SecretBox secrets);
@@ -51,13 +58,13 @@ class SqliteStore final : public Store {
                                const PageRequest& page) override;
   std::optional<core::Run> active_run(const std::string& sync_id) override;
   std::optional<core::Run> last_finished_run(const std::string& sync_id) override;
-  bool transition(const std::string& run_id, core::RunState expected, core::RunState next,
-                  const RunPatch& patch = {}) override;
+  bool transition_path(const std::string& run_id, std::span<const core::RunState> path,
+                       const RunPatch& patch = {}) override;
   std::optional<core::Run> claim(const std::string& worker, core::Timestamp now, core::Timestamp lease_until,
                                  const ClaimPolicy& policy = {}) override;
   std::optional<core::RunState> heartbeat(const std::string& run_id, const std::string& worker,
                                           core::Timestamp lease_until) override;
-  int reclaim_expired_leases(core::Timestamp now) override;
+  int reclaim_expired_leases(core::Timestamp now, const ReclaimPolicy& policy = {}) override;
   int promote_retries(core::Timestamp now) override;
   void save_task(const core::RunTask& task) override;
 
@@ -76,6 +83,13 @@ class SqliteStore final : public Store {
   core::Connection read_connection(sqlite::Statement& stmt);
   std::vector<core::Run> query_runs(sqlite::Statement& stmt);
   void load_tasks(core::Run& run);
+  // With mutex_ held, inside a transaction: the failure of a run that ended failed, on its unfinished
+  // tasks and their models' states.
+  void fail_unfinished_models(const std::string& run_id, core::Timestamp finished_at,
+                              const std::optional<std::string>& error,
+                              std::optional<core::ErrorCategory> category);
+  // With mutex_ held, inside a transaction: fails the expired runs that are poison. Returns how many.
+  int fail_poison_runs(core::Timestamp now, const ReclaimPolicy& policy, const RunStateHop& poisoned);
   std::optional<core::Run> run_where(const std::string& condition, const std::string& a,
                                      const std::string& b = "");
 

@@ -49,6 +49,21 @@ core::Run read_run(sqlite::Statement& stmt) {
   return r;
 }
 
+// A state change written in SQL: its states' names, checked against the transition table first, so the
+// table stays the only place a transition is allowed.
+RunStateHop hop(RunState from, RunState to) {
+  core::require_legal_transition(from, to);
+  return {std::string(core::to_string(from)), std::string(core::to_string(to))};
+}
+
+void bind_category(sqlite::Statement& stmt, int index, std::optional<core::ErrorCategory> category) {
+  if (category) {
+    stmt.bind(index, std::string(core::to_string(*category)));
+  } else {
+    stmt.bind_null(index);
+  }
+}
+
 int64_t now_micros() {
   return core::to_micros(core::SystemClock().now());
 }
@@ -166,14 +181,13 @@ std::optional<core::Run> SqliteStore::last_finished_run(const std::string& sync_
   return std::move(runs.front());
 }
 
-bool SqliteStore::transition(const std::string& run_id, RunState expected, RunState next,
-                             const RunPatch& patch) {
-  if (expected == next) return true;
-  if (!core::is_legal_transition(expected, next)) {
-    throw std::logic_error("illegal run transition " + std::string(core::to_string(expected)) + " -> " +
-                           std::string(core::to_string(next)));
-  }
+bool SqliteStore::transition_path(const std::string& run_id, std::span<const RunState> path,
+                                  const RunPatch& patch) {
+  if (path.size() == 2 && path.front() == path.back()) return true;
+  if (path.size() < 2) throw std::logic_error("a run transition needs a state it leaves and one it enters");
+  for (size_t i = 1; i < path.size(); ++i) core::require_legal_transition(path[i - 1], path[i]);
   Lock lock(mutex_);
+  sqlite::Transaction tx(db_);
   auto stmt = db_.prepare(
       "UPDATE runs SET state = ?1, updated_at = ?2, started_at = coalesce(?3, started_at), "
       "finished_at = coalesce(?4, finished_at), next_attempt_at = coalesce(?5, next_attempt_at), "
@@ -183,26 +197,52 @@ bool SqliteStore::transition(const std::string& run_id, RunState expected, RunSt
       "lease_owner = CASE WHEN ?12 THEN NULL ELSE lease_owner END, "
       "lease_until = CASE WHEN ?12 THEN NULL ELSE lease_until END "
       "WHERE id = ?13 AND state = ?14");
-  stmt.bind(1, std::string(core::to_string(next))).bind(2, now_micros());
+  stmt.bind(1, std::string(core::to_string(path.back()))).bind(2, now_micros());
   stmt.bind(3, sqlite::optional_micros(patch.started_at)).bind(4, sqlite::optional_micros(patch.finished_at));
   stmt.bind(5, sqlite::optional_micros(patch.next_attempt_at)).bind(6, patch.error);
-  if (patch.error_category) {
-    stmt.bind(7, std::string(core::to_string(*patch.error_category)));
-  } else {
-    stmt.bind_null(7);
-  }
+  bind_category(stmt, 7, patch.error_category);
   if (patch.counts) {
     stmt.bind(8, patch.counts->inserted).bind(9, patch.counts->updated);
     stmt.bind(10, patch.counts->deleted).bind(11, patch.counts->failed);
   }
   stmt.bind(12, int64_t{patch.clear_lease ? 1 : 0}).bind(13, run_id);
-  stmt.bind(14, std::string(core::to_string(expected)));
+  stmt.bind(14, std::string(core::to_string(path.front())));
   stmt.run();
-  return stmt.changes() == 1;
+  if (stmt.changes() != 1) return false;
+  if (path.back() == RunState::kFailed) {
+    fail_unfinished_models(run_id, patch.finished_at.value_or(core::SystemClock().now()), patch.error,
+                           patch.error_category);
+  }
+  tx.commit();
+  return true;
+}
+
+void SqliteStore::fail_unfinished_models(const std::string& run_id, core::Timestamp finished_at,
+                                         const std::optional<std::string>& error,
+                                         std::optional<core::ErrorCategory> category) {
+  // The models' states first: the tasks' update below is what marks them finished. A sync deleted under
+  // the run has no states to write.
+  auto models = db_.prepare(
+      "INSERT INTO model_states (sync_id, model_id, last_sync_finished, last_sync_result, is_initial_sync, "
+      "last_error_category) "
+      "SELECT r.sync_id, t.model_id, ?1, 'failed', 1, ?2 FROM run_tasks t JOIN runs r ON r.id = t.run_id "
+      "JOIN syncs s ON s.id = r.sync_id WHERE t.run_id = ?3 AND t.state IN ('pending','running') "
+      "ON CONFLICT (sync_id, model_id) DO UPDATE SET last_sync_finished = excluded.last_sync_finished, "
+      "last_sync_result = excluded.last_sync_result, last_error_category = excluded.last_error_category");
+  models.bind(1, core::to_micros(finished_at));
+  bind_category(models, 2, category);
+  models.bind(3, run_id);
+  models.run();
+  auto tasks = db_.prepare(
+      "UPDATE run_tasks SET state = 'failed', error = coalesce(error, ?1), finished_at = ?2 "
+      "WHERE run_id = ?3 AND state IN ('pending','running')");
+  tasks.bind(1, error).bind(2, core::to_micros(finished_at)).bind(3, run_id);
+  tasks.run();
 }
 
 std::optional<core::Run> SqliteStore::claim(const std::string& worker, core::Timestamp now,
                                             core::Timestamp lease_until, const ClaimPolicy& policy) {
+  const auto claimed = hop(RunState::kQueued, RunState::kRunning);
   Lock lock(mutex_);
   // The pick and the update share one write (IMMEDIATE) transaction, so two claimers, threads or processes,
   // never both see a tenant below its cap.
@@ -216,17 +256,17 @@ std::optional<core::Run> SqliteStore::claim(const std::string& worker, core::Tim
         "WITH busy AS (SELECT tenant_id, count(*) AS running FROM runs "
         "WHERE state IN ('running','cancelling') GROUP BY tenant_id) "
         "SELECT q.id FROM runs q LEFT JOIN busy b ON b.tenant_id = q.tenant_id "
-        "WHERE q.state = 'queued' AND (?1 <= 0 OR coalesce(b.running, 0) < ?1) "
+        "WHERE q.state = ?2 AND (?1 <= 0 OR coalesce(b.running, 0) < ?1) "
         "ORDER BY coalesce(b.running, 0), q.created_at, q.id LIMIT 1");
-    pick.bind(1, int64_t{policy.tenant_max_running});
+    pick.bind(1, int64_t{policy.tenant_max_running}).bind(2, claimed.from);
     if (!pick.step()) return std::nullopt;
     id = pick.text(0);
   }
   auto stmt = db_.prepare(
-      "UPDATE runs SET state = 'running', lease_owner = ?, lease_until = ?, attempt = attempt + 1, "
-      "started_at = coalesce(started_at, ?), updated_at = ? WHERE id = ? AND state = 'queued'");
+      "UPDATE runs SET state = ?6, lease_owner = ?1, lease_until = ?2, attempt = attempt + 1, "
+      "started_at = coalesce(started_at, ?3), updated_at = ?4 WHERE id = ?5 AND state = ?7");
   stmt.bind(1, worker).bind(2, core::to_micros(lease_until)).bind(3, core::to_micros(now));
-  stmt.bind(4, core::to_micros(now)).bind(5, id);
+  stmt.bind(4, core::to_micros(now)).bind(5, id).bind(6, claimed.to).bind(7, claimed.from);
   stmt.run();
   auto run = run_where("id = ?", id);
   tx.commit();
@@ -247,32 +287,69 @@ std::optional<RunState> SqliteStore::heartbeat(const std::string& run_id, const 
   return state;
 }
 
-int SqliteStore::reclaim_expired_leases(core::Timestamp now) {
+int SqliteStore::reclaim_expired_leases(core::Timestamp now, const ReclaimPolicy& policy) {
+  const auto poisoned = hop(RunState::kRunning, RunState::kFailed);
+  const auto requeued_hop = hop(RunState::kRunning, RunState::kQueued);
+  const auto cancelled_hop = hop(RunState::kCancelling, RunState::kCancelled);
   Lock lock(mutex_);
   sqlite::Transaction tx(db_);
+  const int failed = fail_poison_runs(now, policy, poisoned);
   auto requeue = db_.prepare(
-      "UPDATE runs SET state = 'queued', lease_owner = NULL, lease_until = NULL, updated_at = ?1 "
-      "WHERE state = 'running' AND lease_until < ?1");
-  requeue.bind(1, core::to_micros(now));
+      "UPDATE runs SET state = ?3, lease_owner = NULL, lease_until = NULL, updated_at = ?1 "
+      "WHERE state = ?2 AND lease_until < ?1");
+  requeue.bind(1, core::to_micros(now)).bind(2, requeued_hop.from).bind(3, requeued_hop.to);
   requeue.run();
   const int requeued = requeue.changes();
   auto cancel = db_.prepare(
-      "UPDATE runs SET state = 'cancelled', lease_owner = NULL, lease_until = NULL, finished_at = ?1, "
+      "UPDATE runs SET state = ?3, lease_owner = NULL, lease_until = NULL, finished_at = ?1, "
       "updated_at = ?1 "
-      "WHERE state = 'cancelling' AND lease_until < ?1");
-  cancel.bind(1, core::to_micros(now));
+      "WHERE state = ?2 AND lease_until < ?1");
+  cancel.bind(1, core::to_micros(now)).bind(2, cancelled_hop.from).bind(3, cancelled_hop.to);
   cancel.run();
   const int cancelled = cancel.changes();
   tx.commit();
-  return requeued + cancelled;
+  return failed + requeued + cancelled;
+}
+
+int SqliteStore::fail_poison_runs(core::Timestamp now, const ReclaimPolicy& policy,
+                                  const RunStateHop& poisoned) {
+  auto fail = db_.prepare(
+      "UPDATE runs SET state = ?4, lease_owner = NULL, lease_until = NULL, finished_at = ?1, updated_at = "
+      "?1, "
+      "error = 'the worker died on ' || attempt || ' attempts in a row (its lease expired each time); "
+      "the run is not retried again', error_category = ?5 "
+      "WHERE state = ?3 AND lease_until < ?1 AND attempt >= max_attempts + ?2 "
+      "RETURNING id, tenant_id, sync_id, error");
+  fail.bind(1, core::to_micros(now)).bind(2, int64_t{policy.lease_expiry_margin});
+  fail.bind(3, poisoned.from).bind(4, poisoned.to);
+  fail.bind(5, std::string(core::to_string(core::ErrorCategory::kInternal)));
+  struct Poisoned {
+    std::string id, tenant_id, sync_id, error;
+  };
+  std::vector<Poisoned> runs;
+  while (fail.step()) runs.push_back({fail.text(0), fail.text(1), fail.text(2), fail.text(3)});
+  for (const auto& run : runs) {
+    fail_unfinished_models(run.id, now, run.error, core::ErrorCategory::kInternal);
+    // The executor announces the failures it sees; nobody else sees this one.
+    auto event =
+        db_.prepare("INSERT INTO events (id, tenant_id, type, payload, created_at) VALUES (?, ?, ?, ?, ?)");
+    const Json payload = {{"run_id", run.id},
+                          {"sync_id", run.sync_id},
+                          {"error", run.error},
+                          {"error_category", core::to_string(core::ErrorCategory::kInternal)}};
+    event.bind(1, core::new_uuid()).bind(2, run.tenant_id).bind(3, std::string("run.failed"));
+    event.bind(4, payload.dump()).bind(5, core::to_micros(now));
+    event.run();
+  }
+  return static_cast<int>(runs.size());
 }
 
 int SqliteStore::promote_retries(core::Timestamp now) {
+  const auto promoted = hop(RunState::kPendingRetry, RunState::kQueued);
   Lock lock(mutex_);
-  auto stmt = db_.prepare(
-      "UPDATE runs SET state = 'queued', updated_at = ?1 WHERE state = 'pending_retry' AND next_attempt_at "
-      "<= ?1");
-  stmt.bind(1, core::to_micros(now));
+  auto stmt =
+      db_.prepare("UPDATE runs SET state = ?3, updated_at = ?1 WHERE state = ?2 AND next_attempt_at <= ?1");
+  stmt.bind(1, core::to_micros(now)).bind(2, promoted.from).bind(3, promoted.to);
   stmt.run();
   return stmt.changes();
 }

@@ -145,7 +145,7 @@ std::vector<core::ModelState> SqliteStore::model_states(const std::string& sync_
   Lock lock(mutex_);
   auto stmt = db_.prepare(
       "SELECT sync_id, model_id, cursor, last_sync_start, last_sync_finished, last_sync_result, "
-      "is_initial_sync "
+      "is_initial_sync, last_error_category "
       "FROM model_states WHERE sync_id = ? ORDER BY model_id");
   stmt.bind(1, sync_id);
   std::vector<core::ModelState> out;
@@ -158,6 +158,7 @@ std::vector<core::ModelState> SqliteStore::model_states(const std::string& sync_
     m.last_sync_finished = sqlite::optional_time(stmt, 4);
     if (auto result = stmt.optional_text(5)) m.last_sync_result = core::parse_run_state(*result);
     m.is_initial_sync = stmt.int64(6) != 0;
+    if (auto category = stmt.optional_text(7)) m.last_error_category = core::parse_error_category(*category);
     out.push_back(std::move(m));
   }
   return out;
@@ -168,9 +169,9 @@ void SqliteStore::save_model_state(const core::ModelState& m) {
   auto stmt = db_.prepare(
       "INSERT INTO model_states (sync_id, model_id, cursor, last_sync_start, last_sync_finished, "
       "last_sync_result, "
-      "is_initial_sync) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (sync_id, model_id) DO UPDATE SET "
-      "cursor = ?3, last_sync_start = ?4, last_sync_finished = ?5, last_sync_result = ?6, is_initial_sync = "
-      "?7");
+      "is_initial_sync, last_error_category) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (sync_id, "
+      "model_id) DO UPDATE SET cursor = ?3, last_sync_start = ?4, last_sync_finished = ?5, "
+      "last_sync_result = ?6, is_initial_sync = ?7, last_error_category = ?8");
   stmt.bind(1, m.sync_id).bind(2, m.model_id).bind(3, m.cursor);
   stmt.bind(4, sqlite::optional_micros(m.last_sync_start))
       .bind(5, sqlite::optional_micros(m.last_sync_finished));
@@ -180,6 +181,11 @@ void SqliteStore::save_model_state(const core::ModelState& m) {
     stmt.bind_null(6);
   }
   stmt.bind(7, int64_t{m.is_initial_sync ? 1 : 0});
+  if (m.last_error_category) {
+    stmt.bind(8, std::string(core::to_string(*m.last_error_category)));
+  } else {
+    stmt.bind_null(8);
+  }
   stmt.run();
 }
 

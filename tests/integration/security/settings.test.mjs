@@ -15,7 +15,8 @@ test('serve --help lists every operator setting', () => {
   const help = spawnSync(bin, ['serve', '--help'], { encoding: 'utf8' }).stdout;
   for (const flag of ['--config', '--data-root', '--connectors', '--process-allow', '--process-env', '--process-user',
                       '--allow-egress', '--deny-egress', '--max-connector-timeout', '--max-connector-attempts',
-                      '--tenant-max-running', '--rate-limit', '--rate-burst']) {
+                      '--tenant-max-running', '--rate-limit', '--rate-burst', '--lease-expiry-margin',
+                      '--shutdown-timeout']) {
     assert.ok(help.includes(flag), `${flag} missing from:\n${help}`);
   }
 });

@@ -80,6 +80,15 @@ HttpResponse create(native::Services& s, const RequestContext& ctx) {
   sync.schedule = schedule_from_cron(request.cron);
   sync.next_sync_start = engine::next_start(sync.schedule, c.created_at);
   sync.created_at = sync.updated_at = c.created_at;
+  // One writer per collection table: another source connection may not write the same models there.
+  if (auto conflict = s.control.destination_conflict(sync, &c)) {
+    const auto owner = s.store.sync(ctx.tenant.id, conflict->sync_id);
+    const std::string from =
+        owner ? "source connection " + owner->connection_id : "sync " + conflict->sync_id;
+    fail(409, "Cannot create source connection: collection '" + *request.collection + "' already receives " +
+                  (conflict->model_id.empty() ? "this source's data" : "'" + conflict->model_id + "'") +
+                  " from " + from + "; delete that source connection first");
+  }
 
   s.store.insert_connection(c);
   s.store.insert_sync(sync);

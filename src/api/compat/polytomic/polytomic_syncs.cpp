@@ -39,9 +39,16 @@ HttpResponse list_syncs(Services& s, const RequestContext& ctx) {
   return {200, safe_dump(body), "application/json", {}};
 }
 
+// One writer per destination table: a sync may not write a model another sync of the tenant writes there.
+void refuse_conflict(const std::optional<engine::OwnershipConflict>& conflict) {
+  if (conflict) throw ApiError(409, "conflict", conflict->message());
+}
+
 HttpResponse update_sync(Services& s, const RequestContext& ctx, bool full) {
   auto sync = load_sync(s, ctx);
+  const auto before = sync;
   apply_sync_body(s, ctx.tenant, sync, json_body(ctx.request), full, false);
+  refuse_conflict(s.control.update_conflict(before, sync));
   sync.updated_at = s.clock.now();
   if (!s.store.update_sync(sync)) not_found("sync");
   return data_response(render_sync(sync));
@@ -67,6 +74,7 @@ void add_sync_routes(Router& router, Services s) {
                sync.tenant_id = ctx.tenant.id;
                sync.created_at = sync.updated_at = s.clock.now();
                apply_sync_body(s, ctx.tenant, sync, body, true, true);
+               refuse_conflict(s.control.destination_conflict(sync));
                s.store.insert_sync(sync);
                return data_response(render_sync(sync));
              }));

@@ -1,0 +1,204 @@
+// The store's run state changes: a retry is one compare-and-set, a run that ends failed records the failure
+// on the models it left unfinished, and a run whose worker dies on every attempt (poison) stops being
+// requeued once its claims pass max_attempts + the lease-expiry margin.
+#include <gtest/gtest.h>
+
+#include "core/ids.h"
+#include "fakes/fake_clock.h"
+#include "fakes/temp_dir.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace ferry::store {
+namespace {
+
+using core::RunState;
+using std::chrono::seconds;
+
+class RunLifecycleTest : public ::testing::Test {
+ protected:
+  RunLifecycleTest() {
+    const auto now = clock.now();
+    connection = {core::new_uuid(),        tenant.id, "hr", "sample", {{"size", 10}}, core::Json::object(),
+                  core::new_token("act_"), now,       now};
+    store.insert_connection(connection);
+    sync.id = core::new_uuid();
+    sync.tenant_id = tenant.id;
+    sync.connection_id = connection.id;
+    sync.destination_type = "sqlite";
+    sync.destination_config = {{"path", "x.db"}};
+    sync.created_at = sync.updated_at = now;
+    store.insert_sync(sync);
+  }
+
+  static std::array<unsigned char, 32> key() {
+    std::array<unsigned char, 32> k{};
+    k.fill(5);
+    return k;
+  }
+
+  // A queued run of two models.
+  core::Run queued_run(int max_attempts = 3) {
+    core::Run r;
+    r.id = core::new_uuid();
+    r.tenant_id = tenant.id;
+    r.sync_id = sync.id;
+    r.connection_id = connection.id;
+    r.models = {"hris.Employee", "hris.Team"};
+    r.max_attempts = max_attempts;
+    r.created_at = clock.now();
+    for (const auto& model : r.models)
+      r.tasks.push_back({r.id, model, core::TaskState::kPending, false, {}, {}, {}});
+    return store.create_run(r).run;
+  }
+
+  const core::ModelState* state_of(const std::vector<core::ModelState>& states, const std::string& model) {
+    for (const auto& s : states) {
+      if (s.model_id == model) return &s;
+    }
+    return nullptr;
+  }
+
+  testing::TempDir dir;
+  testing::FakeClock clock;
+  SqliteStore store{dir.file("ferry.db"), core::SecretBox(key())};
+  core::Tenant tenant = store.create_tenant("acme");
+  core::Connection connection;
+  core::Sync sync;
+};
+
+TEST_F(RunLifecycleTest, ARetryIsOneCompareAndSetThroughFailed) {
+  const auto run = queued_run();
+  ASSERT_TRUE(store.claim("w", clock.now(), clock.now() + seconds(30)));
+  constexpr RunState kRetry[] = {RunState::kRunning, RunState::kFailed, RunState::kPendingRetry};
+  ASSERT_TRUE(store.transition_path(
+      run.id, kRetry,
+      {.next_attempt_at = clock.now() + seconds(5), .error = "HTTP 503", .clear_lease = true}));
+  const auto waiting = *store.run_by_id(run.id);
+  EXPECT_EQ(waiting.state, RunState::kPendingRetry);
+  EXPECT_EQ(waiting.error, "HTTP 503");
+  EXPECT_FALSE(waiting.lease_owner);
+  for (const auto& task : waiting.tasks) EXPECT_EQ(task.state, core::TaskState::kPending) << "not failed";
+  EXPECT_TRUE(store.model_states(sync.id).empty()) << "a retry is not a failure of the models";
+  EXPECT_FALSE(store.transition_path(run.id, kRetry)) << "compare-and-set: the run is no longer running";
+}
+
+TEST_F(RunLifecycleTest, APathWithAnIllegalHopIsRefusedBeforeAnyWrite) {
+  const auto run = queued_run();
+  ASSERT_TRUE(store.claim("w", clock.now(), clock.now() + seconds(30)));
+  constexpr RunState kSkipsFailed[] = {RunState::kRunning, RunState::kPendingRetry};
+  EXPECT_THROW(store.transition_path(run.id, kSkipsFailed), std::logic_error);
+  constexpr RunState kBackwards[] = {RunState::kRunning, RunState::kFailed, RunState::kRunning};
+  EXPECT_THROW(store.transition_path(run.id, kBackwards), std::logic_error);
+  EXPECT_EQ(store.run_by_id(run.id)->state, RunState::kRunning);
+}
+
+TEST_F(RunLifecycleTest, ARunThatFailsRecordsTheFailureOnEveryModelItLeftUnfinished) {
+  const auto t0 = clock.now();
+  // An earlier run completed hris.Employee; this one completes it again, then fails before hris.Team.
+  store.save_model_state({sync.id, "hris.Employee", "c1", t0, t0, RunState::kComplete, false, std::nullopt});
+  store.save_model_state({sync.id, "hris.Team", "c1", t0, t0, RunState::kComplete, false, std::nullopt});
+  auto run = queued_run();
+  ASSERT_TRUE(store.claim("w", t0, t0 + seconds(30)));
+  run.tasks[0].state = core::TaskState::kComplete;
+  store.save_task(run.tasks[0]);
+  clock.advance(seconds(7));
+  ASSERT_TRUE(store.transition(run.id, RunState::kRunning, RunState::kFailed,
+                               {.finished_at = clock.now(),
+                                .error = "401 from the source",
+                                .error_category = core::ErrorCategory::kCredentialsInvalid,
+                                .clear_lease = true}));
+  const auto states = store.model_states(sync.id);
+  const auto* employee = state_of(states, "hris.Employee");
+  const auto* team = state_of(states, "hris.Team");
+  ASSERT_TRUE(employee && team);
+  EXPECT_EQ(employee->last_sync_result, RunState::kComplete) << "a model the run finished keeps its result";
+  EXPECT_EQ(employee->last_sync_finished, t0);
+  EXPECT_EQ(team->last_sync_result, RunState::kFailed);
+  EXPECT_EQ(team->last_sync_finished, clock.now());
+  EXPECT_EQ(team->last_error_category, core::ErrorCategory::kCredentialsInvalid);
+  EXPECT_EQ(team->cursor, "c1") << "the position is kept for the next run";
+  const auto failed = *store.run_by_id(run.id);
+  EXPECT_EQ(failed.tasks[0].state, core::TaskState::kComplete);
+  EXPECT_EQ(failed.tasks[1].state, core::TaskState::kFailed);
+  EXPECT_EQ(failed.tasks[1].error, "401 from the source");
+}
+
+TEST_F(RunLifecycleTest, AModelThatNeverSyncedGetsAFailedStateToo) {
+  const auto run = queued_run();
+  ASSERT_TRUE(store.claim("w", clock.now(), clock.now() + seconds(30)));
+  ASSERT_TRUE(store.transition(
+      run.id, RunState::kRunning, RunState::kFailed,
+      {.finished_at = clock.now(), .error_category = core::ErrorCategory::kSourceUnavailable}));
+  const auto states = store.model_states(sync.id);
+  ASSERT_EQ(states.size(), 2u);
+  for (const auto& state : states) {
+    EXPECT_EQ(state.last_sync_result, RunState::kFailed);
+    EXPECT_TRUE(state.is_initial_sync);
+    EXPECT_FALSE(state.cursor);
+    EXPECT_EQ(state.last_error_category, core::ErrorCategory::kSourceUnavailable);
+  }
+}
+
+// Claims and lets the lease expire, as a worker that dies mid-run does; returns the run after the reclaim.
+core::Run die_once(SqliteStore& store, testing::FakeClock& clock, const std::string& run_id, int margin) {
+  EXPECT_TRUE(store.claim("doomed", clock.now(), clock.now() + seconds(30)));
+  clock.advance(seconds(31));
+  EXPECT_EQ(store.reclaim_expired_leases(clock.now(), {.lease_expiry_margin = margin}), 1);
+  return *store.run_by_id(run_id);
+}
+
+TEST_F(RunLifecycleTest, ARunWhoseWorkerDiesOnEveryAttemptFailsAfterMaxAttemptsPlusTheMargin) {
+  const auto run = queued_run(/*max_attempts=*/3);
+  constexpr int kMargin = 4;
+  for (int claims = 1; claims < 3 + kMargin; ++claims) {
+    const auto requeued = die_once(store, clock, run.id, kMargin);
+    ASSERT_EQ(requeued.state, RunState::kQueued) << "after " << claims << " claims";
+    EXPECT_EQ(requeued.attempt, claims);
+  }
+  const auto poison = die_once(store, clock, run.id, kMargin);
+  EXPECT_EQ(poison.state, RunState::kFailed);
+  EXPECT_EQ(poison.attempt, 3 + kMargin);
+  EXPECT_EQ(poison.error_category, core::ErrorCategory::kInternal);
+  EXPECT_NE(poison.error.value_or("").find("worker died"), std::string::npos) << poison.error.value_or("");
+  EXPECT_EQ(poison.finished_at, clock.now());
+  EXPECT_FALSE(poison.lease_owner);
+  EXPECT_FALSE(store.claim("w", clock.now(), clock.now() + seconds(30))) << "nothing left to claim";
+  for (const auto& state : store.model_states(sync.id)) {
+    EXPECT_EQ(state.last_sync_result, RunState::kFailed) << state.model_id;
+    EXPECT_EQ(state.last_error_category, core::ErrorCategory::kInternal);
+  }
+  EXPECT_EQ(store.model_states(sync.id).size(), 2u);
+  const auto events = store.events(tenant.id, 10);
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.front().type, "run.failed");
+  EXPECT_EQ(events.front().payload["run_id"], run.id);
+}
+
+TEST_F(RunLifecycleTest, TheDefaultMarginIsTenAndOnlyExpiredLeasesCount) {
+  const auto run = queued_run(/*max_attempts=*/1);
+  for (int claims = 1; claims < 11; ++claims) {
+    ASSERT_TRUE(store.claim("doomed", clock.now(), clock.now() + seconds(30)));
+    EXPECT_EQ(store.reclaim_expired_leases(clock.now() + seconds(29)), 0) << "the lease is still live";
+    clock.advance(seconds(31));
+    ASSERT_EQ(store.reclaim_expired_leases(clock.now()), 1);
+    ASSERT_EQ(store.run_by_id(run.id)->state, RunState::kQueued) << "after " << claims << " claims";
+  }
+  ASSERT_TRUE(store.claim("doomed", clock.now(), clock.now() + seconds(30)));
+  clock.advance(seconds(31));
+  ASSERT_EQ(store.reclaim_expired_leases(clock.now()), 1);
+  EXPECT_EQ(store.run_by_id(run.id)->state, RunState::kFailed);
+  EXPECT_EQ(store.run_by_id(run.id)->attempt, 11);
+}
+
+TEST_F(RunLifecycleTest, AnExpiredCancellingRunIsCancelledNotPoison) {
+  const auto run = queued_run(/*max_attempts=*/1);
+  ASSERT_TRUE(store.claim("doomed", clock.now(), clock.now() + seconds(30)));
+  ASSERT_TRUE(store.transition(run.id, RunState::kRunning, RunState::kCancelling));
+  clock.advance(seconds(31));
+  ASSERT_EQ(store.reclaim_expired_leases(clock.now(), {.lease_expiry_margin = 0}), 1);
+  EXPECT_EQ(store.run_by_id(run.id)->state, RunState::kCancelled);
+  EXPECT_TRUE(store.model_states(sync.id).empty());
+}
+
+}  // namespace
+}  // namespace ferry::store
