@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <mutex>
 
 #include "core/error.h"
 
@@ -133,10 +134,14 @@ std::optional<int64_t> Statement::optional_int64(int column) const {
   return int64(column);
 }
 
-Database::Database(const std::string& path, OpenMode mode) {
-  const int flags = mode == OpenMode::kReadOnly
-                        ? SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX
-                        : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
+Database::Database(const std::string& path, OpenMode mode, Threads threads) {
+  // SQLite's allocator otherwise takes a global mutex on every allocation to keep statistics ferry never
+  // reads.
+  static std::once_flag configured;
+  std::call_once(configured, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+  const int flags =
+      (mode == OpenMode::kReadOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+      (threads == Threads::kShared ? SQLITE_OPEN_FULLMUTEX : SQLITE_OPEN_NOMUTEX);
   // Created owner-only: SQLite gives its WAL and shared-memory files the database file's mode.
   if (mode != OpenMode::kReadOnly && path != ":memory:" && !path.empty()) {
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);

@@ -11,7 +11,7 @@ using core::Json;
 using Lock = std::lock_guard<std::mutex>;
 
 SqliteStore::SqliteStore(const std::string& path, core::SecretBox secrets)
-    : db_(path), secrets_(std::move(secrets)) {
+    : db_(path, sqlite::OpenMode::kReadWrite, sqlite::Threads::kShared), secrets_(std::move(secrets)) {
   sqlite::migrate(db_);
 }
 
