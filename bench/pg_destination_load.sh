@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The PostgreSQL destination's load speed against psql's binary COPY on one throwaway cluster.
-#   bench/pg_destination_load.sh BUILD_DIR [rows] [batch]   (BUILD_DIR holds libferry_core.a; 1000000, 10000)
+#   bench/pg_destination_load.sh BUILD_DIR [rows] [batch]   (BUILD_DIR holds the libferry_*.a layers; 1000000, 10000)
 # Prints ferry's three full passes (empty table, all unchanged, 1% changed), then psql loading the same rows
 # (dumped with COPY … TO binary) into an empty table with the same primary key, and the ratio.
 set -euo pipefail
@@ -12,7 +12,7 @@ work=$(mktemp -d)
 cluster="$work/cluster"
 trap 'tests/fakes/postgres/pg_cluster.sh stop "$cluster"; rm -rf "$work"' EXIT
 g++ -std=c++20 -O2 -DFMT_SHARED -DSPDLOG_COMPILED_LIB -DSPDLOG_FMT_EXTERNAL -DSPDLOG_SHARED_LIB -I src \
-  -isystem /usr/include/postgresql bench/pg_destination_load.cpp "$build/libferry_core.a" \
+  -isystem /usr/include/postgresql bench/pg_destination_load.cpp "$build/libferry_connectors.a" "$build/libferry_db.a" "$build/libferry_core.a" \
   -lpq -lsqlite3 -lcurl -lsodium -lfmt -lspdlog -lsimdjson -lpthread -o "$work/pg_destination_load"
 admin=$(tests/fakes/postgres/pg_cluster.sh start "$cluster")
 base=${admin%/postgres}

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "bench_engine.h"
-#include "connectors/postgres/pg_connection.h"
+#include "db/postgres/pg_connection.h"
 
 using namespace ferry;
 

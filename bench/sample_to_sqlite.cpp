@@ -7,7 +7,7 @@
 
 #include "bench_engine.h"
 #include "connectors/sample/sample_data.h"
-#include "store/sqlite/database.h"
+#include "db/sqlite/database.h"
 
 using namespace ferry;
 using bench::seconds_since;

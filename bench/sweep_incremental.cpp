@@ -11,8 +11,8 @@
 #include <string>
 
 #include "bench_engine.h"
-#include "connectors/postgres/pg_connection.h"
-#include "store/sqlite/database.h"
+#include "db/postgres/pg_connection.h"
+#include "db/sqlite/database.h"
 
 using namespace ferry;
 

@@ -14,7 +14,7 @@
 
 namespace ferry::api {
 
-App::App(native::Services services, RateLimitOptions rate_limit, ConnectorPoolOptions connector_pool)
+App::App(Services services, RateLimitOptions rate_limit, ConnectorPoolOptions connector_pool)
     : rate_limiter_(rate_limit, services.clock), connector_pool_(connector_pool) {
   router_.add("GET", "/healthz", [](const HttpRequest&, const PathParams&) {
     return json_response(200, {{"status", "ok"}});
@@ -30,13 +30,19 @@ App::App(native::Services services, RateLimitOptions rate_limit, ConnectorPoolOp
   compat::add_stuut_routes(router_, services);
   compat::add_airweave_routes(router_, services);
   compat::add_polytomic_routes(router_, services);
+  // Paths no route matches, the rate limiter's 429 and the connector pool's answers take the shape of the
+  // surface that owns the prefix, rendered by that surface's own renderer.
+  const auto fallback = [](std::string prefix, const surface::Surface& owner) {
+    return SurfaceFallback{std::move(prefix),
+                           [render = owner.render](int status, const std::string& message) {
+                             return render({status, "", message});
+                           }};
+  };
   fallbacks_ = {
-      {"/api/syncs",
-       [](int status, const std::string& m) { return compat::polytomic::error_response(status, m); }},
-      {"/api/", [](int status, const std::string& m) { return compat::merge::merge_error(status, m); }},
-      {"/v2/", [](int status, const std::string& m) { return compat::stuut::stuut_error(status, m); }},
-      {"/source-connections",
-       [](int status, const std::string& m) { return compat::airweave::detail_response(status, m); }},
+      fallback("/api/syncs", compat::polytomic::polytomic_surface()),
+      fallback("/api/", compat::merge::merge_surface()),
+      fallback("/v2/", compat::stuut::stuut_surface()),
+      fallback("/source-connections", compat::airweave::airweave_surface()),
   };
 }
 

@@ -17,8 +17,7 @@ namespace ferry::api {
 class App {
  public:
   // The rate limiter reads `services.clock`, so tests drive it with a fake clock.
-  explicit App(native::Services services, RateLimitOptions rate_limit = {},
-               ConnectorPoolOptions connector_pool = {});
+  explicit App(Services services, RateLimitOptions rate_limit = {}, ConnectorPoolOptions connector_pool = {});
   // Answers on the calling thread, connector calls included (tests, fuzzing).
   HttpResponse handle(HttpRequest&& request);
   // What the server calls: answers at once on the HTTP thread, or later from the connector pool for
@@ -26,6 +25,7 @@ class App {
   void handle_async(HttpRequest&& request, Reply reply);
   // Waits for connector work in flight; call before the server's threads and io_context go away.
   void stop() { connector_pool_.stop(); }
+  // Every route served, for tests/api/api_fuzz_test.cpp, which generates requests for each of them.
   const Router& router() const { return router_; }
 
  private:

@@ -11,17 +11,20 @@
 
 namespace ferry::api {
 
-// Thrown by handlers and helpers; rendered as the surface's error shape with this status.
+// Thrown by handlers and helpers; rendered as the surface's error shape with this status. `detail` is a
+// structured body part a surface renders instead of the message (FastAPI's validation items), else null.
 class ApiError : public std::runtime_error {
  public:
-  ApiError(int status, std::string code, const std::string& message)
-      : std::runtime_error(message), status_(status), code_(std::move(code)) {}
+  ApiError(int status, std::string code, const std::string& message, core::Json detail = nullptr)
+      : std::runtime_error(message), status_(status), code_(std::move(code)), detail_(std::move(detail)) {}
   int status() const { return status_; }
   const std::string& code() const { return code_; }
+  const core::Json& detail() const { return detail_; }
 
  private:
   int status_;
   std::string code_;
+  core::Json detail_;
 };
 
 struct RequestContext {

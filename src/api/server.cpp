@@ -1,5 +1,6 @@
 #include "api/server.h"
 
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -59,10 +60,13 @@ class Session : public std::enable_shared_from_this<Session> {
     request.body = std::move(raw.body());
     const bool keep_alive = raw.keep_alive();
     // The answer may come from another thread (the connector pool): it is sent on this session's strand.
+    // Most answers come at once, on the strand already: dispatch sends those inline, without a trip
+    // through the io_context's queue.
     auto reply = [self = shared_from_this(), keep_alive](HttpResponse response) {
-      asio::post(self->stream_.get_executor(), [self, keep_alive, response = std::move(response)]() mutable {
-        self->send(std::move(response), keep_alive, false);
-      });
+      asio::dispatch(self->stream_.get_executor(),
+                     [self, keep_alive, response = std::move(response)]() mutable {
+                       self->send(std::move(response), keep_alive, false);
+                     });
     };
     try {
       (*dispatch_)(std::move(request), reply);

@@ -15,13 +15,6 @@
 namespace ferry::connectors {
 namespace {
 
-template <typename Map>
-std::vector<std::string> keys_of(const Map& map) {
-  std::vector<std::string> out;
-  for (const auto& [name, _] : map) out.push_back(name);
-  return out;
-}
-
 // What a connection may ask of a connector is bounded by the operator: how long one request may take (0 is
 // "never time out", so it exceeds any cap) and how often one request is retried.
 std::string exceeded_operator_caps(const core::Json& config, const ConnectorPolicy& policy) {
@@ -57,13 +50,6 @@ const SourceType* Registry::source(const std::string& type) const {
 const DestinationType* Registry::destination(const std::string& type) const {
   auto it = destinations_.find(type);
   return it == destinations_.end() ? nullptr : &it->second;
-}
-
-std::vector<std::string> Registry::source_types() const {
-  return keys_of(sources_);
-}
-std::vector<std::string> Registry::destination_types() const {
-  return keys_of(destinations_);
 }
 
 bool Registry::enabled(const std::string& type) const {

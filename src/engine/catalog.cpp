@@ -1,6 +1,7 @@
 #include "engine/catalog.h"
 
 #include "connectors/catalog.h"
+#include "engine/sources.h"
 
 namespace ferry::engine {
 namespace {
@@ -68,9 +69,7 @@ void Catalogs::save(const core::Connection& connection, const std::vector<connec
 
 connectors::SourcePtr Catalogs::open(const core::Connection& connection) const {
   require_connector_thread();
-  core::Json config = connection.config;
-  config.update(connection.secrets);
-  return registry_.make_source(connection.source_type, config, connection.tenant_id);
+  return open_source(registry_, connection);
 }
 
 }  // namespace ferry::engine

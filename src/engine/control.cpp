@@ -141,4 +141,13 @@ CancelOutcome SyncControl::cancel(const core::Run& run) {
                                                       : CancelOutcome::kCancelling;
 }
 
+void SyncControl::abandon(const core::Run& run) {
+  if (cancel(run) != CancelOutcome::kCancelling) return;
+  if (store_.transition(run.id, RunState::kCancelling, RunState::kCancelled,
+                        {.finished_at = clock_.now(), .clear_lease = true})) {
+    core::log(logger(), spdlog::level::info, "run abandoned: its sync is being deleted",
+              {{"run_id", run.id}});
+  }
+}
+
 }  // namespace ferry::engine

@@ -1,10 +1,12 @@
-// engine/control: the operations every API surface calls (native /v1 and each compat face): check a sync's
-// destination is its own, trigger a run, cancel one. Surfaces translate requests and responses; the
-// decisions live here.
+// engine/control: the operations every API surface calls (native /v1 and each compat face): create, change
+// and delete connections and syncs, check a sync's destination is its own, trigger one sync or a
+// connection's, cancel a run, and the models a status shows. Surfaces parse, call and render; the decisions
+// live here.
 #pragma once
 
 #include <functional>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,30 @@ struct TriggerRequest {
 
 enum class CancelOutcome { kCancelled, kCancelling, kAlreadyFinished };
 
+// A connector config that cannot be stored: its type is unknown, or the connector's spec refuses it. Each
+// surface words it its own way.
+class InvalidConfig : public std::runtime_error {
+ public:
+  enum class Reason { kUnknownType, kScreened, kRefused };  // kScreened: by the surface's ConfigScreen
+  InvalidConfig(Reason reason, const std::string& message, core::Json input = nullptr)
+      : std::runtime_error(message), reason_(reason), input_(std::move(input)) {}
+  Reason reason() const { return reason_; }
+  const core::Json& input() const { return input_; }  // the full config refused (null for an unknown type)
+
+ private:
+  Reason reason_;
+  core::Json input_;
+};
+
+// A surface's own limit on a full config (its size on the wire): "" when it passes, else why not.
+using ConfigScreen = std::function<std::string(const core::Json& full_config)>;
+
+// What a connection's delete did. kInUse: a run or a sync was added while it deleted; nothing waits for it.
+enum class RemoveOutcome { kRemoved, kNotFound, kInUse };
+
+// Which run to queue for one sync of a connection; nullopt leaves that sync alone.
+using RequestFor = std::function<std::optional<TriggerRequest>(const core::Sync&)>;
+
 class SyncControl {
  public:
   SyncControl(store::Store& store, const connectors::Registry& registry, const core::Clock& clock,
@@ -37,6 +63,61 @@ class SyncControl {
         on_run_queued_(std::move(on_run_queued)) {}
 
   Catalogs& catalogs() { return catalogs_; }
+
+  // --- connections (control_connections.cpp) ---
+  // Stores a new connection: `draft` names its tenant, name and source type; `full_config` (public and
+  // secret fields) is screened, checked against the source's spec and split by it. Throws InvalidConfig.
+  core::Connection create_connection(core::Connection draft, const core::Json& full_config,
+                                     const ConfigScreen& screen = {});
+  // Applies a config patch to `connection` (keys given replace, null removes, others keep their value,
+  // secrets included), checked and split again. Not stored: update_connection does. Throws InvalidConfig.
+  // The same for a connection created with its first sync (sync.connection_id and times set here), unless
+  // the sync would write a destination another sync writes: then the conflict is returned and nothing is
+  // stored.
+  std::optional<OwnershipConflict> create_connection_with_sync(core::Connection& connection,
+                                                               const core::Json& full_config,
+                                                               core::Sync& sync,
+                                                               const ConfigScreen& screen = {});
+  void patch_config(core::Connection& connection, const core::Json& patch, const ConfigScreen& screen = {});
+  void update_connection(core::Connection& connection);
+  // Deletes a connection that has no syncs left (kInUse otherwise).
+  store::DeleteResult delete_connection(const std::string& tenant_id, const std::string& connection_id);
+  // Deletes a connection with its syncs, never waiting: its syncs are paused, and each active run is
+  // cancelled and, when a worker holds it, abandoned at once (cancelled, lease cleared: the worker stops at
+  // its next heartbeat as on a lost lease, writing nothing more to the store).
+  RemoveOutcome remove_connection(const std::string& tenant_id, const std::string& connection_id);
+
+  // --- syncs (control_syncs.cpp) ---
+  // Sets the sync's destination: `config` (public and secret fields; a sync that keeps its destination type
+  // keeps the stored secrets the config leaves out) checked against the destination's spec and split by it.
+  // Throws InvalidConfig.
+  void set_destination(core::Sync& sync, const std::string& type, core::Json config);
+  // The sync's next start under its schedule, from now; none while it is paused.
+  void reschedule(core::Sync& sync);
+  // Gives every sync of the connection `schedule` (and its next start), stored.
+  void reschedule_connection(const core::Connection& connection, const core::Schedule& schedule);
+  // Stores a new sync (id and times set here) after refusing a destination another sync writes: the
+  // conflict is returned and nothing is stored. A sync of every model has its connection's catalog stored
+  // first (discovered when there is none; ConnectorCallNeeded on an HTTP thread), so its status never needs
+  // the source.
+  std::optional<OwnershipConflict> create_sync(core::Sync& sync);
+  struct SyncUpdate {
+    std::optional<OwnershipConflict> conflict;
+    bool found = true;  // false: the sync was deleted meanwhile
+  };
+  // Stores `sync` changed from `before`, unless that would take a destination another sync writes.
+  SyncUpdate update_sync(const core::Sync& before, core::Sync& sync);
+  // Resumes or pauses the sync (its next start follows), stored; false when it no longer exists.
+  bool set_active(core::Sync& sync, bool active);
+  // Deletes a sync without an active run (kInUse otherwise).
+  store::DeleteResult delete_sync(const std::string& tenant_id, const std::string& sync_id);
+  // Queues a run for each active sync of `syncs` that `request_for` asks one for (a sync already running
+  // keeps its run, which is returned). Every model list is resolved before the first run is queued.
+  std::vector<store::CreatedRun> trigger_active(const std::vector<core::Sync>& syncs,
+                                                const RequestFor& request_for);
+  // The models a status shows, from stored state only (the selection, else the stored catalog); nullopt when
+  // the connection was never discovered. Never calls a connector.
+  std::optional<std::vector<std::string>> stored_models(const core::Sync& sync) const;
   // The models a sync copies: its selection, or everything the source offers (its stored catalog, discovered
   // first when there is none). Throws FerryError, or ConnectorCallNeeded on a thread that refuses them.
   std::vector<std::string> sync_models(const core::Sync& sync);
@@ -57,8 +138,14 @@ class SyncControl {
   // model.
   store::CreatedRun trigger(const core::Sync& sync, const TriggerRequest& request);
   CancelOutcome cancel(const core::Run& run);
+  // Cancels the run and, when a worker is still stopping it, ends it now (the worker stops as on a lost
+  // lease). For a run whose sync is being deleted: nothing waits for the worker.
+  void abandon(const core::Run& run);
 
  private:
+  // Checks, splits and dates a new connection (not stored). Throws InvalidConfig.
+  void prepare_connection(core::Connection& connection, const core::Json& full_config,
+                          const ConfigScreen& screen);
   // The models `sync` copies (its selection, else its connection's catalog); nullopt when they cannot be
   // listed.
   std::optional<std::vector<std::string>> models_of(const core::Sync& sync,

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "connectors/postgres/pg_conninfo.h"
 #include "core/error.h"
+#include "db/postgres/pg_conninfo.h"
 
 namespace ferry::engine {
 namespace {

@@ -1,19 +1,17 @@
 #include "engine/run_executor.h"
 
-#include "engine/catalog.h"
-
 #include <algorithm>
-#include <chrono>
-#include <functional>
 #include <future>
-#include <map>
-#include <stop_token>
 
 #include "core/ids.h"
+#include "engine/catalog.h"
 #include "engine/lease_keeper.h"
 #include "engine/logger.h"
 #include "engine/ownership.h"
 #include "engine/read_ahead.h"
+#include "engine/run_facts.h"
+#include "engine/run_sinks.h"
+#include "engine/sources.h"
 
 namespace ferry::engine {
 namespace {
@@ -23,113 +21,8 @@ using core::FerryError;
 using core::RunState;
 using core::TaskState;
 
-// A test run reads this many records per model, then stops.
-constexpr size_t kTestSampleRows = 100;
-
-connectors::RecordBatch only_identities(const connectors::RecordBatch& batch,
-                                        const connectors::ModelSchema& schema,
-                                        const std::vector<std::string>& identities) {
-  connectors::RecordBatch out(batch.columns());
-  const int key = schema.primary_key.empty() ? -1 : schema.field_index(schema.primary_key.front());
-  if (key < 0) return out;
-  for (size_t row = 0; row < batch.rows(); ++row) {
-    const auto text = connectors::value_as_text(batch.at(row, static_cast<size_t>(key)));
-    if (std::find(identities.begin(), identities.end(), text) != identities.end())
-      out.add_row_from(batch, row);
-  }
-  return out;
-}
-
-// Writes each batch to the destination, copies the checkpoint into the store and heartbeats. Stops the
-// read when the lease keeper says so, or (test runs) once the sample is complete.
-class WritingSink final : public connectors::BatchSink {
- public:
-  WritingSink(store::Store& store, connectors::Destination& destination,
-              const connectors::ModelSchema& schema, core::RunTask& task, const core::Run& run,
-              LeaseKeeper& keeper)
-      : store_(store),
-        destination_(destination),
-        schema_(schema),
-        task_(task),
-        run_(run),
-        keeper_(keeper),
-        forward_stop_(keeper.stop_token(), [this] { stop_.request_stop(); }) {}
-
-  void accept(connectors::RecordBatch&& batch, const connectors::Cursor& cursor) override {
-    if (run_.test_run) {
-      sampled_ += batch.rows();
-    } else if (run_.identities) {
-      task_.counts += destination_.write(schema_, only_identities(batch, schema_, *run_.identities),
-                                         {run_.id, cursor, /*record_cursor=*/false, false, run_.sync_id});
-    } else {
-      task_.counts +=
-          destination_.write(schema_, batch, {run_.id, cursor, true, !task_.full_refresh, run_.sync_id});
-      task_.checkpoint = cursor;
-    }
-    final_cursor_ = cursor;
-    store_.save_task(task_);
-    keeper_.beat();
-    if (run_.test_run && sampled_ >= kTestSampleRows) stop_.request_stop();
-  }
-
-  std::stop_token stop_token() const { return stop_.get_token(); }
-  const connectors::Cursor& final_cursor() const { return final_cursor_; }
-
- private:
-  store::Store& store_;
-  connectors::Destination& destination_;
-  const connectors::ModelSchema& schema_;
-  core::RunTask& task_;
-  const core::Run& run_;
-  LeaseKeeper& keeper_;
-  std::stop_source stop_;
-  std::stop_callback<std::function<void()>> forward_stop_;
-  size_t sampled_ = 0;
-  connectors::Cursor final_cursor_;
-};
-
-// Feeds a source's key listing to a destination's sweep, heartbeating like a read.
-// A listing's batches are small and quick (keys only, nothing committed), so a heartbeat after each one
-// would be most of the store's writes; one every half second still notices a cancel promptly.
-class KeySweepSink final : public connectors::BatchSink {
- public:
-  KeySweepSink(connectors::KeySweep& sweep, LeaseKeeper& keeper) : sweep_(sweep), keeper_(keeper) {}
-  void accept(connectors::RecordBatch&& keys, const connectors::Cursor&) override {
-    sweep_.add(keys);
-    const auto now = std::chrono::steady_clock::now();
-    if (now - last_beat_ < kBeatEvery) return;
-    keeper_.beat();
-    last_beat_ = now;
-  }
-
- private:
-  static constexpr auto kBeatEvery = std::chrono::milliseconds(500);
-  connectors::KeySweep& sweep_;
-  LeaseKeeper& keeper_;
-  std::chrono::steady_clock::time_point last_beat_{};
-};
-
-// After an incremental read, deletions the read could not see: the destination drops the rows whose keys
-// the source no longer lists. An interrupted sweep is abandoned; a resumed run sweeps again.
-//
-// `source_rows` is the source's row count as of a moment no later than the read's first look at the model
-// (Source::read_counting). The destination holds every row the source held then (each was copied by an
-// earlier run or by this read), so if it holds no more rows than that now, none of them is gone and the key
-// listing is skipped. A row deleted after that moment is found next run.
-core::Counts sweep_deleted_keys(connectors::Source& source, connectors::Destination& destination,
-                                const connectors::ModelSchema& schema, std::optional<int64_t> source_rows,
-                                const core::Run& run, const connectors::Cursor& cursor, LeaseKeeper& keeper,
-                                std::stop_token stop) {
-  if (schema.primary_key.empty()) return {};
-  if (source_rows) {
-    const auto destination_rows = destination.count_rows(schema);
-    if (destination_rows && *destination_rows <= *source_rows) return {};
-  }
-  auto sweep = destination.begin_key_sweep(schema);
-  if (!sweep) return {};
-  KeySweepSink keys(*sweep, keeper);
-  if (!source.read_keys(schema, keys, stop) || stop.stop_requested()) return {};
-  return sweep->finish({run.id, cursor, true, false, run.sync_id});
+core::Json log_ids(const core::Run& run) {
+  return {{"run_id", run.id}, {"sync_id", run.sync_id}, {"attempt", run.attempt}};
 }
 
 core::ModelState state_of(store::Store& store, const core::Run& run, const std::string& model_id) {
@@ -142,26 +35,36 @@ core::ModelState state_of(store::Store& store, const core::Run& run, const std::
   return fresh;
 }
 
-core::Counts total(const core::Run& run) {
-  core::Counts counts;
-  for (const auto& task : run.tasks) counts += task.counts;
-  return counts;
-}
+// What a failure does, decided here only. A shutdown past its grace releases the run, whatever failed (the
+// error is likely the interruption's own). A permanent error within one model fails only that model. A
+// transient error retries the run, from its committed batches, while it has attempts left; anything else
+// fails the run.
+enum class Recovery { kFailModel, kRelease, kRetry, kFailRun };
 
-// A run interrupted by a shutdown goes back to the queue with its committed batches; the task in progress
-// resumes from its checkpoint.
-RunOutcome release_interrupted(store::Store& store, const core::Run& run, core::RunTask* current) {
-  if (current != nullptr) {
-    current->state = TaskState::kPending;
-    store.save_task(*current);
-  }
-  store.transition(run.id, RunState::kRunning, RunState::kQueued, {.clear_lease = true});
-  core::log(logger(), spdlog::level::info, "run interrupted by the shutdown; released for another worker",
-            {{"run_id", run.id}});
-  return RunOutcome::kReleased;
+Recovery recovery_for(const FerryError& error, const core::Run& run, bool interrupted, bool within_model) {
+  if (interrupted) return Recovery::kRelease;
+  if (!error.transient()) return within_model ? Recovery::kFailModel : Recovery::kFailRun;
+  return run.attempt < run.max_attempts ? Recovery::kRetry : Recovery::kFailRun;
 }
 
 }  // namespace
+
+struct RunExecutor::Sides {
+  core::Sync sync;
+  core::Connection connection;
+  connectors::SourcePtr source;
+  connectors::DestinationPtr destination;
+};
+
+struct RunExecutor::ModelPlan {
+  const connectors::ModelSchema& schema;
+  core::ModelState state{};   // the model's stored state: saved when a new read starts and when it ends
+  connectors::Cursor from{};  // where the read starts ("": the beginning)
+  // Test and identity runs scan from the start and leave the model's position where it is.
+  bool partial = false;
+  // An incremental read of a keyed model is followed by a sweep of the keys the source no longer lists.
+  bool sweeps = false;
+};
 
 std::string_view to_string(RunOutcome outcome) {
   constexpr std::string_view kNames[] = {"complete",  "failed",     "retry_scheduled",
@@ -171,194 +74,164 @@ std::string_view to_string(RunOutcome outcome) {
 
 RunOutcome RunExecutor::execute(core::Run run, const std::string& worker, std::stop_token shutdown,
                                 std::stop_token interrupt) {
-  const core::Json log_ids = {{"run_id", run.id}, {"sync_id", run.sync_id}, {"attempt", run.attempt}};
-  core::log(logger(), spdlog::level::info, "run started", log_ids);
+  core::log(logger(), spdlog::level::info, "run started", log_ids(run));
   core::RunTask* current = nullptr;
   std::optional<FerryError> first_model_error;
   try {
-    auto sync = store_.sync(run.tenant_id, run.sync_id);
-    auto connection = store_.connection(run.tenant_id, run.connection_id);
-    if (!sync || !connection)
-      throw FerryError(ErrorCategory::kConfigInvalid, "the sync or its connection was deleted");
-    core::Json source_config = connection->config;
-    source_config.update(connection->secrets);
-    auto source = registry_.make_source(connection->source_type, source_config, run.tenant_id);
-    core::Json destination_config = sync->destination_config;
-    destination_config.update(sync->destination_secrets);
-    auto destination = registry_.make_destination(sync->destination_type, destination_config, run.tenant_id);
+    auto sides = open(run);
     LeaseKeeper keeper(store_, clock_, run.id, worker, options_.lease, shutdown, options_.heartbeat_interval);
     // The source's read stops with the keeper's token; a write or sweep in flight stops only this way.
-    const std::stop_callback cancel_in_flight(interrupt, [&destination] { destination->interrupt(); });
-    // Both sides connect at once (a PostgreSQL connection costs ~20 ms); connect() keeps its failures for
-    // prepare().
-    auto destination_connected = std::async(std::launch::async, [&destination] { destination->connect(); });
-    std::map<std::string, connectors::ModelSchema> schemas;
-    auto discovered = source->discover();
-    Catalogs(store_, registry_, clock_).save(*connection, discovered);  // every run refreshes the catalog
-    for (auto& schema : discovered) schemas.emplace(schema.model_id, std::move(schema));
-    destination_connected.get();
-
+    const std::stop_callback cancel_in_flight(interrupt, [&sides] { sides.destination->interrupt(); });
+    const auto schemas = discover(sides);
     for (auto& task : run.tasks) {
       if (task.state == TaskState::kComplete || task.state == TaskState::kFailed)
         continue;  // done before a resume
       current = &task;
-      auto found = schemas.find(task.model_id);
       try {
-        if (found == schemas.end()) {
-          throw FerryError(ErrorCategory::kConfigInvalid,
-                           "the source no longer offers model " + task.model_id);
-        }
-        const auto& schema = found->second;
-        destination->prepare(schema);
-        auto model_state = state_of(store_, run, task.model_id);
-        // Only this sync's own checkpoint counts; a table another sync still writes fails the model.
-        const auto start = starting_point(store_, registry_, *sync, run, task.model_id,
-                                          destination->checkpoint(task.model_id), model_state.cursor);
-        const auto& checkpoint = start.checkpoint;
-        connectors::Cursor from;
-        // Test and identity runs scan from the start and leave the model's position where it is.
-        const bool partial = run.test_run || run.identities.has_value();
-        if (!task.started_at) task.started_at = clock_.now();
-        if (partial) {
-          task.full_refresh = false;
-          task.counts = {};
-        } else if (checkpoint && checkpoint->run_id == run.id) {
-          // Resuming this run (a lease expired or a retry): the destination's committed cursor wins.
-          from = checkpoint->cursor;
-          task.counts = checkpoint->counts;
-        } else {
-          const auto& saved = start.saved;
-          task.full_refresh = run.full_refresh || !schema.supports_incremental || !saved || saved->empty();
-          from = task.full_refresh ? "" : *saved;
-          task.counts = {};
-          model_state.last_sync_start = clock_.now();
-          store_.save_model_state(model_state);
-        }
-        task.state = TaskState::kRunning;
-        store_.save_task(task);
-
-        const bool sweeps = !task.full_refresh && !partial && !schema.primary_key.empty();
-        WritingSink sink(store_, *destination, schema, task, run, keeper);
-        const auto source_rows = read_ahead(*source, schema, from, sink, sink.stop_token(),
-                                            sweeps ? RowCount::kCount : RowCount::kSkip);
-        if (sweeps && !sink.stop_token().stop_requested()) {
-          task.counts += sweep_deleted_keys(*source, *destination, schema, source_rows, run,
-                                            sink.final_cursor(), keeper, sink.stop_token());
-        }
-        switch (keeper.interruption()) {
-          case Interruption::kLeaseLost:
-            core::log(logger(), spdlog::level::warn, "lease lost; another worker owns the run", log_ids);
-            return RunOutcome::kLeaseLost;
-          case Interruption::kShutdown:
-            task.state = TaskState::kPending;
-            store_.save_task(task);
-            store_.transition(run.id, RunState::kRunning, RunState::kQueued, {.clear_lease = true});
-            core::log(logger(), spdlog::level::info, "run released for another worker", log_ids);
-            return RunOutcome::kReleased;
-          case Interruption::kCancel: {
-            task.state = TaskState::kCancelled;
-            task.finished_at = clock_.now();
-            store_.save_task(task);
-            const auto now = clock_.now();
-            store_.transition(run.id, RunState::kCancelling, RunState::kCancelled,
-                              {.finished_at = now, .counts = total(run), .clear_lease = true});
-            store_.append_event(
-                {core::new_uuid(), run.tenant_id, "run.cancelled", {{"run_id", run.id}}, now});
-            core::log(logger(), spdlog::level::info, "run cancelled", log_ids);
-            return RunOutcome::kCancelled;
-          }
-          case Interruption::kNone:
-            break;
-        }
-        if (task.full_refresh) {
-          task.counts +=
-              destination->finish_full_pass(schema, {run.id, sink.final_cursor(), true, false, run.sync_id});
-        }
-        task.state = TaskState::kComplete;
-        task.finished_at = clock_.now();
-        if (!partial) task.checkpoint = sink.final_cursor();
-        store_.save_task(task);
-        if (!partial) {
-          model_state.cursor = sink.final_cursor();
-          model_state.last_sync_finished = clock_.now();
-          model_state.last_sync_result = RunState::kComplete;
-          model_state.last_error_category.reset();
-          model_state.is_initial_sync = false;
-          store_.save_model_state(model_state);
-        }
+        if (auto ended = sync_model(run, task, sides, schemas, keeper)) return *ended;
       } catch (const FerryError& e) {
-        if (e.transient() || interrupt.stop_requested()) throw;
-        // A permanent problem with one model fails that model; the others still sync (PARTIALLY_SYNCED).
-        task.state = TaskState::kFailed;
-        task.error = e.what();
-        task.finished_at = clock_.now();
-        store_.save_task(task);
-        auto model_state = state_of(store_, run, task.model_id);
-        model_state.last_sync_finished = clock_.now();
-        model_state.last_sync_result = RunState::kFailed;
-        model_state.last_error_category = e.category();
-        store_.save_model_state(model_state);
+        if (recovery_for(e, run, interrupt.stop_requested(), /*within_model=*/true) != Recovery::kFailModel)
+          throw;
+        fail_model(run, task, e);
         if (!first_model_error) first_model_error = e;
-        core::log(logger(), spdlog::level::warn, "model failed",
-                  {{"run_id", run.id},
-                   {"model_id", task.model_id},
-                   {"error", e.what()},
-                   {"error_category", core::to_string(e.category())}});
       }
     }
   } catch (const FerryError& e) {
-    if (interrupt.stop_requested()) return release_interrupted(store_, run, current);
-    return fail(run, current, e);
+    // The connectors and the lease keeper are gone by now: nothing writes or heartbeats for this attempt.
+    return recover(run, current, e, interrupt.stop_requested());
   }
   return finish(run, first_model_error);
 }
 
-RunOutcome RunExecutor::fail(core::Run& run, core::RunTask* current, const FerryError& e) {
-  const auto now = clock_.now();
-  store::RunPatch patch{.finished_at = now,
-                        .error = std::string(e.what()),
-                        .error_category = e.category(),
-                        .counts = total(run),
-                        .clear_lease = true};
-  if (e.transient() && run.attempt < run.max_attempts) {
-    if (current != nullptr) {
-      current->state = TaskState::kPending;  // it resumes from its checkpoint on the next attempt
-      store_.save_task(*current);
-    }
-    patch.finished_at.reset();
-    const auto delay = retry_delay(options_.backoff, run.attempt, unit_random());
-    patch.next_attempt_at = now + delay;
-    // One compare-and-set: a crash can leave the run running (reclaimed later) or pending_retry, never
-    // failed with attempts left.
-    constexpr RunState kRetry[] = {RunState::kRunning, RunState::kFailed, RunState::kPendingRetry};
-    if (store_.transition_path(run.id, kRetry, patch)) {
-      core::log(logger(), spdlog::level::warn, "run will retry",
-                {{"run_id", run.id}, {"error", e.what()}, {"retry_in_ms", delay.count() / 1000}});
-      return RunOutcome::kRetryScheduled;
-    }
-    return RunOutcome::kLeaseLost;
-  }
-  // The store records the failure on the current task and every task not reached, and on their models'
-  // states, with the run's own change (Store::transition_path).
-  store_.transition(run.id, RunState::kRunning, RunState::kFailed, patch);
-  store_.append_event(
-      {core::new_uuid(),
-       run.tenant_id,
-       "run.failed",
-       {{"run_id", run.id}, {"error", e.what()}, {"error_category", core::to_string(e.category())}},
-       now});
-  core::log(logger(), spdlog::level::err, "run failed",
-            {{"run_id", run.id}, {"error", e.what()}, {"error_category", core::to_string(e.category())}});
-  return RunOutcome::kFailed;
+RunExecutor::Sides RunExecutor::open(const core::Run& run) {
+  auto sync = store_.sync(run.tenant_id, run.sync_id);
+  auto connection = store_.connection(run.tenant_id, run.connection_id);
+  if (!sync || !connection)
+    throw FerryError(ErrorCategory::kConfigInvalid, "the sync or its connection was deleted");
+  auto source = open_source(registry_, *connection);
+  auto destination = open_destination(registry_, *sync);
+  return {std::move(*sync), std::move(*connection), std::move(source), std::move(destination)};
 }
 
-RunOutcome RunExecutor::finish(core::Run& run, const std::optional<FerryError>& first_model_error) {
-  const core::Json log_ids = {{"run_id", run.id}, {"sync_id", run.sync_id}, {"attempt", run.attempt}};
+RunExecutor::Schemas RunExecutor::discover(Sides& sides) {
+  // Both sides connect at once (a PostgreSQL connection costs ~20 ms); connect() keeps its failures for
+  // prepare().
+  auto destination_connected = std::async(std::launch::async, [&sides] { sides.destination->connect(); });
+  Schemas schemas;
+  auto discovered = sides.source->discover();
+  Catalogs(store_, registry_, clock_).save(sides.connection, discovered);  // every run refreshes the catalog
+  for (auto& schema : discovered) schemas.emplace(schema.model_id, std::move(schema));
+  destination_connected.get();
+  return schemas;
+}
+
+std::optional<RunOutcome> RunExecutor::sync_model(const core::Run& run, core::RunTask& task, Sides& sides,
+                                                  const Schemas& schemas, LeaseKeeper& keeper) {
+  auto plan = prepare_model(run, task, sides, schemas);
+  // Read and write: each batch is committed with its cursor as it arrives.
+  WritingSink sink(store_, *sides.destination, plan.schema, task, run, keeper);
+  const auto source_rows = read_ahead(*sides.source, plan.schema, plan.from, sink, sink.stop_token(),
+                                      plan.sweeps ? RowCount::kCount : RowCount::kSkip);
+  if (plan.sweeps && !sink.stop_token().stop_requested()) {
+    task.counts += sweep_deleted_keys(*sides.source, *sides.destination, plan.schema, source_rows, run,
+                                      sink.final_cursor(), keeper, sink.stop_token());
+  }
+  if (auto ended = end_if_interrupted(run, task, keeper.interruption())) return ended;
+  finish_model(run, task, *sides.destination, plan, sink.final_cursor());
+  return std::nullopt;
+}
+
+RunExecutor::ModelPlan RunExecutor::prepare_model(const core::Run& run, core::RunTask& task, Sides& sides,
+                                                  const Schemas& schemas) {
+  const auto found = schemas.find(task.model_id);
+  if (found == schemas.end())
+    throw FerryError(ErrorCategory::kConfigInvalid, "the source no longer offers model " + task.model_id);
+  sides.destination->prepare(found->second);
+  ModelPlan plan{.schema = found->second,
+                 .state = state_of(store_, run, task.model_id),
+                 .partial = run.test_run || run.identities.has_value()};
+  // Only this sync's own checkpoint counts; a table another sync still writes fails the model.
+  const auto start = starting_point(store_, registry_, sides.sync, run, task.model_id,
+                                    sides.destination->checkpoint(task.model_id), plan.state.cursor);
+  if (!task.started_at) task.started_at = clock_.now();
+  if (plan.partial) {
+    task.full_refresh = false;
+    task.counts = {};
+  } else if (start.checkpoint && start.checkpoint->run_id == run.id) {
+    // Resuming this run (a lease expired or a retry): the destination's committed cursor wins.
+    plan.from = start.checkpoint->cursor;
+    task.counts = start.checkpoint->counts;
+  } else {
+    task.full_refresh =
+        run.full_refresh || !plan.schema.supports_incremental || !start.saved || start.saved->empty();
+    plan.from = task.full_refresh ? "" : *start.saved;
+    task.counts = {};
+    plan.state.last_sync_start = clock_.now();
+    store_.save_model_state(plan.state);
+  }
+  task.state = TaskState::kRunning;
+  store_.save_task(task);
+  plan.sweeps = !task.full_refresh && !plan.partial && !plan.schema.primary_key.empty();
+  return plan;
+}
+
+std::optional<RunOutcome> RunExecutor::end_if_interrupted(const core::Run& run, core::RunTask& task,
+                                                          Interruption why) {
+  switch (why) {
+    case Interruption::kLeaseLost:
+      core::log(logger(), spdlog::level::warn, "lease lost; another worker owns the run", log_ids(run));
+      return RunOutcome::kLeaseLost;
+    case Interruption::kShutdown:
+      return release(run, &task, "run released for another worker");
+    case Interruption::kCancel:
+      return cancel(run, task);
+    case Interruption::kNone:
+      break;
+  }
+  return std::nullopt;
+}
+
+void RunExecutor::finish_model(const core::Run& run, core::RunTask& task,
+                               connectors::Destination& destination, ModelPlan& plan,
+                               const connectors::Cursor& cursor) {
+  if (task.full_refresh)
+    task.counts += destination.finish_full_pass(plan.schema, {run.id, cursor, true, false, run.sync_id});
+  task.state = TaskState::kComplete;
+  task.finished_at = clock_.now();
+  if (!plan.partial) task.checkpoint = cursor;
+  store_.save_task(task);
+  if (plan.partial) return;
+  plan.state.cursor = cursor;
+  plan.state.last_sync_finished = clock_.now();
+  plan.state.last_sync_result = RunState::kComplete;
+  plan.state.last_error_category.reset();
+  plan.state.is_initial_sync = false;
+  store_.save_model_state(plan.state);
+}
+
+void RunExecutor::fail_model(const core::Run& run, core::RunTask& task, const FerryError& error) {
+  task.state = TaskState::kFailed;
+  task.error = error.what();
+  task.finished_at = clock_.now();
+  store_.save_task(task);
+  auto model_state = state_of(store_, run, task.model_id);
+  model_state.last_sync_finished = clock_.now();
+  model_state.last_sync_result = RunState::kFailed;
+  model_state.last_error_category = error.category();
+  store_.save_model_state(model_state);
+  core::log(logger(), spdlog::level::warn, "model failed",
+            {{"run_id", run.id},
+             {"model_id", task.model_id},
+             {"error", error.what()},
+             {"error_category", core::to_string(error.category())}});
+}
+
+RunOutcome RunExecutor::finish(const core::Run& run, const std::optional<FerryError>& first_model_error) {
   const auto now = clock_.now();
   const bool all_failed =
       first_model_error && std::all_of(run.tasks.begin(), run.tasks.end(),
                                        [](const auto& t) { return t.state == TaskState::kFailed; });
-  store::RunPatch patch{.finished_at = now, .counts = total(run), .clear_lease = true};
+  store::RunPatch patch{.finished_at = now, .counts = total_counts(run), .clear_lease = true};
   if (first_model_error) {
     patch.error = first_model_error->what();
     patch.error_category = first_model_error->category();
@@ -375,14 +248,90 @@ RunOutcome RunExecutor::finish(core::Run& run, const std::optional<FerryError>& 
                        all_failed ? "run.failed" : "run.completed",
                        {{"run_id", run.id}, {"sync_id", run.sync_id}},
                        now});
-  core::Json fields = log_ids;
-  const auto counts = total(run);
+  auto fields = log_ids(run);
+  const auto counts = total_counts(run);
   fields.update({{"state", core::to_string(final_state)},
                  {"inserted", counts.inserted},
                  {"updated", counts.updated},
                  {"deleted", counts.deleted}});
   core::log(logger(), spdlog::level::info, "run finished", fields);
   return all_failed ? RunOutcome::kFailed : RunOutcome::kComplete;
+}
+
+RunOutcome RunExecutor::recover(const core::Run& run, core::RunTask* current, const FerryError& error,
+                                bool interrupted) {
+  switch (recovery_for(error, run, interrupted, /*within_model=*/false)) {
+    case Recovery::kRelease:
+      return release(run, current, "run interrupted by the shutdown; released for another worker");
+    case Recovery::kRetry:
+      return retry(run, current, error);
+    case Recovery::kFailModel:  // only within a model
+    case Recovery::kFailRun:
+      break;
+  }
+  return fail(run, error);
+}
+
+RunOutcome RunExecutor::retry(const core::Run& run, core::RunTask* current, const FerryError& error) {
+  const auto now = clock_.now();
+  const auto delay = core::retry_delay(options_.backoff, run.attempt, core::unit_random());
+  const store::RunPatch patch{.next_attempt_at = now + delay,
+                              .error = std::string(error.what()),
+                              .error_category = error.category(),
+                              .counts = total_counts(run),
+                              .clear_lease = true};
+  if (current != nullptr) {
+    current->state = TaskState::kPending;  // it resumes from its checkpoint on the next attempt
+    store_.save_task(*current);
+  }
+  // One compare-and-set: a crash can leave the run running (reclaimed later) or pending_retry, never
+  // failed with attempts left.
+  constexpr RunState kRetry[] = {RunState::kRunning, RunState::kFailed, RunState::kPendingRetry};
+  if (!store_.transition_path(run.id, kRetry, patch)) return RunOutcome::kLeaseLost;
+  core::log(logger(), spdlog::level::warn, "run will retry",
+            {{"run_id", run.id}, {"error", error.what()}, {"retry_in_ms", delay.count() / 1000}});
+  return RunOutcome::kRetryScheduled;
+}
+
+RunOutcome RunExecutor::fail(const core::Run& run, const FerryError& error) {
+  const auto now = clock_.now();
+  const store::RunPatch patch{.finished_at = now,
+                              .error = std::string(error.what()),
+                              .error_category = error.category(),
+                              .counts = total_counts(run),
+                              .clear_lease = true};
+  // The store records the failure on the current task and every task not reached, and on their models'
+  // states, with the run's own change (Store::transition_path).
+  store_.transition(run.id, RunState::kRunning, RunState::kFailed, patch);
+  const core::Json fields = {
+      {"run_id", run.id}, {"error", error.what()}, {"error_category", core::to_string(error.category())}};
+  store_.append_event({core::new_uuid(), run.tenant_id, "run.failed", fields, now});
+  core::log(logger(), spdlog::level::err, "run failed", fields);
+  return RunOutcome::kFailed;
+}
+
+// A run stopped by a shutdown goes back to the queue with its committed batches; the task in progress
+// resumes from its checkpoint.
+RunOutcome RunExecutor::release(const core::Run& run, core::RunTask* current, std::string_view why) {
+  if (current != nullptr) {
+    current->state = TaskState::kPending;
+    store_.save_task(*current);
+  }
+  store_.transition(run.id, RunState::kRunning, RunState::kQueued, {.clear_lease = true});
+  core::log(logger(), spdlog::level::info, why, log_ids(run));
+  return RunOutcome::kReleased;
+}
+
+RunOutcome RunExecutor::cancel(const core::Run& run, core::RunTask& task) {
+  task.state = TaskState::kCancelled;
+  task.finished_at = clock_.now();
+  store_.save_task(task);
+  const auto now = clock_.now();
+  store_.transition(run.id, RunState::kCancelling, RunState::kCancelled,
+                    {.finished_at = now, .counts = total_counts(run), .clear_lease = true});
+  store_.append_event({core::new_uuid(), run.tenant_id, "run.cancelled", {{"run_id", run.id}}, now});
+  core::log(logger(), spdlog::level::info, "run cancelled", log_ids(run));
+  return RunOutcome::kCancelled;
 }
 
 }  // namespace ferry::engine

@@ -92,8 +92,9 @@ class Store {
   virtual CreatedApiKey issue_api_key(const std::string& tenant_id) = 0;
   // Returns the new key's secret; only its hash is stored.
   std::string create_api_key(const std::string& tenant_id) { return issue_api_key(tenant_id).secret; }
-  // The tenant of a key that is not revoked, checked in the store on every call (no cache), so a revoked
-  // key fails on its very next request.
+  // The tenant of a key that is not revoked. A key seen before may be answered from a cache that is
+  // dropped as soon as any process (this one, `ferry admin revoke-key`) revokes or deletes a key or
+  // deletes a tenant, so a revoked key fails on its very next request.
   virtual std::optional<core::Tenant> tenant_for_api_key(const std::string& key) = 0;
   virtual Page<ApiKey> api_keys(const std::string& tenant_id, const PageRequest& page) = 0;
   // Revokes the tenant's key; false when the tenant has no key with that id. Revoking twice keeps the first

@@ -40,7 +40,7 @@ ApiWorld::ApiWorld()
       registry_(local_registry(dir_.path() / "data")) {
   control_ = std::make_unique<engine::SyncControl>(store_, registry_, clock_);
   // Rate limiting off: the fake clock never refills a bucket, and the limiter has its own tests.
-  app_ = std::make_unique<api::App>(api::native::Services{store_, registry_, *control_, clock_},
+  app_ = std::make_unique<api::App>(api::Services{store_, registry_, *control_, clock_},
                                     api::RateLimitOptions{0, 1});
   own.key = store_.create_api_key(store_.create_tenant("own").id);
   other.key = store_.create_api_key(store_.create_tenant("other").id);

@@ -31,6 +31,18 @@ class ApiWorld {
   ApiWorld();
   api::HttpResponse call(api::HttpRequest request) { return app_->handle(std::move(request)); }
   const api::App& app() const { return *app_; }
+  // A request carrying `own`'s key in the form the path's surface takes (Airweave's x-api-key, else Bearer).
+  api::HttpRequest request_as_own(const std::string& method, const std::string& path) const {
+    api::HttpRequest request;
+    request.method = method;
+    request.path = path;
+    if (path.rfind("/source-connections", 0) == 0) {
+      request.headers["x-api-key"] = own.key;
+    } else {
+      request.headers["Authorization"] = "Bearer " + own.key;
+    }
+    return request;
+  }
 
   TenantObjects own;    // the tenant the generator acts as
   TenantObjects other;  // another tenant: its ids must be 404 to `own`'s key

@@ -13,14 +13,7 @@ using core::Json;
 class OwnershipApi : public ::testing::Test {
  protected:
   api::HttpResponse call(const std::string& method, const std::string& path, const Json& body = nullptr) {
-    api::HttpRequest request;
-    request.method = method;
-    request.path = path;
-    if (path.rfind("/source-connections", 0) == 0) {
-      request.headers["x-api-key"] = world.own.key;
-    } else {
-      request.headers["Authorization"] = "Bearer " + world.own.key;
-    }
+    auto request = world.request_as_own(method, path);
     request.headers["X-Polytomic-Version"] = "2024-02-08";
     request.headers["Content-Type"] = "application/json";
     if (!body.is_null()) request.body = body.dump();

@@ -3,12 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "api/app.h"
-#include "connectors/registry.h"
-#include "core/crypto.h"
+#include "api/app_under_test.h"
 #include "core/encoding.h"
-#include "fakes/fake_clock.h"
-#include "fakes/temp_dir.h"
-#include "store/sqlite/sqlite_store.h"
 
 namespace ferry::api {
 namespace {
@@ -125,20 +121,12 @@ TEST(PresentedCredentials, EveryFormTheSurfacesAccept) {
 
 // ---- App: one limit for all five surfaces, each answering in its own error shape ----
 
-std::array<unsigned char, 32> test_key() {
-  std::array<unsigned char, 32> k{};
-  k.fill(7);
-  return k;
-}
-
 class AppRateLimitTest : public ::testing::Test {
  protected:
-  testing::TempDir dir;
-  testing::FakeClock clock;
-  store::SqliteStore store{dir.file("ferry.db"), core::SecretBox(test_key())};
-  connectors::Registry registry = connectors::builtin_registry();
-  engine::SyncControl control{store, registry, clock};
-  App app{native::Services{.store = store, .registry = registry, .control = control, .clock = clock}, {1, 1}};
+  testing::AppUnderTest world{{1, 1}};
+  store::SqliteStore& store = world.store;
+  testing::FakeClock& clock = world.clock;
+  App& app = world.app;
   core::Tenant tenant = store.create_tenant("acme");
 
   HttpResponse get(const std::string& path, const std::string& header, const std::string& value) {
@@ -222,19 +210,14 @@ TEST_F(AppRateLimitTest, ProbesAreNotLimited) {
 }
 
 TEST(AppRateLimitOff, ZeroRateServesEveryRequest) {
-  testing::TempDir dir;
-  testing::FakeClock clock;
-  store::SqliteStore store{dir.file("ferry.db"), core::SecretBox(test_key())};
-  const auto registry = connectors::builtin_registry();
-  engine::SyncControl control{store, registry, clock};
-  App app{native::Services{.store = store, .registry = registry, .control = control, .clock = clock}, {0, 1}};
-  const auto key = store.create_api_key(store.create_tenant("acme").id);
+  testing::AppUnderTest world{{0, 1}};
+  const auto key = world.store.create_api_key(world.store.create_tenant("acme").id);
   for (int i = 0; i < 200; ++i) {
     HttpRequest request;
     request.method = "GET";
     request.path = "/v1/syncs";
     request.headers["Authorization"] = "Bearer " + key;
-    ASSERT_EQ(app.handle(std::move(request)).status, 200);
+    ASSERT_EQ(world.app.handle(std::move(request)).status, 200);
   }
 }
 

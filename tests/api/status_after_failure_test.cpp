@@ -119,7 +119,7 @@ class StatusAfterFailureTest : public ::testing::Test {
   store::SqliteStore store{dir.file("ferry.db"), core::SecretBox(master_key())};
   connectors::Registry registry = file_registry(dir.path() / "data");
   engine::SyncControl control{store, registry, clock};
-  api::App app{api::native::Services{store, registry, control, clock}, api::RateLimitOptions{0, 1}};
+  api::App app{api::Services{store, registry, control, clock}, api::RateLimitOptions{0, 1}};
   engine::WorkerPool pool{store, registry, clock, nullptr, no_threads()};
   core::Tenant tenant = store.create_tenant("acme");
   std::string key = store.create_api_key(tenant.id);

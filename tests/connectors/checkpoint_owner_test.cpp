@@ -3,13 +3,13 @@
 #include <gtest/gtest.h>
 
 #include "connectors/file/file_destination.h"
-#include "connectors/postgres/pg_connection.h"
 #include "connectors/postgres/postgres_destination.h"
 #include "connectors/sqlite/sqlite_destination.h"
+#include "db/postgres/pg_connection.h"
+#include "db/sqlite/database.h"
 #include "fakes/loopback_policy.h"
 #include "fakes/postgres/pg_test_database.h"
 #include "fakes/temp_dir.h"
-#include "store/sqlite/database.h"
 
 namespace ferry::connectors {
 namespace {

@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "db/sqlite/database.h"
 #include "fakes/temp_dir.h"
-#include "store/sqlite/database.h"
 
 namespace ferry::connectors {
 namespace {

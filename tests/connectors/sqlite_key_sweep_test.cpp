@@ -5,8 +5,8 @@
 
 #include "connectors/sqlite/sqlite_destination.h"
 #include "connectors/sqlite/sweep_key_set.h"
+#include "db/sqlite/database.h"
 #include "fakes/temp_dir.h"
-#include "store/sqlite/database.h"
 
 namespace ferry::connectors {
 namespace {

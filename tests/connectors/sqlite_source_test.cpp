@@ -8,9 +8,9 @@
 
 #include <gtest/gtest.h>
 
+#include "db/sqlite/database.h"
 #include "fakes/collecting_sink.h"
 #include "fakes/temp_dir.h"
-#include "store/sqlite/database.h"
 
 namespace ferry::connectors {
 namespace {

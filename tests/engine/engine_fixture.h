@@ -9,12 +9,12 @@
 
 #include "connectors/sample/sample_data.h"
 #include "core/ids.h"
+#include "db/sqlite/database.h"
 #include "engine/control.h"
 #include "engine/worker_pool.h"
 #include "fakes/fake_clock.h"
 #include "fakes/fake_source.h"
 #include "fakes/temp_dir.h"
-#include "store/sqlite/database.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace ferry::testing {

@@ -2,7 +2,7 @@
 // throwaway cluster: a million-row full sync checked by an aggregate checksum, an incremental run after 1%
 // updates + 0.5% inserts + 0.5% deletes with exact counts, a column added at the source, every type, and a
 // refused password that fails the run without retrying.
-#include "connectors/postgres/pg_connection.h"
+#include "db/postgres/pg_connection.h"
 #include "engine/engine_fixture.h"
 #include "fakes/postgres/pg_test_database.h"
 

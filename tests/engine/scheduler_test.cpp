@@ -39,7 +39,8 @@ TEST_F(SchedulerTest, CronSyncsFollowTheirExpressionInUtc) {
   EXPECT_EQ(core::format_rfc3339(*sync.next_sync_start), "2026-01-01T00:15:00.000000Z");
   clock.advance(std::chrono::minutes(15));
   EXPECT_EQ(scheduler.tick(), 1);
-  EXPECT_EQ(core::format_rfc3339(*store.sync(tenant.id, sync.id)->next_sync_start), "2026-01-01T06:15:00.000000Z");
+  EXPECT_EQ(core::format_rfc3339(*store.sync(tenant.id, sync.id)->next_sync_start),
+            "2026-01-01T06:15:00.000000Z");
 }
 
 TEST_F(SchedulerTest, ADueSyncWithAnActiveRunGetsNoSecondRun) {
@@ -61,21 +62,23 @@ TEST_F(SchedulerTest, PausedAndManualSyncsNeverRun) {
 
 TEST(ScheduleValidationTest, RejectsBadSchedulesWithTheFieldName) {
   EXPECT_EQ(engine::validate_schedule({core::ScheduleKind::kManual, std::nullopt, std::nullopt}), "");
-  EXPECT_NE(engine::validate_schedule({core::ScheduleKind::kInterval, 0, std::nullopt}).find("interval_minutes"),
-            std::string::npos);
-  EXPECT_NE(engine::validate_schedule({core::ScheduleKind::kCron, std::nullopt, "61 * * * *"}).find("schedule.cron"),
+  EXPECT_NE(
+      engine::validate_schedule({core::ScheduleKind::kInterval, 0, std::nullopt}).find("interval_minutes"),
+      std::string::npos);
+  EXPECT_NE(engine::validate_schedule({core::ScheduleKind::kCron, std::nullopt, "61 * * * *"})
+                .find("schedule.cron"),
             std::string::npos);
 }
 
 TEST(BackoffTest, ExponentialWithEqualJitterCappedAndRetryAfterWins) {
-  engine::BackoffPolicy policy{std::chrono::seconds(5), std::chrono::minutes(10)};
-  EXPECT_EQ(engine::retry_delay(policy, 1, 0.0), std::chrono::milliseconds(2500));
-  EXPECT_EQ(engine::retry_delay(policy, 1, 0.999999), std::chrono::microseconds(4'999'997));
-  EXPECT_EQ(engine::retry_delay(policy, 3, 0.0), std::chrono::seconds(10));  // 20 s, half fixed
-  EXPECT_EQ(engine::retry_delay(policy, 30, 0.0), std::chrono::minutes(5));  // capped at 10 min
-  EXPECT_EQ(engine::retry_delay(policy, 1, 0.0, std::chrono::seconds(90)), std::chrono::seconds(90));
+  core::BackoffPolicy policy{std::chrono::seconds(5), std::chrono::minutes(10)};
+  EXPECT_EQ(core::retry_delay(policy, 1, 0.0), std::chrono::milliseconds(2500));
+  EXPECT_EQ(core::retry_delay(policy, 1, 0.999999), std::chrono::microseconds(4'999'997));
+  EXPECT_EQ(core::retry_delay(policy, 3, 0.0), std::chrono::seconds(10));  // 20 s, half fixed
+  EXPECT_EQ(core::retry_delay(policy, 30, 0.0), std::chrono::minutes(5));  // capped at 10 min
+  EXPECT_EQ(core::retry_delay(policy, 1, 0.0, std::chrono::seconds(90)), std::chrono::seconds(90));
   for (int i = 0; i < 100; ++i) {
-    const double r = engine::unit_random();
+    const double r = core::unit_random();
     EXPECT_GE(r, 0.0);
     EXPECT_LT(r, 1.0);
   }

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "core/error.h"
-#include "store/sqlite/database.h"
+#include "db/sqlite/database.h"
 
 namespace ferry::testing {
 

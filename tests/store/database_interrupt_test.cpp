@@ -14,9 +14,9 @@
 #include <thread>
 
 #include "core/error.h"
+#include "db/sqlite/database.h"
 #include "fakes/fault_checks.h"
 #include "fakes/temp_dir.h"
-#include "store/sqlite/database.h"
 
 namespace ferry::testing {
 namespace {

@@ -17,17 +17,18 @@ core::Connection load(Services& s, const RequestContext& ctx) {
   return std::move(*connection);
 }
 
-// Validates a full config (public + secret) for `type` and splits it for storage.
-void apply_config(Services& s, core::Connection& c, const Json& full_config) {
-  const auto* type = s.registry.source(c.source_type);
-  if (type == nullptr)
-    throw ApiError(422, "validation_error", "source_type '" + c.source_type + "' is not supported");
-  if (auto problem = config_size_problem(full_config, "config"); !problem.empty())
-    throw ApiError(422, "validation_error", problem);
-  if (auto problem = s.registry.source_problem(c.source_type, full_config, c.tenant_id); !problem.empty()) {
-    throw ApiError(422, "validation_error", problem);
+std::string config_too_large(const Json& full_config) {
+  return config_size_problem(full_config, "config");
+}
+
+// Runs a config change through the control, with its refusals as /v1 validation errors.
+template <typename Change>
+auto configure(Change change) {
+  try {
+    return change();
+  } catch (const engine::InvalidConfig& e) {
+    throw ApiError(422, "validation_error", e.what());
   }
-  std::tie(c.config, c.secrets) = connectors::split_secrets(type->spec, full_config);
 }
 
 Json render_models(const std::vector<connectors::ModelSchema>& models) {
@@ -42,15 +43,13 @@ void add_connection_routes(Router& router, Services s) {
   router.add("POST", "/v1/connections", authenticated(s, [s](const RequestContext& ctx) mutable {
                const Json body = ctx.json_body();
                reject_unknown_fields(body, {"name", "source_type", "config"});
-               core::Connection c;
-               c.name = *string_field(body, "name", true);
-               c.source_type = *string_field(body, "source_type", true);
-               c.tenant_id = ctx.tenant.id;
-               apply_config(s, c, object_field(body, "config").value_or(Json::object()));
-               c.id = core::new_uuid();
-               c.account_token = core::new_token("act_");
-               c.created_at = c.updated_at = s.clock.now();
-               s.store.insert_connection(c);
+               core::Connection draft;
+               draft.name = *string_field(body, "name", true);
+               draft.source_type = *string_field(body, "source_type", true);
+               draft.tenant_id = ctx.tenant.id;
+               const Json config = object_field(body, "config").value_or(Json::object());
+               const auto c =
+                   configure([&] { return s.control.create_connection(draft, config, config_too_large); });
                return json_response(201, render_connection(c));
              }));
 
@@ -73,26 +72,16 @@ void add_connection_routes(Router& router, Services s) {
                  c.name = *name;
                }
                if (auto patch = object_field(body, "config")) {
-                 Json full = c.config;
-                 full.update(c.secrets);
-                 for (const auto& [key, value] : patch->items()) {
-                   if (value.is_null()) {
-                     full.erase(key);
-                   } else {
-                     full[key] = value;
-                   }
-                 }
-                 apply_config(s, c, full);
+                 configure([&] { s.control.patch_config(c, *patch, config_too_large); });
                }
-               c.updated_at = s.clock.now();
-               s.store.update_connection(c);
+               s.control.update_connection(c);
                return json_response(200, render_connection(c));
              }));
 
   router.add("DELETE", "/v1/connections/{id}", authenticated(s, [s](const RequestContext& ctx) mutable {
                const auto& id = ctx.param("id");
                if (!core::is_uuid(id)) throw_not_found("connection");
-               switch (s.store.delete_connection(ctx.tenant.id, id)) {
+               switch (s.control.delete_connection(ctx.tenant.id, id)) {
                  case store::DeleteResult::kNotFound:
                    throw_not_found("connection");
                  case store::DeleteResult::kInUse:

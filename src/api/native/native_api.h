@@ -3,17 +3,9 @@
 
 #include "api/request_context.h"
 #include "api/router.h"
-#include "connectors/registry.h"
-#include "engine/control.h"
+#include "api/services.h"
 
 namespace ferry::api::native {
-
-struct Services {
-  store::Store& store;
-  const connectors::Registry& registry;
-  engine::SyncControl& control;
-  const core::Clock& clock;
-};
 
 using TenantHandler = std::function<HttpResponse(const RequestContext&)>;
 // Wraps a handler with Bearer-key auth, Idempotency-Key replay and the /v1 error envelope.

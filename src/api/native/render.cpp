@@ -1,5 +1,7 @@
 #include "api/native/render.h"
 
+#include "engine/run_facts.h"
+
 namespace ferry::api::native {
 
 using core::Json;
@@ -60,9 +62,8 @@ Json optional_string(const std::optional<std::string>& s) {
 
 Json render_run(const core::Run& r) {
   Json tasks = Json::array();
-  core::Counts counts;  // the tasks are the live truth while the run is still going
+  const core::Counts counts = engine::total_counts(r);
   for (const auto& t : r.tasks) {
-    counts += t.counts;
     Json task = render_counts(t.counts);
     task["id"] = t.id;
     task["model_id"] = t.model_id;

@@ -62,22 +62,13 @@ void apply_fields(Services& s, const RequestContext& ctx, core::Sync& sync, cons
   if (auto destination = object_field(body, "destination", creating)) {
     reject_unknown_fields(*destination, {"type", "config"});
     const auto type = string_field(*destination, "type", true);
-    const auto* spec = s.registry.destination(*type);
-    if (spec == nullptr) invalid("destination.type '" + *type + "' is not supported");
     Json config = object_field(*destination, "config").value_or(Json::object());
     if (auto problem = config_size_problem(config, "destination.config"); !problem.empty()) invalid(problem);
-    if (*type == sync.destination_type) {
-      // secrets are write-only: a client that sends the config back without them keeps the stored ones
-      for (const auto& [name, value] : sync.destination_secrets.items()) {
-        if (!config.contains(name)) config[name] = value;
-      }
+    try {
+      s.control.set_destination(sync, *type, std::move(config));
+    } catch (const engine::InvalidConfig& e) {
+      invalid(e.what());
     }
-    if (auto problem = s.registry.destination_problem(*type, config, ctx.tenant.id); !problem.empty()) {
-      invalid("destination." + problem);
-    }
-    sync.destination_type = *type;
-    std::tie(sync.destination_config, sync.destination_secrets) =
-        connectors::split_secrets(spec->spec, config);
   }
   if (auto models = string_list_field(body, "models")) {
     if (*models) {
@@ -100,7 +91,7 @@ void apply_fields(Services& s, const RequestContext& ctx, core::Sync& sync, cons
     sync.active = *status == "active";
   }
   if (auto attempts = int_field(body, "max_attempts", 1, 20)) sync.max_attempts = static_cast<int>(*attempts);
-  sync.next_sync_start = sync.active ? engine::next_start(sync.schedule, s.clock.now()) : std::nullopt;
+  s.control.reschedule(sync);
 }
 
 // One writer per destination table: a sync may not write a model another sync of the tenant writes there.
@@ -112,12 +103,12 @@ Json render_status(Services& s, const core::Sync& sync) {
   const auto current = s.store.active_run(sync.id);
   const auto last = s.store.last_finished_run(sync.id);
   const auto states = s.store.model_states(sync.id);
+  // From stored state only: a status poll never calls the source.
   std::vector<std::string> models;
-  try {
-    models = s.control.sync_models(sync);
-  } catch (const core::FerryError&) {
-    for (const auto& st : states)
-      models.push_back(st.model_id);  // the source is unreachable: show what we know
+  if (auto stored = s.control.stored_models(sync)) {
+    models = std::move(*stored);
+  } else {
+    for (const auto& st : states) models.push_back(st.model_id);  // never discovered: show what we know
   }
   Json rows = Json::array();
   for (const auto& model : models) {
@@ -146,11 +137,8 @@ void add_sync_routes(Router& router, Services s) {
                core::Sync sync;
                sync.id = core::new_uuid();
                sync.tenant_id = ctx.tenant.id;
-               sync.created_at = sync.updated_at = s.clock.now();
                apply_fields(s, ctx, sync, body, true);
-               sync.models_changed_at.reset();
-               refuse_conflict(s.control.destination_conflict(sync));
-               s.store.insert_sync(sync);
+               refuse_conflict(s.control.create_sync(sync));
                return json_response(201, render_sync(sync));
              }));
 
@@ -168,16 +156,14 @@ void add_sync_routes(Router& router, Services s) {
                auto sync = load(s, ctx);
                const auto before = sync;
                apply_fields(s, ctx, sync, ctx.json_body(), false);
-               refuse_conflict(s.control.update_conflict(before, sync));
-               sync.updated_at = s.clock.now();
-               s.store.update_sync(sync);
+               refuse_conflict(s.control.update_sync(before, sync).conflict);
                return json_response(200, render_sync(sync));
              }));
 
   router.add("DELETE", "/v1/syncs/{id}", authenticated(s, [s](const RequestContext& ctx) mutable {
                const auto& id = ctx.param("id");
                if (!core::is_uuid(id)) throw_not_found("sync");
-               switch (s.store.delete_sync(ctx.tenant.id, id)) {
+               switch (s.control.delete_sync(ctx.tenant.id, id)) {
                  case store::DeleteResult::kNotFound:
                    throw_not_found("sync");
                  case store::DeleteResult::kInUse:

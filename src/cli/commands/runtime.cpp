@@ -57,7 +57,7 @@ Runtime::Runtime(RuntimeOptions options) : options_(std::move(options)) {
   pool_ = std::make_unique<engine::WorkerPool>(*store_, registry_, clock_, scheduler_.get(), pool_options);
   const api::RateLimitOptions rate_limit{options_.settings.rate_limit,
                                          static_cast<double>(options_.settings.rate_burst)};
-  app_ = std::make_unique<api::App>(api::native::Services{*store_, registry_, *control_, clock_}, rate_limit);
+  app_ = std::make_unique<api::App>(api::Services{*store_, registry_, *control_, clock_}, rate_limit);
   auto [host, port] = parse_listen(options_.listen);
   auto dispatch = [this](api::HttpRequest&& request, api::Reply reply) {
     app_->handle_async(std::move(request), std::move(reply));

@@ -6,7 +6,7 @@
 #include "connectors/file/file_destination_export.h"
 #include "connectors/sqlite/sqlite_destination.h"
 #include "core/log.h"
-#include "store/sqlite/database.h"
+#include "db/sqlite/database.h"
 
 namespace ferry::connectors {
 namespace {

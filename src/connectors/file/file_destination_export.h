@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "connectors/record.h"
-#include "store/sqlite/database.h"
+#include "db/sqlite/database.h"
 
 namespace ferry::connectors::file {
 

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "connectors/postgres/pg_binary.h"
-#include "connectors/postgres/pg_connection.h"
 #include "connectors/record.h"
+#include "db/postgres/pg_connection.h"
 
 namespace ferry::postgres {
 

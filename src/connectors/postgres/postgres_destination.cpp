@@ -8,13 +8,13 @@
 #include <utility>
 
 #include "connectors/postgres/pg_binary_writer.h"
-#include "connectors/postgres/pg_connection.h"
-#include "connectors/postgres/pg_conninfo.h"
 #include "connectors/postgres/postgres_destination_batch.h"
 #include "connectors/postgres/postgres_destination_sql.h"
 #include "connectors/postgres/postgres_destination_state.h"
 #include "connectors/postgres/postgres_destination_table.h"
 #include "connectors/postgres/postgres_destination_transaction.h"
+#include "db/postgres/pg_connection.h"
+#include "db/postgres/pg_conninfo.h"
 
 namespace ferry::connectors {
 namespace {

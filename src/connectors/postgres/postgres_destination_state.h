@@ -8,8 +8,8 @@
 #include <string>
 
 #include "connectors/destination.h"
-#include "connectors/postgres/pg_connection.h"
 #include "connectors/postgres/postgres_destination_table.h"
+#include "db/postgres/pg_connection.h"
 
 namespace ferry::postgres {
 

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "connectors/postgres/pg_binary_writer.h"
-#include "connectors/postgres/pg_connection.h"
 #include "connectors/record.h"
+#include "db/postgres/pg_connection.h"
 
 namespace ferry::postgres {
 

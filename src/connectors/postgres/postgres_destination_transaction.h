@@ -2,7 +2,7 @@
 // commit() (an exception) rolls back, so a failed batch leaves neither its rows nor its checkpoint behind.
 #pragma once
 
-#include "connectors/postgres/pg_connection.h"
+#include "db/postgres/pg_connection.h"
 
 namespace ferry::postgres {
 

@@ -5,9 +5,9 @@
 #include <utility>
 
 #include "connectors/postgres/pg_catalog.h"
-#include "connectors/postgres/pg_conninfo.h"
 #include "connectors/postgres/postgres_source_config.h"
 #include "connectors/postgres/postgres_source_read.h"
+#include "db/postgres/pg_conninfo.h"
 
 namespace ferry::connectors {
 namespace {

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "connectors/postgres/pg_catalog.h"
-#include "connectors/postgres/pg_conninfo.h"
 #include "connectors/spec.h"
+#include "db/postgres/pg_conninfo.h"
 
 namespace ferry::postgres {
 

@@ -7,9 +7,9 @@
 #include <optional>
 #include <stop_token>
 
-#include "connectors/postgres/pg_connection.h"
 #include "connectors/postgres/postgres_source_config.h"
 #include "connectors/source.h"
+#include "db/postgres/pg_connection.h"
 
 namespace ferry::postgres {
 

@@ -17,7 +17,7 @@
 #include "connectors/rest/rest_values.h"
 #include "connectors/rest/retry_after.h"
 #include "connectors/rest/url.h"
-#include "engine/backoff.h"
+#include "core/backoff.h"
 
 namespace ferry::connectors {
 namespace rest {
@@ -29,7 +29,7 @@ using core::Json;
 namespace dom = simdjson::dom;
 
 constexpr auto kRetryAfterCap = std::chrono::minutes(10);
-const engine::BackoffPolicy kBackoff{std::chrono::milliseconds(500), std::chrono::seconds(30)};
+const core::BackoffPolicy kBackoff{std::chrono::milliseconds(500), std::chrono::seconds(30)};
 
 [[noreturn]] void config_error(const std::string& what) {
   throw FerryError(ErrorCategory::kConfigInvalid, what);
@@ -99,7 +99,7 @@ class RestSource final : public Source {
         retry_sleeper_(hooks.retry_sleeper ? std::move(hooks.retry_sleeper) : real_sleeper()),
         wall_clock_(hooks.wall_clock ? std::move(hooks.wall_clock) : std::make_shared<core::SystemClock>()),
         random_(hooks.unit_random ? std::move(hooks.unit_random)
-                                  : std::function<double()>(engine::unit_random)),
+                                  : std::function<double()>(core::unit_random)),
         limiter_(rps, burst, hooks.limiter_clock ? std::move(hooks.limiter_clock) : steady_clock(),
                  hooks.limiter_sleeper ? std::move(hooks.limiter_sleeper) : real_sleeper()),
         auth_(
@@ -375,7 +375,7 @@ class RestSource final : public Source {
         last_error = std::string(e.timed_out() ? "timed out: " : "network error: ") + e.what();
       }
       if (attempt == settings_.max_attempts) break;
-      retry_sleeper_(engine::retry_delay(kBackoff, attempt, random_(), retry_after), stop);
+      retry_sleeper_(core::retry_delay(kBackoff, attempt, random_(), retry_after), stop);
       ++attempt;
     }
     throw FerryError(last_category, "rest source: GET " + display(url) + " failed after " +

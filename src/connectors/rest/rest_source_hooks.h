@@ -21,7 +21,7 @@ struct RestSourceHooks {
   Sleeper limiter_sleeper;              // null: real_sleeper()
   MonotonicClock auth_clock;            // null: steady_clock()
   core::ClockPtr wall_clock;            // null: core::SystemClock
-  std::function<double()> unit_random;  // null: engine::unit_random
+  std::function<double()> unit_random;  // null: core::unit_random
 };
 
 // The hooks' `http`, when set, replaces the CurlHttpClient that would check `context.policy.egress`.

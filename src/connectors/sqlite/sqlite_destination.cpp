@@ -4,7 +4,7 @@
 #include <set>
 
 #include "connectors/sqlite/sweep_key_set.h"
-#include "store/sqlite/database.h"
+#include "db/sqlite/database.h"
 
 namespace ferry::connectors {
 namespace {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "connectors/record.h"
-#include "store/sqlite/database.h"
+#include "db/sqlite/database.h"
 
 namespace ferry::connectors::sqlite_source {
 

@@ -9,7 +9,7 @@
 
 #include "connectors/record.h"
 #include "core/domain.h"
-#include "store/sqlite/database.h"
+#include "db/sqlite/database.h"
 
 namespace ferry::connectors::sqlite_source {
 

@@ -6,7 +6,7 @@ namespace ferry::sqlite {
 namespace {
 
 // Append only: a released migration never changes.
-constexpr std::array<const char*, 6> kMigrations{
+constexpr std::array<const char*, 7> kMigrations{
     R"sql(
 CREATE TABLE tenants (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);
 CREATE TABLE api_keys (key_hash TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),
@@ -88,6 +88,19 @@ CREATE TABLE connection_catalogs (
     // 6: why a model's last sync failed (a run-level failure is recorded on every model it left unfinished).
     R"sql(
 ALTER TABLE model_states ADD COLUMN last_error_category TEXT;
+)sql",
+    // 7: a counter raised whenever a key stops being valid, by any process (ferry admin revoke-key runs in
+    // its own): the store's cache of authenticated keys is dropped when it sees the counter move.
+    R"sql(
+CREATE TABLE api_key_generation (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);
+INSERT INTO api_key_generation (id, value) VALUES (1, 0);
+CREATE TRIGGER api_key_revoked AFTER UPDATE OF revoked_at ON api_keys
+  WHEN NEW.revoked_at IS NOT OLD.revoked_at
+  BEGIN UPDATE api_key_generation SET value = value + 1 WHERE id = 1; END;
+CREATE TRIGGER api_key_deleted AFTER DELETE ON api_keys
+  BEGIN UPDATE api_key_generation SET value = value + 1 WHERE id = 1; END;
+CREATE TRIGGER api_key_tenant_deleted AFTER DELETE ON tenants
+  BEGIN UPDATE api_key_generation SET value = value + 1 WHERE id = 1; END;
 )sql",
 };
 

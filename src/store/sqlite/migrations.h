@@ -1,6 +1,6 @@
 #pragma once
 
-#include "store/sqlite/database.h"
+#include "db/sqlite/database.h"
 
 namespace ferry::sqlite {
 // Applies every migration newer than the database's recorded version, each in its own transaction.

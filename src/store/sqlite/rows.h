@@ -3,8 +3,8 @@
 
 #include <stdexcept>
 
+#include "db/sqlite/database.h"
 #include "store/page_cursor.h"
-#include "store/sqlite/database.h"
 #include "store/store.h"
 
 namespace ferry::sqlite {

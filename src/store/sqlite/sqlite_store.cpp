@@ -11,14 +11,16 @@ using core::Json;
 using Lock = std::lock_guard<std::mutex>;
 
 SqliteStore::SqliteStore(const std::string& path, core::SecretBox secrets)
-    : db_(path, sqlite::OpenMode::kReadWrite, sqlite::Threads::kShared), secrets_(std::move(secrets)) {
+    : db_(path, sqlite::OpenMode::kReadWrite, sqlite::Threads::kShared),
+      readers_(path, db_, mutex_),
+      secrets_(std::move(secrets)) {
   sqlite::migrate(db_);
 }
 
 core::Tenant SqliteStore::create_tenant(const std::string& name) {
   Lock lock(mutex_);
   core::Tenant tenant{core::new_uuid(), name, core::SystemClock().now()};
-  auto stmt = db_.prepare("INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?)");
+  auto stmt = db_.prepare_cached("INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?)");
   stmt.bind(1, tenant.id).bind(2, tenant.name).bind(3, core::to_micros(tenant.created_at));
   stmt.run();
   return tenant;
@@ -30,7 +32,7 @@ core::Tenant SqliteStore::create_tenant(const std::string& name) {
 
 void SqliteStore::insert_connection(const core::Connection& c) {
   Lock lock(mutex_);
-  auto stmt = db_.prepare(
+  auto stmt = db_.prepare_cached(
       "INSERT INTO connections (id, tenant_id, name, source_type, config, secrets, account_token, "
       "created_at, "
       "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -40,7 +42,7 @@ void SqliteStore::insert_connection(const core::Connection& c) {
   stmt.run();
 }
 
-core::Connection SqliteStore::read_connection(sqlite::Statement& stmt) {
+core::Connection SqliteStore::read_connection(sqlite::Statement& stmt) const {
   core::Connection c;
   c.id = stmt.text(0);
   c.tenant_id = stmt.text(1);
@@ -59,8 +61,8 @@ constexpr const char* kConnectionColumns =
     "connections ";
 
 std::optional<core::Connection> SqliteStore::connection(const std::string& tenant_id, const std::string& id) {
-  Lock lock(mutex_);
-  auto stmt = db_.prepare(std::string(kConnectionColumns) + "WHERE tenant_id = ? AND id = ?");
+  auto reader = readers_.lease();
+  auto stmt = reader->prepare_cached(std::string(kConnectionColumns) + "WHERE tenant_id = ? AND id = ?");
   stmt.bind(1, tenant_id).bind(2, id);
   if (!stmt.step()) return std::nullopt;
   return read_connection(stmt);
@@ -68,17 +70,19 @@ std::optional<core::Connection> SqliteStore::connection(const std::string& tenan
 
 std::optional<core::Connection> SqliteStore::connection_by_account_token(const std::string& tenant_id,
                                                                          const std::string& token) {
-  Lock lock(mutex_);
-  auto stmt = db_.prepare(std::string(kConnectionColumns) + "WHERE tenant_id = ? AND account_token = ?");
+  auto reader = readers_.lease();
+  auto stmt =
+      reader->prepare_cached(std::string(kConnectionColumns) + "WHERE tenant_id = ? AND account_token = ?");
   stmt.bind(1, tenant_id).bind(2, token);
   if (!stmt.step()) return std::nullopt;
   return read_connection(stmt);
 }
 
 Page<core::Connection> SqliteStore::connections(const std::string& tenant_id, const PageRequest& page) {
-  Lock lock(mutex_);
-  auto stmt = db_.prepare(std::string(kConnectionColumns) + "WHERE tenant_id = ? " +
-                          sqlite::page_condition(page) + " ORDER BY created_at DESC, id DESC LIMIT ?");
+  auto reader = readers_.lease();
+  auto stmt =
+      reader->prepare_cached(std::string(kConnectionColumns) + "WHERE tenant_id = ? " +
+                             sqlite::page_condition(page) + " ORDER BY created_at DESC, id DESC LIMIT ?");
   stmt.bind(1, tenant_id);
   sqlite::bind_page(stmt, page, 2);
   std::vector<core::Connection> items;
@@ -88,7 +92,7 @@ Page<core::Connection> SqliteStore::connections(const std::string& tenant_id, co
 
 bool SqliteStore::update_connection(const core::Connection& c) {
   Lock lock(mutex_);
-  auto stmt = db_.prepare(
+  auto stmt = db_.prepare_cached(
       "UPDATE connections SET name = ?, config = ?, secrets = ?, updated_at = ? WHERE tenant_id = ? AND id = "
       "?");
   stmt.bind(1, c.name).bind(2, c.config.dump()).bind_blob(3, secrets_.seal(c.secrets.dump()));
@@ -100,11 +104,11 @@ bool SqliteStore::update_connection(const core::Connection& c) {
 DeleteResult SqliteStore::delete_connection(const std::string& tenant_id, const std::string& id) {
   Lock lock(mutex_);
   sqlite::Transaction tx(db_);
-  auto in_use = db_.prepare("SELECT 1 FROM syncs WHERE connection_id = ? LIMIT 1");
+  auto in_use = db_.prepare_cached("SELECT 1 FROM syncs WHERE connection_id = ? LIMIT 1");
   in_use.bind(1, id);
-  auto remove = db_.prepare("DELETE FROM connections WHERE tenant_id = ? AND id = ?");
+  auto remove = db_.prepare_cached("DELETE FROM connections WHERE tenant_id = ? AND id = ?");
   remove.bind(1, tenant_id).bind(2, id);
-  auto exists = db_.prepare("SELECT 1 FROM connections WHERE tenant_id = ? AND id = ?");
+  auto exists = db_.prepare_cached("SELECT 1 FROM connections WHERE tenant_id = ? AND id = ?");
   exists.bind(1, tenant_id).bind(2, id);
   if (!exists.step()) return DeleteResult::kNotFound;
   if (in_use.step()) return DeleteResult::kInUse;
@@ -117,8 +121,8 @@ DeleteResult SqliteStore::delete_connection(const std::string& tenant_id, const 
 
 void SqliteStore::append_event(const core::Event& e) {
   Lock lock(mutex_);
-  auto stmt =
-      db_.prepare("INSERT INTO events (id, tenant_id, type, payload, created_at) VALUES (?, ?, ?, ?, ?)");
+  auto stmt = db_.prepare_cached(
+      "INSERT INTO events (id, tenant_id, type, payload, created_at) VALUES (?, ?, ?, ?, ?)");
   stmt.bind(1, e.id)
       .bind(2, e.tenant_id)
       .bind(3, e.type)
@@ -128,8 +132,8 @@ void SqliteStore::append_event(const core::Event& e) {
 }
 
 std::vector<core::Event> SqliteStore::events(const std::string& tenant_id, int limit) {
-  Lock lock(mutex_);
-  auto stmt = db_.prepare(
+  auto reader = readers_.lease();
+  auto stmt = reader->prepare_cached(
       "SELECT id, tenant_id, type, payload, created_at FROM events WHERE tenant_id = ? ORDER BY created_at "
       "DESC LIMIT ?");
   stmt.bind(1, tenant_id).bind(2, limit);
@@ -143,9 +147,9 @@ std::vector<core::Event> SqliteStore::events(const std::string& tenant_id, int l
 
 std::optional<StoredResponse> SqliteStore::idempotent_response(const std::string& tenant_id,
                                                                const std::string& key) {
-  Lock lock(mutex_);
-  auto stmt =
-      db_.prepare("SELECT fingerprint, status, body FROM idempotency_keys WHERE tenant_id = ? AND key = ?");
+  auto reader = readers_.lease();
+  auto stmt = reader->prepare_cached(
+      "SELECT fingerprint, status, body FROM idempotency_keys WHERE tenant_id = ? AND key = ?");
   stmt.bind(1, tenant_id).bind(2, key);
   if (!stmt.step()) return std::nullopt;
   return StoredResponse{stmt.text(0), static_cast<int>(stmt.int64(1)), stmt.text(2)};
@@ -154,7 +158,7 @@ std::optional<StoredResponse> SqliteStore::idempotent_response(const std::string
 void SqliteStore::save_idempotent_response(const std::string& tenant_id, const std::string& key,
                                            const StoredResponse& response) {
   Lock lock(mutex_);
-  auto stmt = db_.prepare(
+  auto stmt = db_.prepare_cached(
       "INSERT OR IGNORE INTO idempotency_keys (tenant_id, key, fingerprint, status, body, created_at) "
       "VALUES (?, ?, ?, ?, ?, ?)");
   stmt.bind(1, tenant_id)

@@ -1,11 +1,14 @@
-// store/sqlite: the embedded default store. One connection, serialised by a mutex: SQLite is fast enough
-// for a single host's control plane, and WAL keeps readers of the destination files unaffected.
+// store/sqlite: the embedded default store. Writes go through one connection, serialised by a mutex; reads
+// go through a pool of read-only connections beside it (WAL), so status polls neither wait for a run's
+// writes nor for each other. Statements are prepared once per connection and reused.
 #pragma once
 
 #include <mutex>
 
 #include "core/crypto.h"
-#include "store/sqlite/database.h"
+#include "db/sqlite/database.h"
+#include "store/sqlite/api_key_cache.h"
+#include "store/sqlite/reader_pool.h"
 #include "store/store.h"
 
 namespace ferry::store {
@@ -80,9 +83,15 @@ class SqliteStore final : public Store {
                                 const StoredResponse& response) override;
 
  private:
-  core::Connection read_connection(sqlite::Statement& stmt);
-  std::vector<core::Run> query_runs(sqlite::Statement& stmt);
-  void load_tasks(core::Run& run);
+  core::Connection read_connection(sqlite::Statement& stmt) const;
+  // On `db`: the writer inside its transaction, or a reader inside a ReadSnapshot.
+  static std::vector<core::Run> query_runs(sqlite::Database& db, sqlite::Statement& stmt);
+  static void load_tasks(sqlite::Database& db, core::Run& run);
+  static std::optional<core::Run> run_where(sqlite::Database& db, const std::string& condition,
+                                            const std::string& a, const std::string& b = "");
+  // A run read by itself: its row and its tasks from one snapshot of a reader.
+  std::optional<core::Run> read_run_where(const std::string& condition, const std::string& a,
+                                          const std::string& b = "");
   // With mutex_ held, inside a transaction: the failure of a run that ended failed, on its unfinished
   // tasks and their models' states.
   void fail_unfinished_models(const std::string& run_id, core::Timestamp finished_at,
@@ -90,11 +99,14 @@ class SqliteStore final : public Store {
                               std::optional<core::ErrorCategory> category);
   // With mutex_ held, inside a transaction: fails the expired runs that are poison. Returns how many.
   int fail_poison_runs(core::Timestamp now, const ReclaimPolicy& policy, const RunStateHop& poisoned);
-  std::optional<core::Run> run_where(const std::string& condition, const std::string& a,
-                                     const std::string& b = "");
+  // Writes last_used_at when the stored one is older than its resolution; returns the time now stored.
+  std::optional<core::Timestamp> touch_api_key(const std::string& key_id,
+                                               std::optional<core::Timestamp> last_used);
 
-  std::mutex mutex_;
+  std::mutex mutex_;  // the writer's
   sqlite::Database db_;
+  ReaderPool readers_;
+  ApiKeyCache key_cache_;
   core::SecretBox secrets_;
 };
 

@@ -7,8 +7,8 @@ using Lock = std::lock_guard<std::mutex>;
 
 std::optional<StoredCatalog> SqliteStore::connection_catalog(const std::string& tenant_id,
                                                              const std::string& connection_id) {
-  Lock lock(mutex_);
-  auto stmt = db_.prepare(
+  auto reader = readers_.lease();
+  auto stmt = reader->prepare_cached(
       "SELECT models, refreshed_at FROM connection_catalogs WHERE tenant_id = ? AND connection_id = ?");
   stmt.bind(1, tenant_id).bind(2, connection_id);
   if (!stmt.step()) return std::nullopt;
@@ -19,7 +19,7 @@ void SqliteStore::save_connection_catalog(const std::string& tenant_id, const st
                                           const StoredCatalog& catalog) {
   Lock lock(mutex_);
   // Only a connection of this tenant gets a catalog (the insert selects it); a deleted one gets none.
-  auto stmt = db_.prepare(
+  auto stmt = db_.prepare_cached(
       "INSERT INTO connection_catalogs (connection_id, tenant_id, models, refreshed_at) "
       "SELECT id, tenant_id, ?, ? FROM connections WHERE tenant_id = ? AND id = ? "
       "ON CONFLICT (connection_id) DO UPDATE SET models = excluded.models, refreshed_at = "

@@ -70,15 +70,15 @@ int64_t now_micros() {
 
 }  // namespace
 
-std::vector<core::Run> SqliteStore::query_runs(sqlite::Statement& stmt) {
+std::vector<core::Run> SqliteStore::query_runs(sqlite::Database& db, sqlite::Statement& stmt) {
   std::vector<core::Run> runs;
   while (stmt.step()) runs.push_back(read_run(stmt));
-  for (auto& run : runs) load_tasks(run);
+  for (auto& run : runs) load_tasks(db, run);
   return runs;
 }
 
-void SqliteStore::load_tasks(core::Run& run) {
-  auto stmt = db_.prepare(
+void SqliteStore::load_tasks(sqlite::Database& db, core::Run& run) {
+  auto stmt = db.prepare_cached(
       "SELECT model_id, state, full_refresh, inserted, updated, deleted, failed, checkpoint, error, id, "
       "started_at, finished_at FROM run_tasks "
       "WHERE run_id = ? ORDER BY position");
@@ -100,23 +100,30 @@ void SqliteStore::load_tasks(core::Run& run) {
   }
 }
 
-std::optional<core::Run> SqliteStore::run_where(const std::string& condition, const std::string& a,
-                                                const std::string& b) {
-  auto stmt = db_.prepare(std::string(kRunColumns) + "WHERE " + condition + " LIMIT 1");
+std::optional<core::Run> SqliteStore::run_where(sqlite::Database& db, const std::string& condition,
+                                                const std::string& a, const std::string& b) {
+  auto stmt = db.prepare_cached(std::string(kRunColumns) + "WHERE " + condition + " LIMIT 1");
   stmt.bind(1, a);
   if (!b.empty()) stmt.bind(2, b);
-  auto runs = query_runs(stmt);
+  auto runs = query_runs(db, stmt);
   if (runs.empty()) return std::nullopt;
   return std::move(runs.front());
+}
+
+std::optional<core::Run> SqliteStore::read_run_where(const std::string& condition, const std::string& a,
+                                                     const std::string& b) {
+  auto reader = readers_.lease();
+  const ReadSnapshot snapshot(*reader);
+  return run_where(*reader, condition, a, b);
 }
 
 CreatedRun SqliteStore::create_run(const core::Run& run) {
   Lock lock(mutex_);
   sqlite::Transaction tx(db_);
-  if (auto active = run_where(std::string("sync_id = ? AND state IN ") + kActiveStates, run.sync_id)) {
+  if (auto active = run_where(db_, std::string("sync_id = ? AND state IN ") + kActiveStates, run.sync_id)) {
     return {std::move(*active), false};
   }
-  auto stmt = db_.prepare(
+  auto stmt = db_.prepare_cached(
       "INSERT INTO runs (id, tenant_id, sync_id, connection_id, state, full_refresh, models, trigger, "
       "attempt, max_attempts, created_at, updated_at, identities, test_run) "
       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -131,7 +138,7 @@ CreatedRun SqliteStore::create_run(const core::Run& run) {
   }
   stmt.bind(14, int64_t{run.test_run ? 1 : 0});
   stmt.run();
-  auto task = db_.prepare(
+  auto task = db_.prepare_cached(
       "INSERT INTO run_tasks (run_id, model_id, position, state, full_refresh, id) "
       "VALUES (?, ?, ?, 'pending', ?, ?)");
   for (size_t i = 0; i < run.tasks.size(); ++i) {
@@ -141,42 +148,43 @@ CreatedRun SqliteStore::create_run(const core::Run& run) {
     task.run();
     task.reset();
   }
-  auto created = run_where("id = ?", run.id);
+  auto created = run_where(db_, "id = ?", run.id);
   tx.commit();
   return {std::move(*created), true};
 }
 
 std::optional<core::Run> SqliteStore::run(const std::string& tenant_id, const std::string& id) {
-  Lock lock(mutex_);
-  return run_where("id = ? AND tenant_id = ?", id, tenant_id);
+  return read_run_where("id = ? AND tenant_id = ?", id, tenant_id);
 }
 
 std::optional<core::Run> SqliteStore::run_by_id(const std::string& id) {
-  Lock lock(mutex_);
-  return run_where("id = ?", id);
+  return read_run_where("id = ?", id);
 }
 
 Page<core::Run> SqliteStore::runs_of_sync(const std::string& tenant_id, const std::string& sync_id,
                                           const PageRequest& page) {
-  Lock lock(mutex_);
-  auto stmt = db_.prepare(std::string(kRunColumns) + "WHERE tenant_id = ? AND sync_id = ?" +
-                          sqlite::page_condition(page) + " ORDER BY created_at DESC, id DESC LIMIT ?");
+  auto reader = readers_.lease();
+  const ReadSnapshot snapshot(*reader);
+  auto stmt =
+      reader->prepare_cached(std::string(kRunColumns) + "WHERE tenant_id = ? AND sync_id = ?" +
+                             sqlite::page_condition(page) + " ORDER BY created_at DESC, id DESC LIMIT ?");
   stmt.bind(1, tenant_id).bind(2, sync_id);
   sqlite::bind_page(stmt, page, 3);
-  return sqlite::make_page(query_runs(stmt), page.limit);
+  return sqlite::make_page(query_runs(*reader, stmt), page.limit);
 }
 
 std::optional<core::Run> SqliteStore::active_run(const std::string& sync_id) {
-  Lock lock(mutex_);
-  return run_where(std::string("sync_id = ? AND state IN ") + kActiveStates, sync_id);
+  return read_run_where(std::string("sync_id = ? AND state IN ") + kActiveStates, sync_id);
 }
 
 std::optional<core::Run> SqliteStore::last_finished_run(const std::string& sync_id) {
-  Lock lock(mutex_);
-  auto stmt = db_.prepare(std::string(kRunColumns) +
-                          "WHERE sync_id = ? AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT 1");
+  auto reader = readers_.lease();
+  const ReadSnapshot snapshot(*reader);
+  auto stmt = reader->prepare_cached(
+      std::string(kRunColumns) +
+      "WHERE sync_id = ? AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT 1");
   stmt.bind(1, sync_id);
-  auto runs = query_runs(stmt);
+  auto runs = query_runs(*reader, stmt);
   if (runs.empty()) return std::nullopt;
   return std::move(runs.front());
 }
@@ -188,7 +196,7 @@ bool SqliteStore::transition_path(const std::string& run_id, std::span<const Run
   for (size_t i = 1; i < path.size(); ++i) core::require_legal_transition(path[i - 1], path[i]);
   Lock lock(mutex_);
   sqlite::Transaction tx(db_);
-  auto stmt = db_.prepare(
+  auto stmt = db_.prepare_cached(
       "UPDATE runs SET state = ?1, updated_at = ?2, started_at = coalesce(?3, started_at), "
       "finished_at = coalesce(?4, finished_at), next_attempt_at = coalesce(?5, next_attempt_at), "
       "error = coalesce(?6, error), error_category = coalesce(?7, error_category), "
@@ -222,7 +230,7 @@ void SqliteStore::fail_unfinished_models(const std::string& run_id, core::Timest
                                          std::optional<core::ErrorCategory> category) {
   // The models' states first: the tasks' update below is what marks them finished. A sync deleted under
   // the run has no states to write.
-  auto models = db_.prepare(
+  auto models = db_.prepare_cached(
       "INSERT INTO model_states (sync_id, model_id, last_sync_finished, last_sync_result, is_initial_sync, "
       "last_error_category) "
       "SELECT r.sync_id, t.model_id, ?1, 'failed', 1, ?2 FROM run_tasks t JOIN runs r ON r.id = t.run_id "
@@ -233,7 +241,7 @@ void SqliteStore::fail_unfinished_models(const std::string& run_id, core::Timest
   bind_category(models, 2, category);
   models.bind(3, run_id);
   models.run();
-  auto tasks = db_.prepare(
+  auto tasks = db_.prepare_cached(
       "UPDATE run_tasks SET state = 'failed', error = coalesce(error, ?1), finished_at = ?2 "
       "WHERE run_id = ?3 AND state IN ('pending','running')");
   tasks.bind(1, error).bind(2, core::to_micros(finished_at)).bind(3, run_id);
@@ -252,7 +260,7 @@ std::optional<core::Run> SqliteStore::claim(const std::string& worker, core::Tim
     // Ordering by (the tenant's running count, created_at) picks the least busy tenant, then its oldest
     // run (ClaimPolicy). PostgreSQL can keep this statement with FOR UPDATE OF q SKIP LOCKED, but must
     // serialise claims per tenant (an advisory transaction lock) for the cap to be exact there.
-    auto pick = db_.prepare(
+    auto pick = db_.prepare_cached(
         "WITH busy AS (SELECT tenant_id, count(*) AS running FROM runs "
         "WHERE state IN ('running','cancelling') GROUP BY tenant_id) "
         "SELECT q.id FROM runs q LEFT JOIN busy b ON b.tenant_id = q.tenant_id "
@@ -262,13 +270,13 @@ std::optional<core::Run> SqliteStore::claim(const std::string& worker, core::Tim
     if (!pick.step()) return std::nullopt;
     id = pick.text(0);
   }
-  auto stmt = db_.prepare(
+  auto stmt = db_.prepare_cached(
       "UPDATE runs SET state = ?6, lease_owner = ?1, lease_until = ?2, attempt = attempt + 1, "
       "started_at = coalesce(started_at, ?3), updated_at = ?4 WHERE id = ?5 AND state = ?7");
   stmt.bind(1, worker).bind(2, core::to_micros(lease_until)).bind(3, core::to_micros(now));
   stmt.bind(4, core::to_micros(now)).bind(5, id).bind(6, claimed.to).bind(7, claimed.from);
   stmt.run();
-  auto run = run_where("id = ?", id);
+  auto run = run_where(db_, "id = ?", id);
   tx.commit();
   return run;
 }
@@ -276,7 +284,7 @@ std::optional<core::Run> SqliteStore::claim(const std::string& worker, core::Tim
 std::optional<RunState> SqliteStore::heartbeat(const std::string& run_id, const std::string& worker,
                                                core::Timestamp lease_until) {
   Lock lock(mutex_);
-  auto stmt = db_.prepare(
+  auto stmt = db_.prepare_cached(
       "UPDATE runs SET lease_until = ? WHERE id = ? AND lease_owner = ? AND state IN "
       "('running','cancelling') "
       "RETURNING state");
@@ -294,13 +302,13 @@ int SqliteStore::reclaim_expired_leases(core::Timestamp now, const ReclaimPolicy
   Lock lock(mutex_);
   sqlite::Transaction tx(db_);
   const int failed = fail_poison_runs(now, policy, poisoned);
-  auto requeue = db_.prepare(
+  auto requeue = db_.prepare_cached(
       "UPDATE runs SET state = ?3, lease_owner = NULL, lease_until = NULL, updated_at = ?1 "
       "WHERE state = ?2 AND lease_until < ?1");
   requeue.bind(1, core::to_micros(now)).bind(2, requeued_hop.from).bind(3, requeued_hop.to);
   requeue.run();
   const int requeued = requeue.changes();
-  auto cancel = db_.prepare(
+  auto cancel = db_.prepare_cached(
       "UPDATE runs SET state = ?3, lease_owner = NULL, lease_until = NULL, finished_at = ?1, "
       "updated_at = ?1 "
       "WHERE state = ?2 AND lease_until < ?1");
@@ -313,7 +321,7 @@ int SqliteStore::reclaim_expired_leases(core::Timestamp now, const ReclaimPolicy
 
 int SqliteStore::fail_poison_runs(core::Timestamp now, const ReclaimPolicy& policy,
                                   const RunStateHop& poisoned) {
-  auto fail = db_.prepare(
+  auto fail = db_.prepare_cached(
       "UPDATE runs SET state = ?4, lease_owner = NULL, lease_until = NULL, finished_at = ?1, updated_at = "
       "?1, "
       "error = 'the worker died on ' || attempt || ' attempts in a row (its lease expired each time); "
@@ -331,8 +339,8 @@ int SqliteStore::fail_poison_runs(core::Timestamp now, const ReclaimPolicy& poli
   for (const auto& run : runs) {
     fail_unfinished_models(run.id, now, run.error, core::ErrorCategory::kInternal);
     // The executor announces the failures it sees; nobody else sees this one.
-    auto event =
-        db_.prepare("INSERT INTO events (id, tenant_id, type, payload, created_at) VALUES (?, ?, ?, ?, ?)");
+    auto event = db_.prepare_cached(
+        "INSERT INTO events (id, tenant_id, type, payload, created_at) VALUES (?, ?, ?, ?, ?)");
     const Json payload = {{"run_id", run.id},
                           {"sync_id", run.sync_id},
                           {"error", run.error},
@@ -347,8 +355,8 @@ int SqliteStore::fail_poison_runs(core::Timestamp now, const ReclaimPolicy& poli
 int SqliteStore::promote_retries(core::Timestamp now) {
   const auto promoted = hop(RunState::kPendingRetry, RunState::kQueued);
   Lock lock(mutex_);
-  auto stmt =
-      db_.prepare("UPDATE runs SET state = ?3, updated_at = ?1 WHERE state = ?2 AND next_attempt_at <= ?1");
+  auto stmt = db_.prepare_cached(
+      "UPDATE runs SET state = ?3, updated_at = ?1 WHERE state = ?2 AND next_attempt_at <= ?1");
   stmt.bind(1, core::to_micros(now)).bind(2, promoted.from).bind(3, promoted.to);
   stmt.run();
   return stmt.changes();
@@ -356,7 +364,7 @@ int SqliteStore::promote_retries(core::Timestamp now) {
 
 void SqliteStore::save_task(const core::RunTask& t) {
   Lock lock(mutex_);
-  auto stmt = db_.prepare(
+  auto stmt = db_.prepare_cached(
       "UPDATE run_tasks SET state = ?, full_refresh = ?, inserted = ?, updated = ?, deleted = ?, failed = ?, "
       "checkpoint = ?, error = ?, started_at = ?, finished_at = ? WHERE run_id = ? AND model_id = ?");
   stmt.bind(1, std::string(core::to_string(t.state))).bind(2, int64_t{t.full_refresh ? 1 : 0});

@@ -62,7 +62,7 @@ void bind_sync(sqlite::Statement& stmt, const core::Sync& s, const core::SecretB
 
 void SqliteStore::insert_sync(const core::Sync& s) {
   Lock lock(mutex_);
-  auto stmt = db_.prepare(
+  auto stmt = db_.prepare_cached(
       "INSERT INTO syncs (connection_id, destination_type, destination_config, models, schedule_kind, "
       "interval_minutes, cron, active, max_attempts, next_sync_start, models_changed_at, updated_at, id, "
       "tenant_id, "
@@ -74,17 +74,18 @@ void SqliteStore::insert_sync(const core::Sync& s) {
 }
 
 std::optional<core::Sync> SqliteStore::sync(const std::string& tenant_id, const std::string& id) {
-  Lock lock(mutex_);
-  auto stmt = db_.prepare(std::string(kSyncColumns) + "WHERE tenant_id = ? AND id = ?");
+  auto reader = readers_.lease();
+  auto stmt = reader->prepare_cached(std::string(kSyncColumns) + "WHERE tenant_id = ? AND id = ?");
   stmt.bind(1, tenant_id).bind(2, id);
   if (!stmt.step()) return std::nullopt;
   return read_sync(stmt, secrets_);
 }
 
 Page<core::Sync> SqliteStore::syncs(const std::string& tenant_id, const PageRequest& page) {
-  Lock lock(mutex_);
-  auto stmt = db_.prepare(std::string(kSyncColumns) + "WHERE tenant_id = ?" + sqlite::page_condition(page) +
-                          " ORDER BY created_at DESC, id DESC LIMIT ?");
+  auto reader = readers_.lease();
+  auto stmt =
+      reader->prepare_cached(std::string(kSyncColumns) + "WHERE tenant_id = ?" +
+                             sqlite::page_condition(page) + " ORDER BY created_at DESC, id DESC LIMIT ?");
   stmt.bind(1, tenant_id);
   sqlite::bind_page(stmt, page, 2);
   return sqlite::make_page(read_syncs(stmt, secrets_), page.limit);
@@ -92,16 +93,16 @@ Page<core::Sync> SqliteStore::syncs(const std::string& tenant_id, const PageRequ
 
 std::vector<core::Sync> SqliteStore::syncs_of_connection(const std::string& tenant_id,
                                                          const std::string& connection_id) {
-  Lock lock(mutex_);
-  auto stmt = db_.prepare(std::string(kSyncColumns) +
-                          "WHERE tenant_id = ? AND connection_id = ? ORDER BY created_at, id");
+  auto reader = readers_.lease();
+  auto stmt = reader->prepare_cached(std::string(kSyncColumns) +
+                                     "WHERE tenant_id = ? AND connection_id = ? ORDER BY created_at, id");
   stmt.bind(1, tenant_id).bind(2, connection_id);
   return read_syncs(stmt, secrets_);
 }
 
 bool SqliteStore::update_sync(const core::Sync& s) {
   Lock lock(mutex_);
-  auto stmt = db_.prepare(
+  auto stmt = db_.prepare_cached(
       "UPDATE syncs SET connection_id = ?1, destination_type = ?2, destination_config = ?3, models = ?4, "
       "schedule_kind = ?5, interval_minutes = ?6, cron = ?7, active = ?8, max_attempts = ?9, next_sync_start "
       "= ?10, "
@@ -116,15 +117,15 @@ bool SqliteStore::update_sync(const core::Sync& s) {
 DeleteResult SqliteStore::delete_sync(const std::string& tenant_id, const std::string& id) {
   Lock lock(mutex_);
   sqlite::Transaction tx(db_);
-  auto exists = db_.prepare("SELECT 1 FROM syncs WHERE tenant_id = ? AND id = ?");
+  auto exists = db_.prepare_cached("SELECT 1 FROM syncs WHERE tenant_id = ? AND id = ?");
   exists.bind(1, tenant_id).bind(2, id);
   if (!exists.step()) return DeleteResult::kNotFound;
-  auto active = db_.prepare(
+  auto active = db_.prepare_cached(
       "SELECT 1 FROM runs WHERE sync_id = ? AND state IN "
       "('scheduled','queued','running','cancelling','pending_retry')");
   active.bind(1, id);
   if (active.step()) return DeleteResult::kInUse;
-  auto remove = db_.prepare("DELETE FROM syncs WHERE tenant_id = ? AND id = ?");
+  auto remove = db_.prepare_cached("DELETE FROM syncs WHERE tenant_id = ? AND id = ?");
   remove.bind(1, tenant_id).bind(2, id);
   remove.run();
   tx.commit();
@@ -132,18 +133,18 @@ DeleteResult SqliteStore::delete_sync(const std::string& tenant_id, const std::s
 }
 
 std::vector<core::Sync> SqliteStore::due_syncs(core::Timestamp now) {
-  Lock lock(mutex_);
-  auto stmt =
-      db_.prepare(std::string(kSyncColumns) +
-                  "WHERE active = 1 AND schedule_kind <> 'manual' AND next_sync_start IS NOT NULL AND "
-                  "next_sync_start <= ? ORDER BY next_sync_start");
+  auto reader = readers_.lease();
+  auto stmt = reader->prepare_cached(
+      std::string(kSyncColumns) +
+      "WHERE active = 1 AND schedule_kind <> 'manual' AND next_sync_start IS NOT NULL AND "
+      "next_sync_start <= ? ORDER BY next_sync_start");
   stmt.bind(1, core::to_micros(now));
   return read_syncs(stmt, secrets_);
 }
 
 std::vector<core::ModelState> SqliteStore::model_states(const std::string& sync_id) {
-  Lock lock(mutex_);
-  auto stmt = db_.prepare(
+  auto reader = readers_.lease();
+  auto stmt = reader->prepare_cached(
       "SELECT sync_id, model_id, cursor, last_sync_start, last_sync_finished, last_sync_result, "
       "is_initial_sync, last_error_category "
       "FROM model_states WHERE sync_id = ? ORDER BY model_id");
@@ -166,7 +167,7 @@ std::vector<core::ModelState> SqliteStore::model_states(const std::string& sync_
 
 void SqliteStore::save_model_state(const core::ModelState& m) {
   Lock lock(mutex_);
-  auto stmt = db_.prepare(
+  auto stmt = db_.prepare_cached(
       "INSERT INTO model_states (sync_id, model_id, cursor, last_sync_start, last_sync_finished, "
       "last_sync_result, "
       "is_initial_sync, last_error_category) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (sync_id, "

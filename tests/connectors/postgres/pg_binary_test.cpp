@@ -7,7 +7,7 @@
 #include <cmath>
 
 #include "connectors/postgres/pg_binary.h"
-#include "connectors/postgres/pg_connection.h"
+#include "db/postgres/pg_connection.h"
 #include "fakes/postgres/pg_test_database.h"
 
 namespace ferry::postgres {

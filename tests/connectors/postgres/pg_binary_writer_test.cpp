@@ -7,7 +7,7 @@
 #include <cmath>
 #include <limits>
 
-#include "connectors/postgres/pg_connection.h"
+#include "db/postgres/pg_connection.h"
 #include "fakes/postgres/pg_test_database.h"
 
 namespace ferry::postgres {
@@ -98,7 +98,8 @@ TEST(PgBinaryWriterTest, RefusesValuesWithoutAFormOfTheColumnTypeAndWritesNothin
   EXPECT_FALSE(writer.add(Value{std::string("12x")}, WireColumn{EncodeType::kNumeric}));
   EXPECT_FALSE(writer.add(Value{std::string("2023-02-30")}, WireColumn{EncodeType::kDate}));
   EXPECT_FALSE(writer.add(Value{std::nan("")}, WireColumn{EncodeType::kJsonb}));
-  EXPECT_FALSE(writer.add(Value{std::string("[1,[2]]")}, WireColumn{EncodeType::kArray, EncodeType::kInt4, 23}));
+  EXPECT_FALSE(
+      writer.add(Value{std::string("[1,[2]]")}, WireColumn{EncodeType::kArray, EncodeType::kInt4, 23}));
   EXPECT_FALSE(
       writer.add(Value{std::string("[[1],[2,3]]")}, WireColumn{EncodeType::kArray, EncodeType::kInt4, 23}));
   EXPECT_FALSE(writer.add(Value{std::string("[[]]")}, WireColumn{EncodeType::kArray, EncodeType::kInt4, 23}));

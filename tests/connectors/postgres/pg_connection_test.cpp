@@ -1,7 +1,7 @@
 // The libpq wrapper against the throwaway cluster: error categories a run acts on, COPY both ways.
 #include <gtest/gtest.h>
 
-#include "connectors/postgres/pg_connection.h"
+#include "db/postgres/pg_connection.h"
 #include "fakes/postgres/pg_test_database.h"
 
 namespace ferry::postgres {

@@ -1,7 +1,7 @@
 // A tenant's PostgreSQL connection string: only the allowed keys (no socket paths, service or password
 // files, key files, hostaddr), the host resolved by ferry and pinned to addresses the egress policy allows,
 // and a refused address never connected to, so "refused" and "open" ports look the same.
-#include "connectors/postgres/pg_conninfo.h"
+#include "db/postgres/pg_conninfo.h"
 
 #include <gtest/gtest.h>
 
@@ -10,8 +10,8 @@
 #include "connectors/postgres/postgres_destination.h"
 #include "connectors/postgres/postgres_source.h"
 #include "fakes/loopback_policy.h"
-#include "fakes/silent_listener.h"
 #include "fakes/postgres/pg_test_database.h"
+#include "fakes/silent_listener.h"
 
 namespace ferry::postgres {
 namespace {

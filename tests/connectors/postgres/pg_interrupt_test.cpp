@@ -6,9 +6,9 @@
 #include <future>
 #include <thread>
 
-#include "connectors/postgres/pg_connection.h"
 #include "connectors/postgres/postgres_destination.h"
 #include "connectors/sample/sample_data.h"
+#include "db/postgres/pg_connection.h"
 #include "fakes/fault_checks.h"
 #include "fakes/loopback_policy.h"
 #include "fakes/postgres/pg_test_database.h"

@@ -5,9 +5,9 @@
 
 #include <gtest/gtest.h>
 
-#include "connectors/postgres/pg_connection.h"
 #include "connectors/postgres/postgres_destination_state.h"
 #include "connectors/postgres/postgres_destination_table.h"
+#include "db/postgres/pg_connection.h"
 #include "fakes/loopback_policy.h"
 #include "fakes/postgres/pg_test_database.h"
 

@@ -8,8 +8,8 @@
 #include <set>
 #include <thread>
 
-#include "connectors/postgres/pg_connection.h"
 #include "connectors/postgres/postgres_source.h"
+#include "db/postgres/pg_connection.h"
 #include "fakes/collecting_sink.h"
 #include "fakes/loopback_policy.h"
 #include "fakes/postgres/pg_test_database.h"

@@ -12,7 +12,7 @@
 #include <random>
 #include <stdexcept>
 
-#include "connectors/postgres/pg_connection.h"
+#include "db/postgres/pg_connection.h"
 
 namespace ferry::testing {
 namespace {

@@ -36,7 +36,7 @@ void add_method_not_allowed(Router& router) {
 
 }  // namespace
 
-void add_airweave_routes(Router& router, native::Services services) {
+void add_airweave_routes(Router& router, Services services) {
   airweave::add_connection_routes(router, services);
   airweave::add_job_routes(router, services);
   add_method_not_allowed(router);

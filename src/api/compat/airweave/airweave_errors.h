@@ -1,55 +1,37 @@
-// api/compat/airweave/airweave_errors: Airweave's error shapes and the route wrapper that authenticates
-// `x-api-key` and renders every failure the way Airweave's FastAPI server does: `{"detail": "..."}`, and
-// for request validation 422 `{"detail": [{"type", "loc", "msg", "input"}]}`.
+// api/compat/airweave/airweave_errors: Airweave's credential form (`x-api-key`) and its FastAPI error
+// bodies (api/compat/fastapi) under the shared surface policy: `{"detail": "..."}`, and for request
+// validation 422 `{"detail": [{"type", "loc", "msg", "input"}]}`.
 #pragma once
 
 #include <functional>
-#include <stdexcept>
 #include <string>
 
-#include "api/native/native_api.h"
+#include "api/compat/fastapi/errors.h"
+#include "api/services.h"
 
 namespace ferry::api::compat::airweave {
 
+using fastapi::detail_response;
+using fastapi::fail_validation;
+using fastapi::ValidationErrors;
+
 // Thrown by handlers; `detail` is rendered as-is under "detail" (a string, or a list of validation errors).
-class AirweaveError : public std::runtime_error {
+class AirweaveError : public ApiError {
  public:
   AirweaveError(int status, core::Json detail)
-      : std::runtime_error("airweave error"), status_(status), detail_(std::move(detail)) {}
-  int status() const { return status_; }
-  const core::Json& detail() const { return detail_; }
-
- private:
-  int status_;
-  core::Json detail_;
+      : ApiError(status, "airweave_error", detail.is_string() ? detail.get<std::string>() : "airweave error",
+                 detail) {}
 };
 
 [[noreturn]] inline void fail(int status, const std::string& detail) {
   throw AirweaveError(status, detail);
 }
 
-// Collects FastAPI/pydantic validation errors so one 422 reports all of them, as FastAPI does.
-class ValidationErrors {
- public:
-  void add(core::Json loc, const std::string& type, const std::string& msg, core::Json input,
-           core::Json ctx = nullptr);
-  bool empty() const { return errors_.empty(); }
-  // Throws the 422 when anything was collected.
-  void raise_if_any() const;
-
- private:
-  core::Json errors_ = core::Json::array();
-};
-
-// One pydantic error, thrown alone.
-[[noreturn]] void fail_validation(core::Json loc, const std::string& type, const std::string& msg,
-                                  core::Json input, core::Json ctx = nullptr);
+// x-api-key (401 without one, 403 for an unknown one, as Airweave does) and FastAPI's error bodies.
+surface::Surface airweave_surface();
 
 using AirweaveHandler = std::function<HttpResponse(const RequestContext&)>;
-// Authenticates `x-api-key` (401 without one, 403 for an unknown one, as Airweave does) and turns
-// AirweaveError, ApiError and FerryError into Airweave's error bodies. Never lets an exception escape.
-Handler airweave_route(native::Services services, AirweaveHandler handler);
-
-HttpResponse detail_response(int status, const core::Json& detail);
+// `handler` under the surface policy with Airweave's credential form and error bodies.
+Handler airweave_route(Services services, AirweaveHandler handler);
 
 }  // namespace ferry::api::compat::airweave

@@ -22,8 +22,7 @@ Json job_list(const std::vector<core::Run>& runs) {
 
 }  // namespace
 
-core::Run run_source_connection(native::Services& s, const SourceConnectionFacts& facts,
-                                bool force_full_sync) {
+core::Run run_source_connection(Services& s, const SourceConnectionFacts& facts, bool force_full_sync) {
   const auto& id = facts.connection.id;
   if (facts.syncs.empty()) fail(400, "Source connection " + id + " has no associated sync");
   std::vector<const core::Sync*> active;
@@ -33,23 +32,16 @@ core::Run run_source_connection(native::Services& s, const SourceConnectionFacts
   for (const auto* sync : active) {
     if (auto running = s.store.active_run(sync->id)) already_active(*running);
   }
-  s.control.resolve_models(facts.syncs);
-  std::optional<core::Run> first;
-  for (const auto* sync : active) {
-    engine::TriggerRequest request;
-    request.full_refresh = force_full_sync;
-    request.trigger = "airweave";
-    auto created = s.control.trigger(*sync, request);
-    if (!first) {
-      // Another request won the race for this sync between the check above and the trigger.
-      if (!created.created) already_active(created.run);
-      first = std::move(created.run);
-    }
-  }
-  return std::move(*first);
+  engine::TriggerRequest request;
+  request.full_refresh = force_full_sync;
+  request.trigger = "airweave";
+  auto runs = s.control.trigger_active(facts.syncs, [&request](const core::Sync&) { return request; });
+  // Another request won the race for the first sync between the check above and the trigger.
+  if (!runs.front().created) already_active(runs.front().run);
+  return std::move(runs.front().run);
 }
 
-void add_job_routes(Router& router, native::Services services) {
+void add_job_routes(Router& router, Services services) {
   router.add("POST", "/source-connections/{source_connection_id}/run",
              airweave_route(services, [s = services](const RequestContext& ctx) mutable {
                ValidationErrors errors;

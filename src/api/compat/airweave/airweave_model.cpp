@@ -7,7 +7,7 @@ namespace ferry::api::compat::airweave {
 
 namespace fs = std::filesystem;
 
-core::Connection load_connection(native::Services& s, const RequestContext& ctx, const std::string& id) {
+core::Connection load_connection(Services& s, const RequestContext& ctx, const std::string& id) {
   auto connection = s.store.connection(ctx.tenant.id, id);
   if (!connection) fail(404, "Source connection not found: " + id);
   return std::move(*connection);
@@ -20,7 +20,7 @@ bool newer(const core::Run& a, const core::Run& b) {
 }
 
 // Every run of one sync, newest first, read page by page.
-void append_all_runs(native::Services& s, const std::string& tenant_id, const std::string& sync_id,
+void append_all_runs(Services& s, const std::string& tenant_id, const std::string& sync_id,
                      std::vector<core::Run>& out) {
   store::PageRequest page;
   page.limit = 100;
@@ -37,7 +37,7 @@ const fs::path kDestinationsDir = "destinations";
 
 }  // namespace
 
-SourceConnectionFacts gather(native::Services& s, const std::string& tenant_id, core::Connection connection,
+SourceConnectionFacts gather(Services& s, const std::string& tenant_id, core::Connection connection,
                              bool with_runs) {
   SourceConnectionFacts facts{std::move(connection), {}, {}};
   facts.syncs = s.store.syncs_of_connection(tenant_id, facts.connection.id);
@@ -48,7 +48,7 @@ SourceConnectionFacts gather(native::Services& s, const std::string& tenant_id, 
   return facts;
 }
 
-std::vector<core::Run> newest_runs(native::Services& s, const std::string& tenant_id,
+std::vector<core::Run> newest_runs(Services& s, const std::string& tenant_id,
                                    const std::vector<core::Sync>& syncs, int64_t limit) {
   std::vector<core::Run> runs;
   store::PageRequest page;

@@ -21,12 +21,12 @@ struct SourceConnectionFacts {
 };
 
 // The tenant's connection with this canonical id, or Airweave's 404.
-core::Connection load_connection(native::Services& s, const RequestContext& ctx, const std::string& id);
+core::Connection load_connection(Services& s, const RequestContext& ctx, const std::string& id);
 // The connection, its syncs and (when `with_runs`) all their runs.
-SourceConnectionFacts gather(native::Services& s, const std::string& tenant_id, core::Connection connection,
+SourceConnectionFacts gather(Services& s, const std::string& tenant_id, core::Connection connection,
                              bool with_runs = true);
 // The newest `limit` runs across `syncs`, newest first.
-std::vector<core::Run> newest_runs(native::Services& s, const std::string& tenant_id,
+std::vector<core::Run> newest_runs(Services& s, const std::string& tenant_id,
                                    const std::vector<core::Sync>& syncs, int64_t limit);
 
 // Where a sync created through Airweave writes: destinations/<collection>.db in the tenant's data directory.

@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "engine/run_facts.h"
+
 namespace ferry::api::compat::airweave {
 
 using core::Json;
@@ -10,14 +12,6 @@ namespace {
 
 Json time_or_null(const std::optional<core::Timestamp>& t) {
   return t ? Json(core::format_rfc3339(*t)) : Json();
-}
-
-// While a run is going its tasks hold the live counts; the run's own totals are written at the end.
-core::Counts counts_of(const core::Run& run) {
-  if (run.tasks.empty()) return run.counts;
-  core::Counts total;
-  for (const auto& task : run.tasks) total += task.counts;
-  return total;
 }
 
 // Airweave only categorises credential failures (SourceConnectionErrorCategory).
@@ -34,7 +28,7 @@ Json error_category(const core::Run& run) {
 }
 
 Json job_fields(const core::Run& run) {
-  const auto counts = counts_of(run);
+  const auto counts = engine::total_counts(run);
   Json duration = nullptr;
   if (run.started_at && run.finished_at) {
     duration = std::chrono::duration<double>(*run.finished_at - *run.started_at).count();

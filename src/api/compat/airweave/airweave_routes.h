@@ -6,13 +6,12 @@
 namespace ferry::api::compat::airweave {
 
 // /source-connections, /source-connections/{id}: list, create, get, update, delete.
-void add_connection_routes(Router& router, native::Services services);
+void add_connection_routes(Router& router, Services services);
 // /source-connections/{id}/run, /jobs, /jobs/{job_id}/cancel.
-void add_job_routes(Router& router, native::Services services);
+void add_job_routes(Router& router, Services services);
 
 // Runs every active sync of the connection (Airweave's run is connection-scoped) and returns the first
 // sync's run. Airweave's errors when the connection has no sync, only paused ones, or one already running.
-core::Run run_source_connection(native::Services& s, const SourceConnectionFacts& facts,
-                                bool force_full_sync);
+core::Run run_source_connection(Services& s, const SourceConnectionFacts& facts, bool force_full_sync);
 
 }  // namespace ferry::api::compat::airweave

@@ -6,16 +6,12 @@
 #include "api/compat/merge/merge_auth.h"
 #include "api/compat/merge/merge_sync_status.h"
 #include "api/native/render.h"
+#include "engine/run_facts.h"
 
 namespace ferry::api::compat::merge {
 namespace {
 
 using core::Json;
-
-bool is_credentials_error(const std::optional<core::ErrorCategory>& category) {
-  return category == core::ErrorCategory::kCredentialsInvalid ||
-         category == core::ErrorCategory::kOauthCredentialsExpired;
-}
 
 // "sample" -> "Sample": ferry has no display names for source types.
 std::string display_name(const std::string& source_type) {
@@ -41,7 +37,7 @@ Json model_operations(const AccountView& view) {
 
 }  // namespace
 
-AccountView view_account(native::Services& s, core::Connection connection) {
+AccountView view_account(Services& s, core::Connection connection) {
   AccountView view{std::move(connection), {}, {}, "COMPLETE", ""};
   view.schemas = s.control.catalogs().known(view.connection);
   for (const char* category : kCategories) {
@@ -52,7 +48,8 @@ AccountView view_account(native::Services& s, core::Connection connection) {
   }
   for (const auto& sync : s.store.syncs_of_connection(view.connection.tenant_id, view.connection.id)) {
     const auto last = s.store.last_finished_run(sync.id);
-    if (last && last->state == core::RunState::kFailed && is_credentials_error(last->error_category)) {
+    if (last && last->state == core::RunState::kFailed &&
+        engine::is_credentials_error(last->error_category)) {
       view.status = "RELINK_NEEDED";
       view.status_detail = last->error.value_or("");
     }

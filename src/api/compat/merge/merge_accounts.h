@@ -6,7 +6,9 @@
 #include <vector>
 
 #include "api/compat/merge/merge_auth.h"
-#include "api/native/native_api.h"
+#include "api/request_context.h"
+#include "api/router.h"
+#include "api/services.h"
 
 namespace ferry::api::compat::merge {
 
@@ -18,7 +20,7 @@ struct AccountView {
   std::string status_detail;
 };
 
-AccountView view_account(native::Services& services, core::Connection connection);
+AccountView view_account(Services& services, core::Connection connection);
 
 // The category an account is shown under: `preferred` when the account has models in it, else its first.
 core::Json account_category(const AccountView& view, const std::string& preferred);
@@ -27,6 +29,6 @@ core::Json render_account_details(const AccountView& view, const std::string& ca
 core::Json render_linked_account(const AccountView& view, const std::string& category);
 
 // GET /linked-accounts (organization-level: no X-Account-Token needed).
-HttpResponse linked_accounts(native::Services& services, const MergeRequest& request);
+HttpResponse linked_accounts(Services& services, const MergeRequest& request);
 
 }  // namespace ferry::api::compat::merge

@@ -15,7 +15,7 @@ using merge::Scope;
 
 // ---- sync status
 
-HttpResponse resync(native::Services& s, const MergeRequest& req) {
+HttpResponse resync(Services& s, const MergeRequest& req) {
   const auto queued = merge::queue_resync(s, *req.account, req.category);
   Json rows = Json::array();
   for (auto& row : merge::sync_status_rows(s, *req.account, req.category, queued))
@@ -23,7 +23,7 @@ HttpResponse resync(native::Services& s, const MergeRequest& req) {
   return json_response(200, rows);
 }
 
-HttpResponse sync_status(native::Services& s, const MergeRequest& req) {
+HttpResponse sync_status(Services& s, const MergeRequest& req) {
   const auto cursor = merge::parse_cursor_request(req.http);
   auto rows = merge::sync_status_rows(s, *req.account, req.category);
   const std::function<void(const std::function<bool(Json &&)>&)> visit = [&](const auto& accept) {
@@ -37,16 +37,16 @@ HttpResponse sync_status(native::Services& s, const MergeRequest& req) {
   return json_response(200, merge::render_page<Json>(page, [](const Json& row) { return row; }));
 }
 
-HttpResponse account_details(native::Services& s, const MergeRequest& req) {
+HttpResponse account_details(Services& s, const MergeRequest& req) {
   return json_response(200,
                        merge::render_account_details(merge::view_account(s, *req.account), req.category));
 }
 
 // ---- routing
 
-using Endpoint = HttpResponse (*)(native::Services&, const MergeRequest&);
+using Endpoint = HttpResponse (*)(Services&, const MergeRequest&);
 
-void add_endpoint(Router& router, native::Services s, const std::string& category, const std::string& method,
+void add_endpoint(Router& router, Services s, const std::string& category, const std::string& method,
                   const std::string& path, Scope scope, Endpoint endpoint) {
   router.add(method, "/api/" + category + "/v1/" + path,
              merge::merge_route(s, category, scope,
@@ -59,7 +59,7 @@ void add_endpoint(Router& router, native::Services s, const std::string& categor
 
 }  // namespace
 
-void add_merge_routes(Router& router, native::Services services) {
+void add_merge_routes(Router& router, Services services) {
   for (const char* category : merge::kCategories) {
     add_endpoint(router, services, category, "POST", "sync-status/resync", Scope::kLinkedAccount, resync);
     add_endpoint(router, services, category, "GET", "sync-status", Scope::kLinkedAccount, sync_status);

@@ -2,8 +2,10 @@
 // A thin translation over the same store and engine calls /v1 makes; it stores nothing of its own.
 #pragma once
 
-#include "api/native/native_api.h"
+#include "api/request_context.h"
+#include "api/router.h"
+#include "api/services.h"
 
 namespace ferry::api::compat {
-void add_merge_routes(Router& router, native::Services services);
+void add_merge_routes(Router& router, Services services);
 }  // namespace ferry::api::compat

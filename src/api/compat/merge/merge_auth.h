@@ -5,7 +5,8 @@
 #include <functional>
 #include <string>
 
-#include "api/native/native_api.h"
+#include "api/services.h"
+#include "api/surface/surface.h"
 
 namespace ferry::api::compat::merge {
 
@@ -27,8 +28,10 @@ enum class Scope {
   kLinkedAccount,  // also X-Account-Token: <connection.account_token>
 };
 
+// Merge's credential form and error body under the shared surface policy.
+surface::Surface merge_surface();
 // Wraps a handler with Merge's authentication and turns every failure into Merge's error shape.
-Handler merge_route(native::Services services, std::string category, Scope scope, MergeHandler handler);
+Handler merge_route(Services services, std::string category, Scope scope, MergeHandler handler);
 // Merge's answer to a method its route does not take.
 Handler merge_method_not_allowed();
 HttpResponse merge_error(int status, const std::string& detail);

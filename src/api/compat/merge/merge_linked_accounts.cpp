@@ -72,7 +72,7 @@ struct AccountFilter {
 
 }  // namespace
 
-HttpResponse linked_accounts(native::Services& s, const MergeRequest& req) {
+HttpResponse linked_accounts(Services& s, const MergeRequest& req) {
   static constexpr const char* kKnownCategories[] = {"hris", "ats",  "accounting", "ticketing",
                                                      "crm",  "mktg", "filestorage"};
   if (auto category = req.http.query_param("category")) {

@@ -91,16 +91,14 @@ Row render_row(const SyncView& view, const std::string& model_id, bool queued) {
   return row;
 }
 
-std::vector<std::string> models_of(native::Services& s, const core::Sync& sync,
+// From stored state only: a status poll never calls the source.
+std::vector<std::string> models_of(Services& s, const core::Sync& sync,
                                    const std::vector<core::ModelState>& states) {
-  try {
-    return s.control.sync_models(sync);
-  } catch (const core::FerryError&) {
-    // The source cannot list its models right now: show the ones ferry has state for.
-    std::vector<std::string> known;
-    for (const auto& state : states) known.push_back(state.model_id);
-    return known;
-  }
+  if (auto models = s.control.stored_models(sync)) return std::move(*models);
+  // Never discovered: show the models ferry has state for.
+  std::vector<std::string> known;
+  for (const auto& state : states) known.push_back(state.model_id);
+  return known;
 }
 
 }  // namespace
@@ -110,8 +108,8 @@ bool in_category(const std::string& model_id, const std::string& category) {
          model_id[category.size()] == '.';
 }
 
-std::vector<Json> sync_status_rows(native::Services& s, const core::Connection& account,
-                                   const std::string& category, const std::set<std::string>& queued) {
+std::vector<Json> sync_status_rows(Services& s, const core::Connection& account, const std::string& category,
+                                   const std::set<std::string>& queued) {
   // A model two syncs copy gets one row: the one syncing, else the one that started last.
   std::map<std::string, Row> rows;
   for (const auto& sync : s.store.syncs_of_connection(account.tenant_id, account.id)) {
@@ -135,22 +133,23 @@ std::vector<Json> sync_status_rows(native::Services& s, const core::Connection& 
   return out;
 }
 
-std::set<std::string> queue_resync(native::Services& s, const core::Connection& account,
+std::set<std::string> queue_resync(Services& s, const core::Connection& account,
                                    const std::string& category) {
-  std::set<std::string> syncing;
-  const auto syncs = s.store.syncs_of_connection(account.tenant_id, account.id);
-  s.control.resolve_models(syncs);
-  for (const auto& sync : syncs) {
-    if (!sync.active) continue;  // a paused sync stays paused; its rows say PAUSED
+  // A paused sync stays paused (its rows say PAUSED); each active one re-reads the category's models.
+  const auto request_for = [&](const core::Sync& sync) -> std::optional<engine::TriggerRequest> {
     engine::TriggerRequest request;
     request.models.emplace();
     for (const auto& model : s.control.sync_models(sync)) {
       if (in_category(model, category)) request.models->push_back(model);
     }
-    if (request.models->empty()) continue;
+    if (request.models->empty()) return std::nullopt;
     request.full_refresh = true;
     request.trigger = "merge";
-    const auto created = s.control.trigger(sync, request);
+    return request;
+  };
+  std::set<std::string> syncing;
+  for (const auto& created :
+       s.control.trigger_active(s.store.syncs_of_connection(account.tenant_id, account.id), request_for)) {
     if (core::is_active(created.run.state))
       syncing.insert(created.run.models.begin(), created.run.models.end());
   }

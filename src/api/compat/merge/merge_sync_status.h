@@ -7,7 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "api/native/native_api.h"
+#include "api/request_context.h"
+#include "api/router.h"
+#include "api/services.h"
 
 namespace ferry::api::compat::merge {
 
@@ -16,13 +18,13 @@ bool in_category(const std::string& model_id, const std::string& category);
 
 // The SyncStatus rows of `category`, sorted by model_id. Models in `queued` show SYNCING: a run for them
 // was queued a moment ago and may even have finished by now, but the caller asked to see it start.
-std::vector<core::Json> sync_status_rows(native::Services& services, const core::Connection& account,
+std::vector<core::Json> sync_status_rows(Services& services, const core::Connection& account,
                                          const std::string& category,
                                          const std::set<std::string>& queued = {});
 
 // Queues a full resync of the category's models on every active sync of the account (a sync that is
 // already running keeps its run; no second one starts). Returns the models now syncing.
-std::set<std::string> queue_resync(native::Services& services, const core::Connection& account,
+std::set<std::string> queue_resync(Services& services, const core::Connection& account,
                                    const std::string& category);
 
 }  // namespace ferry::api::compat::merge

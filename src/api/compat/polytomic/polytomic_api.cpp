@@ -4,7 +4,7 @@
 
 namespace ferry::api::compat {
 
-void add_polytomic_routes(Router& router, native::Services services) {
+void add_polytomic_routes(Router& router, Services services) {
   polytomic::add_sync_routes(router, services);
   polytomic::add_execution_routes(router, services);
 }

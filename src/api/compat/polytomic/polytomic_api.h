@@ -3,8 +3,10 @@
 // its own.
 #pragma once
 
-#include "api/native/native_api.h"
+#include "api/request_context.h"
+#include "api/router.h"
+#include "api/services.h"
 
 namespace ferry::api::compat {
-void add_polytomic_routes(Router& router, native::Services services);
+void add_polytomic_routes(Router& router, Services services);
 }  // namespace ferry::api::compat

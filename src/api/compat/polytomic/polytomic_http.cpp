@@ -1,9 +1,6 @@
 #include "api/compat/polytomic/polytomic_http.h"
 
-#include <cctype>
-
 #include "api/json_limits.h"
-#include "api/logger.h"
 #include "core/encoding.h"
 #include "core/ids.h"
 
@@ -14,77 +11,52 @@ using core::Json;
 
 // Bearer <API key>, or Basic base64(user:password) where either half is an API key: Polytomic's
 // on-premises deployment key is sent as Basic credentials, and ferry's tenant keys stand in for it.
-std::optional<core::Tenant> authenticate(store::Store& store, const HttpRequest& request) {
+std::optional<core::Tenant> tenant_for(store::Store& store, const HttpRequest& request) {
+  if (const auto key = surface::bearer_token(request)) return store.tenant_for_api_key(*key);
   const auto authorization = request.header("Authorization").value_or("");
-  constexpr std::string_view kBearer = "Bearer ";
   constexpr std::string_view kBasic = "Basic ";
-  if (authorization.size() > kBearer.size() && authorization.compare(0, kBearer.size(), kBearer) == 0) {
-    return store.tenant_for_api_key(authorization.substr(kBearer.size()));
-  }
-  if (authorization.size() > kBasic.size() && authorization.compare(0, kBasic.size(), kBasic) == 0) {
-    const auto decoded = core::base64_decode(authorization.substr(kBasic.size()));
-    if (!decoded) return std::nullopt;
-    const auto colon = decoded->find(':');
-    const std::string user = decoded->substr(0, colon);
-    const std::string password = colon == std::string::npos ? "" : decoded->substr(colon + 1);
-    for (const auto& candidate : {user, password}) {
-      if (candidate.empty()) continue;
-      if (auto tenant = store.tenant_for_api_key(candidate)) return tenant;
-    }
+  if (authorization.size() <= kBasic.size() || !authorization.starts_with(kBasic)) return std::nullopt;
+  const auto decoded = core::base64_decode(authorization.substr(kBasic.size()));
+  if (!decoded) return std::nullopt;
+  const auto colon = decoded->find(':');
+  const std::string user = decoded->substr(0, colon);
+  const std::string password = colon == std::string::npos ? "" : decoded->substr(colon + 1);
+  for (const auto& candidate : {user, password}) {
+    if (candidate.empty()) continue;
+    if (auto tenant = store.tenant_for_api_key(candidate)) return tenant;
   }
   return std::nullopt;
 }
 
-HttpResponse run_handler(const PolytomicHandler& handler, const RequestContext& context) {
-  try {
-    return handler(context);
-  } catch (const ApiError& e) {
-    return error_response(e.status(), e.what());
-  } catch (const core::FerryError& e) {
-    if (e.category() == core::ErrorCategory::kConfigInvalid) return error_response(400, e.what());
-    // Not the caller's fault (a source unreachable while listing its models, say): say what failed.
-    core::log(logger(), spdlog::level::err, "polytomic request failed",
-              {{"path", context.request.path}, {"error", e.what()}});
-    return error_response(500, e.what(), {{"category", core::to_string(e.category())}});
-  } catch (const std::exception& e) {
-    core::log(logger(), spdlog::level::err, "polytomic request failed",
-              {{"path", context.request.path}, {"error", e.what()}});
-    return error_response(500, "internal error");
-  }
+surface::Authentication api_key(store::Store& store, const HttpRequest& request) {
+  if (auto tenant = tenant_for(store, request)) return std::move(*tenant);
+  return error_response(401, "a valid API key is required: Authorization: Bearer <key>");
 }
 
-// Polytomic's key rules: 8 to 255 characters of letters, digits, '-' and '_'.
-bool valid_idempotency_key(const std::string& key) {
-  if (key.size() < 8 || key.size() > 255) return false;
-  for (const char c : key) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
-  }
-  return true;
-}
-
-// The first request with a key decides the outcome every later one gets, errors included (Polytomic's
-// documented rule). Keys are namespaced so another surface's identical key cannot collide.
-HttpResponse with_idempotency(Services& s, const PolytomicHandler& handler, const RequestContext& ctx) {
-  const auto key = ctx.request.header("Idempotency-Key");
-  if (ctx.request.method != "POST" || !key) return run_handler(handler, ctx);
-  if (!valid_idempotency_key(*key)) {
-    return error_response(400, "Idempotency-Key must be 8 to 255 letters, digits, dashes or underscores");
-  }
-  const std::string stored_key = "polytomic:" + *key;
-  const std::string print =
-      ctx.request.method + " " + ctx.request.path + " " + core::sha256_hex(ctx.request.body);
-  if (auto stored = s.store.idempotent_response(ctx.tenant.id, stored_key)) {
-    if (stored->fingerprint != print) {
-      return error_response(400, "this Idempotency-Key was used with a different request; use a new key");
-    }
-    return HttpResponse{stored->status, stored->body, "application/json", {{"Idempotent-Replayed", "true"}}};
-  }
-  auto response = run_handler(handler, ctx);
-  s.store.save_idempotent_response(ctx.tenant.id, stored_key, {print, response.status, response.body});
-  return response;
+HttpResponse render(const surface::Failure& failure) {
+  Json metadata = Json::object();
+  if (failure.category) metadata["category"] = core::to_string(*failure.category);
+  return error_response(failure.status, failure.message, metadata);
 }
 
 }  // namespace
+
+surface::Surface polytomic_surface() {
+  surface::Surface polytomic;
+  polytomic.name = "polytomic";
+  polytomic.authenticate = api_key;
+  polytomic.render = render;
+  polytomic.precheck = [](const HttpRequest& request) -> std::optional<HttpResponse> {
+    const auto version = request.header("X-Polytomic-Version");
+    if (!version || version->find_first_not_of(" \t") == std::string::npos) {
+      return error_response(400, "the X-Polytomic-Version header is required");
+    }
+    return std::nullopt;
+  };
+  // Polytomic reports every malformed request as 400, a reused key included (its SDK suite).
+  polytomic.idempotency = surface::IdempotencyScope{"polytomic:", 400};
+  return polytomic;
+}
 
 HttpResponse error_response(int status, const std::string& message, const Json& metadata) {
   Json body;
@@ -111,25 +83,7 @@ HttpResponse data_response(const Json& data, int status) {
 }
 
 Handler route(Services services, PolytomicHandler handler) {
-  return
-      [services, handler = std::move(handler)](const HttpRequest& request, const PathParams& params) mutable {
-        try {
-          const auto tenant = authenticate(services.store, request);
-          if (!tenant) {
-            return error_response(401, "a valid API key is required: Authorization: Bearer <key>");
-          }
-          const auto version = request.header("X-Polytomic-Version");
-          if (!version || version->find_first_not_of(" \t") == std::string::npos) {
-            return error_response(400, "the X-Polytomic-Version header is required");
-          }
-          const RequestContext context{request, params, *tenant};
-          return with_idempotency(services, handler, context);
-        } catch (const std::exception& e) {
-          core::log(logger(), spdlog::level::err, "polytomic request failed",
-                    {{"path", request.path}, {"error", e.what()}});
-          return error_response(500, "internal error");
-        }
-      };
+  return surface::route(services.store, polytomic_surface(), std::move(handler));
 }
 
 Json json_body(const HttpRequest& request) {

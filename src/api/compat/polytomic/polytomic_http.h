@@ -3,15 +3,17 @@
 // header, Idempotency-Key replay on POST, the JSON body and field readers, and Polytomic's error shapes.
 #pragma once
 
-#include "api/native/native_api.h"
+#include "api/services.h"
+#include "api/surface/surface.h"
 
 namespace ferry::api::compat::polytomic {
 
-using native::Services;
 using PolytomicHandler = std::function<HttpResponse(const RequestContext&)>;
 
-// Wraps `handler` with auth, the version header, idempotency and the error envelope. Any ApiError the
-// handler throws is rendered in Polytomic's shape; anything unexpected becomes a 500, never a crash.
+// Polytomic's credential forms, version header, Idempotency-Key scope and error bodies under the shared
+// surface policy (api/surface).
+surface::Surface polytomic_surface();
+// `handler` under that policy: anything unexpected becomes a 500, never a crash.
 Handler route(Services services, PolytomicHandler handler);
 
 // Polytomic's error bodies: 401 is a RestErrResponse {code, status, error}; every other status an

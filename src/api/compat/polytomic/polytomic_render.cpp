@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "api/compat/polytomic/polytomic_schedule.h"
+#include "engine/run_facts.h"
 
 namespace ferry::api::compat::polytomic {
 
@@ -37,11 +38,7 @@ std::string execution_status(const core::Run& run, core::Timestamp now) {
 }
 
 Json render_execution(const core::Run& run, core::Timestamp now) {
-  core::Counts counts = run.counts;
-  if (!run.tasks.empty()) {  // the tasks are the live truth while the run is still going
-    counts = {};
-    for (const auto& task : run.tasks) counts += task.counts;
-  }
+  const core::Counts counts = engine::total_counts(run);
   // The run's error first, then each failed model's, without repeats.
   Json errors = Json::array();
   auto add_error = [&errors](const std::string& message) {

@@ -159,7 +159,7 @@ void apply_sync_body(Services& s, const core::Tenant& tenant, core::Sync& sync, 
   } else if (name) {
     apply_destination(s, tenant, sync, *name);
   }
-  sync.next_sync_start = sync.active ? engine::next_start(sync.schedule, s.clock.now()) : std::nullopt;
+  s.control.reschedule(sync);
 }
 
 }  // namespace ferry::api::compat::polytomic

@@ -6,7 +6,6 @@
 #include "api/compat/polytomic/polytomic_schedule.h"
 #include "api/json_limits.h"
 #include "core/ids.h"
-#include "engine/schedule.h"
 
 namespace ferry::api::compat::polytomic {
 namespace {
@@ -48,9 +47,9 @@ HttpResponse update_sync(Services& s, const RequestContext& ctx, bool full) {
   auto sync = load_sync(s, ctx);
   const auto before = sync;
   apply_sync_body(s, ctx.tenant, sync, json_body(ctx.request), full, false);
-  refuse_conflict(s.control.update_conflict(before, sync));
-  sync.updated_at = s.clock.now();
-  if (!s.store.update_sync(sync)) not_found("sync");
+  const auto update = s.control.update_sync(before, sync);
+  refuse_conflict(update.conflict);
+  if (!update.found) not_found("sync");
   return data_response(render_sync(sync));
 }
 
@@ -74,8 +73,7 @@ void add_sync_routes(Router& router, Services s) {
                sync.tenant_id = ctx.tenant.id;
                sync.created_at = sync.updated_at = s.clock.now();
                apply_sync_body(s, ctx.tenant, sync, body, true, true);
-               refuse_conflict(s.control.destination_conflict(sync));
-               s.store.insert_sync(sync);
+               refuse_conflict(s.control.create_sync(sync));
                return data_response(render_sync(sync));
              }));
 
@@ -96,7 +94,7 @@ void add_sync_routes(Router& router, Services s) {
   router.add("DELETE", "/api/syncs/{id}", route(s, [s](const RequestContext& ctx) mutable {
                const auto sync = load_sync(s, ctx);
                if (auto run = s.store.active_run(sync.id)) s.control.cancel(*run);
-               switch (s.store.delete_sync(ctx.tenant.id, sync.id)) {
+               switch (s.control.delete_sync(ctx.tenant.id, sync.id)) {
                  case store::DeleteResult::kNotFound:
                    not_found("sync");
                  case store::DeleteResult::kInUse:
@@ -112,11 +110,7 @@ void add_sync_routes(Router& router, Services s) {
                auto sync = load_sync(s, ctx);
                const auto active = bool_field(json_body(ctx.request), "active");
                if (!active) bad_request("active is required");
-               sync.active = *active;
-               sync.next_sync_start =
-                   sync.active ? engine::next_start(sync.schedule, s.clock.now()) : std::nullopt;
-               sync.updated_at = s.clock.now();
-               if (!s.store.update_sync(sync)) not_found("sync");
+               if (!s.control.set_active(sync, *active)) not_found("sync");
                return data_response({{"id", sync.id}, {"active", sync.active}});
              }));
 }

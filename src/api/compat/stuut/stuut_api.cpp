@@ -15,7 +15,7 @@ constexpr int kDefaultSyncsLimit = 50;
 constexpr int kMaxSyncsLimit = 100;
 constexpr int kMaxRunPages = 50;  // of 20 runs each, per sync
 
-core::Connection load_connection(native::Services& s, const RequestContext& ctx) {
+core::Connection load_connection(Services& s, const RequestContext& ctx) {
   const auto& id = stuut::uuid_param(ctx, "connection_id");
   auto connection = s.store.connection(ctx.tenant.id, id);
   // Another tenant's connection is exactly as absent as one that never existed.
@@ -23,7 +23,7 @@ core::Connection load_connection(native::Services& s, const RequestContext& ctx)
   return std::move(*connection);
 }
 
-HttpResponse list_connections(native::Services& s, const RequestContext& ctx) {
+HttpResponse list_connections(Services& s, const RequestContext& ctx) {
   Json out = Json::array();
   store::PageRequest page{.limit = 100, .after = std::nullopt};
   while (true) {
@@ -35,32 +35,28 @@ HttpResponse list_connections(native::Services& s, const RequestContext& ctx) {
   return json_response(200, out);
 }
 
-HttpResponse get_connection(native::Services& s, const RequestContext& ctx) {
+HttpResponse get_connection(Services& s, const RequestContext& ctx) {
   return json_response(200, stuut::render_connection(s, load_connection(s, ctx)));
 }
 
 // Starts a batch on every active sync of the connection; answers with the batch's Sync records.
-HttpResponse request_sync(native::Services& s, const RequestContext& ctx) {
+HttpResponse request_sync(Services& s, const RequestContext& ctx) {
   const auto connection = load_connection(s, ctx);
+  engine::TriggerRequest request;
+  request.trigger = "stuut";
+  // A sync already running keeps its batch, which is what the caller gets back.
+  const auto runs = s.control.trigger_active(s.store.syncs_of_connection(ctx.tenant.id, connection.id),
+                                             [&request](const core::Sync&) { return request; });
+  if (runs.empty()) throw ApiError(400, "sync_disabled", "Syncing is disabled for this connection");
   Json records = Json::array();
-  bool any_active = false;
-  const auto syncs = s.store.syncs_of_connection(ctx.tenant.id, connection.id);
-  s.control.resolve_models(syncs);
-  for (const auto& sync : syncs) {
-    if (!sync.active) continue;
-    any_active = true;
-    engine::TriggerRequest request;
-    request.trigger = "stuut";
-    // A sync already running keeps its batch, which is what the caller gets back.
-    const auto created = s.control.trigger(sync, request);
+  for (const auto& created : runs) {
     for (auto& record : stuut::render_batch(s, created.run)) records.push_back(std::move(record));
   }
-  if (!any_active) throw ApiError(400, "sync_disabled", "Syncing is disabled for this connection");
   return json_response(200, records);
 }
 
 // The connection's newest Sync records first, across its syncs.
-HttpResponse list_syncs(native::Services& s, const RequestContext& ctx) {
+HttpResponse list_syncs(Services& s, const RequestContext& ctx) {
   const auto connection = load_connection(s, ctx);
   const auto limit =
       static_cast<size_t>(stuut::int_query(ctx, "limit", 1, kMaxSyncsLimit).value_or(kDefaultSyncsLimit));
@@ -103,9 +99,9 @@ HttpResponse list_syncs(native::Services& s, const RequestContext& ctx) {
   return json_response(200, out);
 }
 
-using Endpoint = HttpResponse (*)(native::Services&, const RequestContext&);
+using Endpoint = HttpResponse (*)(Services&, const RequestContext&);
 
-void add_endpoint(Router& router, native::Services s, const std::string& method, const std::string& path,
+void add_endpoint(Router& router, Services s, const std::string& method, const std::string& path,
                   Endpoint endpoint) {
   router.add(method, path, stuut::stuut_route(s, [s, endpoint](const RequestContext& ctx) mutable {
                return endpoint(s, ctx);
@@ -114,7 +110,7 @@ void add_endpoint(Router& router, native::Services s, const std::string& method,
 
 }  // namespace
 
-void add_stuut_routes(Router& router, native::Services services) {
+void add_stuut_routes(Router& router, Services services) {
   const std::string base = "/v2/integrations/connections";
   add_endpoint(router, services, "GET", base, list_connections);
   add_endpoint(router, services, "GET", base + "/{connection_id}", get_connection);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include "engine/run_facts.h"
+
 namespace ferry::api::compat::stuut {
 namespace {
 
@@ -103,7 +105,7 @@ Json render_sync_record(const core::Run& run, const core::RunTask& task, bool in
           {"object", "sync"}};
 }
 
-Json render_batch(native::Services& s, const core::Run& run) {
+Json render_batch(Services& s, const core::Run& run) {
   const auto states = s.store.model_states(run.sync_id);
   Json records = Json::array();
   for (const auto& task : run.tasks) {
@@ -112,13 +114,16 @@ Json render_batch(native::Services& s, const core::Run& run) {
   return records;
 }
 
-Json render_connection(native::Services& s, const core::Connection& c) {
+Json render_connection(Services& s, const core::Connection& c) {
   const auto syncs = s.store.syncs_of_connection(c.tenant_id, c.id);
 
   // Every model the source offers, and which of them an active sync reads.
   std::vector<std::string> offered;
-  // An unreachable source offers nothing: the models the syncs name are all ferry can show.
-  for (const auto& schema : s.control.catalogs().known(c)) offered.push_back(schema.model_id);
+  // From stored state only: a render never calls the source. A connection never discovered offers nothing
+  // yet: the models its syncs name are all ferry can show.
+  if (auto catalog = s.control.catalogs().stored(c)) {
+    for (const auto& schema : *catalog) offered.push_back(schema.model_id);
+  }
   std::set<std::string> enabled;
   std::optional<core::Timestamp> next_sync;
   bool any_active = false;
@@ -134,10 +139,7 @@ Json render_connection(native::Services& s, const core::Connection& c) {
     any_active = true;
     if (sync.next_sync_start && (!next_sync || *sync.next_sync_start < *next_sync))
       next_sync = sync.next_sync_start;
-    try {
-      for (auto& model : s.control.sync_models(sync)) enabled.insert(model);
-    } catch (const core::FerryError&) {
-    }
+    if (auto models = s.control.stored_models(sync)) enabled.insert(models->begin(), models->end());
   }
   for (const auto& model : enabled) {
     if (std::find(offered.begin(), offered.end(), model) == offered.end()) offered.push_back(model);
@@ -182,9 +184,7 @@ Json render_connection(native::Services& s, const core::Connection& c) {
                       {"is_sync_supported", true}});
   }
 
-  const bool credentials =
-      last_failed && (last_failed->error_category == core::ErrorCategory::kCredentialsInvalid ||
-                      last_failed->error_category == core::ErrorCategory::kOauthCredentialsExpired);
+  const bool credentials = last_failed && engine::is_credentials_error(last_failed->error_category);
   Json health = {
       {"authentication_required", credentials},
       {"message", last_failed ? Json(last_failed->error.value_or("the last sync failed")) : Json()},

@@ -6,7 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "api/native/native_api.h"
+#include "api/request_context.h"
+#include "api/router.h"
+#include "api/services.h"
 
 namespace ferry::api::compat::stuut {
 
@@ -14,9 +16,9 @@ namespace ferry::api::compat::stuut {
 core::Json render_sync_record(const core::Run& run, const core::RunTask& task, bool model_initial);
 
 // The Sync records of a run, in task order.
-core::Json render_batch(native::Services& services, const core::Run& run);
+core::Json render_batch(Services& services, const core::Run& run);
 
 // Stuut's Connection: the connection, its health and its models with each model's last Sync.
-core::Json render_connection(native::Services& services, const core::Connection& connection);
+core::Json render_connection(Services& services, const core::Connection& connection);
 
 }  // namespace ferry::api::compat::stuut

@@ -1,7 +1,8 @@
-// connectors/postgres/pg_connection: RAII over libpq, shared by the PostgreSQL source and destination.
-// Failures become core::FerryError with a category a run can act on: a refused password is permanent
-// (credentials_invalid), a lost or unreachable server is transient (source_unavailable or destination_error,
-// by the side that uses the connection), a missing object is schema_invalid, a denied one permission_denied.
+// db/postgres/pg_connection: RAII over libpq, shared by the PostgreSQL source and destination (and any
+// PostgreSQL store). Failures become core::FerryError with a category a run can act on: a refused password is
+// permanent (credentials_invalid), a lost or unreachable server is transient (source_unavailable or
+// destination_error, by the side that uses the connection), a missing object is schema_invalid, a denied one
+// permission_denied.
 #pragma once
 
 #include <libpq-fe.h>
@@ -21,7 +22,7 @@ namespace ferry::postgres {
 // Which side a connection serves: decides the category of transient failures.
 enum class Side { kSource, kDestination };
 
-struct TenantConninfo;  // connectors/postgres/pg_conninfo.h
+struct TenantConninfo;  // db/postgres/pg_conninfo.h
 
 class PgResult {
  public:

@@ -1,4 +1,4 @@
-// connectors/postgres/pg_conninfo: a tenant's PostgreSQL connection string under the operator's rules. Only
+// db/postgres/pg_conninfo: a tenant's PostgreSQL connection string under the operator's rules. Only
 // host, port, dbname, user, password, sslmode, connect_timeout and application_name may be set (no socket
 // paths, service files, password files or key files of the host), and connecting resolves the host here,
 // checks every address against the egress policy and gives libpq only allowed ones as `hostaddr`, so DNS
@@ -11,8 +11,8 @@
 #include <utility>
 #include <vector>
 
-#include "connectors/postgres/pg_connection.h"
 #include "core/egress_policy.h"
+#include "db/postgres/pg_connection.h"
 
 namespace ferry::postgres {
 

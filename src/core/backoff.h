@@ -1,4 +1,4 @@
-// engine/backoff: how long a transient failure waits before its next attempt.
+// core/backoff: how long a transient failure waits before its next attempt.
 #pragma once
 
 #include <chrono>
@@ -6,19 +6,19 @@
 
 #include "core/time.h"
 
-namespace ferry::engine {
+namespace ferry::core {
 
 struct BackoffPolicy {
-  core::Duration base = std::chrono::seconds(5);
-  core::Duration cap = std::chrono::minutes(10);
+  Duration base = std::chrono::seconds(5);
+  Duration cap = std::chrono::minutes(10);
 };
 
 // Exponential (base * 2^(attempt-1), capped) with "equal jitter": half fixed, half random, so retries of many
 // runs failing together spread out. `unit_random` is in [0, 1). A source's Retry-After, if longer, wins.
-core::Duration retry_delay(const BackoffPolicy& policy, int attempt, double unit_random,
-                           std::optional<core::Duration> retry_after = std::nullopt);
+Duration retry_delay(const BackoffPolicy& policy, int attempt, double unit_random,
+                     std::optional<Duration> retry_after = std::nullopt);
 
 // A uniform random number in [0, 1) from libsodium's CSPRNG.
 double unit_random();
 
-}  // namespace ferry::engine
+}  // namespace ferry::core

@@ -1,4 +1,4 @@
-#include "store/sqlite/database.h"
+#include "db/sqlite/database.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -55,7 +55,14 @@ Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
 }
 
 Statement::~Statement() {
-  if (stmt_ != nullptr) sqlite3_finalize(stmt_);
+  if (stmt_ == nullptr) return;
+  if (lent_ == nullptr) {
+    sqlite3_finalize(stmt_);
+    return;
+  }
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  *lent_ = false;
 }
 
 Statement& Statement::bind(int index, int64_t value) {
@@ -165,7 +172,27 @@ Database::Database(const std::string& path, OpenMode mode, Threads threads) {
 }
 
 Database::~Database() {
+  for (auto& [sql, cached] : statements_) sqlite3_finalize(cached.stmt);
   sqlite3_close(db_);
+}
+
+Statement Database::prepare_cached(std::string_view sql) {
+  throw_if_interrupted();
+  std::string key(sql);
+  auto found = statements_.find(key);
+  if (found == statements_.end()) {
+    if (statements_.size() >= kMaxCachedStatements) return Statement(db_, sql);
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
+                           nullptr) != SQLITE_OK) {
+      sqlite3_finalize(stmt);
+      fail(db_, "prepare " + std::string(sql.substr(0, 80)));
+    }
+    found = statements_.emplace(std::move(key), CachedStatement{stmt, false}).first;
+  }
+  if (found->second.lent) return Statement(db_, sql);
+  found->second.lent = true;
+  return Statement(db_, found->second.stmt, &found->second.lent);
 }
 
 void Database::throw_if_interrupted() const {

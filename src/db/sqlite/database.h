@@ -1,4 +1,5 @@
-// store/sqlite/database: RAII wrappers for sqlite3 handles, shared by the SQLite store and destination.
+// db/sqlite/database: RAII wrappers for sqlite3 handles, shared by the SQLite store and the SQLite and file
+// connectors.
 #pragma once
 
 #include <sqlite3.h>
@@ -9,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 namespace ferry::sqlite {
 
@@ -16,7 +18,10 @@ class Statement {
  public:
   Statement(sqlite3* db, std::string_view sql);
   ~Statement();
-  Statement(Statement&& other) noexcept : db_(other.db_), stmt_(other.stmt_) { other.stmt_ = nullptr; }
+  Statement(Statement&& other) noexcept : db_(other.db_), stmt_(other.stmt_), lent_(other.lent_) {
+    other.stmt_ = nullptr;
+    other.lent_ = nullptr;
+  }
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
   Statement& operator=(Statement&&) = delete;
@@ -50,8 +55,13 @@ class Statement {
   int column_type(int column) const;
 
  private:
+  friend class Database;
+  // A statement of the connection's cache, lent: reset and given back (*lent = false) instead of finalized.
+  Statement(sqlite3* db, sqlite3_stmt* stmt, bool* lent) : db_(db), stmt_(stmt), lent_(lent) {}
+
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
+  bool* lent_ = nullptr;
 };
 
 // kReadOnly opens an existing database without creating it or changing its journal mode (sources).
@@ -75,6 +85,12 @@ class Database {
     throw_if_interrupted();
     return Statement(db_, sql);
   }
+  // The same, but prepared once per connection and kept for the next call with the same SQL (parsing and
+  // planning a statement costs more than running a point lookup): for the fixed statements a caller runs
+  // again and again. The Statement returned resets it and gives it back. The same SQL lent twice at once
+  // gets a statement of its own; past kMaxCachedStatements, statements are no longer kept.
+  Statement prepare_cached(std::string_view sql);
+  static constexpr size_t kMaxCachedStatements = 128;
   sqlite3* handle() { return db_; }
   int64_t last_insert_rowid() const;
   // Safe from any thread while another uses the connection: the statement running now and every later one
@@ -88,8 +104,15 @@ class Database {
   static int on_progress(void* self);
   static int on_busy(void* self, int attempts);
 
+  struct CachedStatement {
+    sqlite3_stmt* stmt = nullptr;
+    bool lent = false;
+  };
+
   sqlite3* db_ = nullptr;
   std::atomic<bool> interrupted_{false};
+  // By SQL text. Elements never move (unordered_map), so a lent Statement may point at its `lent` flag.
+  std::unordered_map<std::string, CachedStatement> statements_;
 };
 
 // BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless commit() was called.

@@ -1,4 +1,4 @@
-#include "connectors/postgres/pg_conninfo.h"
+#include "db/postgres/pg_conninfo.h"
 
 #include <arpa/inet.h>
 #include <libpq-fe.h>

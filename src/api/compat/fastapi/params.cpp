@@ -1,4 +1,4 @@
-#include "api/compat/airweave/airweave_params.h"
+#include "api/compat/fastapi/params.h"
 
 #include <algorithm>
 #include <array>
@@ -7,7 +7,7 @@
 
 #include "api/json_limits.h"
 
-namespace ferry::api::compat::airweave {
+namespace ferry::api::compat::fastapi {
 
 using core::Json;
 
@@ -226,4 +226,4 @@ void forbid_extra(const Json& object, const Json& loc, std::initializer_list<con
   }
 }
 
-}  // namespace ferry::api::compat::airweave
+}  // namespace ferry::api::compat::fastapi

@@ -1,8 +1,8 @@
-#include "connectors/postgres/pg_connection.h"
+#include "db/postgres/pg_connection.h"
 
 #include <charconv>
 
-#include "connectors/postgres/pg_conninfo.h"
+#include "db/postgres/pg_conninfo.h"
 
 namespace ferry::postgres {
 namespace {

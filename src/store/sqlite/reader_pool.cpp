@@ -1,0 +1,93 @@
+#include "store/sqlite/reader_pool.h"
+
+namespace ferry::store {
+namespace {
+
+bool has_file(const std::string& path) {
+  return !path.empty() && path != ":memory:" && path.rfind("file::memory:", 0) != 0;
+}
+
+}  // namespace
+
+ReaderPool::ReaderPool(std::string path, sqlite::Database& writer, std::mutex& writer_mutex,
+                       size_t max_readers)
+    : path_(std::move(path)),
+      writer_(writer),
+      writer_mutex_(writer_mutex),
+      max_readers_(has_file(path_) ? max_readers : 0) {}
+
+ReaderPool::Lease ReaderPool::lease() {
+  if (max_readers_ == 0) return Lease(writer_, writer_mutex_);
+  std::unique_lock lock(mutex_);
+  returned_.wait(lock, [this] { return !idle_.empty() || opened_ < max_readers_; });
+  if (!idle_.empty()) {
+    auto db = std::move(idle_.back());
+    idle_.pop_back();
+    return Lease(this, std::move(db));
+  }
+  ++opened_;
+  lock.unlock();
+  try {
+    // Read-write, so it shares the writer's WAL and error categories; query_only, so it never writes.
+    auto db =
+        std::make_unique<sqlite::Database>(path_, sqlite::OpenMode::kReadWrite, sqlite::Threads::kOneAtATime);
+    db->exec("PRAGMA query_only = 1");
+    return Lease(this, std::move(db));
+  } catch (...) {
+    lock.lock();
+    --opened_;
+    returned_.notify_one();
+    throw;
+  }
+}
+
+size_t ReaderPool::opened() const {
+  std::lock_guard lock(mutex_);
+  return opened_;
+}
+
+void ReaderPool::give_back(std::unique_ptr<sqlite::Database> db) {
+  {
+    std::lock_guard lock(mutex_);
+    idle_.push_back(std::move(db));
+  }
+  returned_.notify_one();
+}
+
+ReaderPool::Lease::Lease(ReaderPool* pool, std::unique_ptr<sqlite::Database> pooled)
+    : pool_(pool), pooled_(std::move(pooled)), db_(pooled_.get()) {}
+
+ReaderPool::Lease::Lease(sqlite::Database& writer, std::mutex& writer_mutex)
+    : writer_lock_(writer_mutex), db_(&writer) {}
+
+ReaderPool::Lease::Lease(Lease&& other) noexcept
+    : pool_(other.pool_),
+      pooled_(std::move(other.pooled_)),
+      writer_lock_(std::move(other.writer_lock_)),
+      db_(other.db_) {
+  other.pool_ = nullptr;
+  other.db_ = nullptr;
+}
+
+ReaderPool::Lease::~Lease() {
+  if (pool_ != nullptr && pooled_ != nullptr) pool_->give_back(std::move(pooled_));
+}
+
+ReadSnapshot::ReadSnapshot(sqlite::Database& db) : db_(db) {
+  // Inside a write transaction (the writer's own reads) the transaction already is the snapshot.
+  if (sqlite3_get_autocommit(db_.handle()) == 0) return;
+  db_.prepare_cached("BEGIN").run();
+  began_ = true;
+}
+
+ReadSnapshot::~ReadSnapshot() {
+  if (!began_) return;
+  try {
+    db_.prepare_cached("COMMIT").run();
+  } catch (const std::exception&) {
+    // Ends a read: nothing to keep. The rollback leaves the connection fit for its next lease.
+    sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+}
+
+}  // namespace ferry::store
