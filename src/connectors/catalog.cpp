@@ -25,6 +25,18 @@ Json catalog_to_json(const std::vector<ModelSchema>& models) {
   return out;
 }
 
+std::vector<std::string> model_ids_from_json(const Json& json) {
+  try {
+    std::vector<std::string> ids;
+    ids.reserve(json.size());
+    for (const auto& m : json) ids.push_back(m.at("model_id").get<std::string>());
+    return ids;
+  } catch (const Json::exception& e) {
+    throw core::FerryError(core::ErrorCategory::kInternal,
+                           std::string("stored catalog is malformed: ") + e.what());
+  }
+}
+
 std::vector<ModelSchema> catalog_from_json(const Json& json) {
   try {
     std::vector<ModelSchema> models;

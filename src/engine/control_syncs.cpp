@@ -2,6 +2,7 @@
 // triggering a connection's syncs, and the models a status shows.
 #include <algorithm>
 
+#include "connectors/catalog.h"
 #include "core/ids.h"
 #include "engine/control.h"
 #include "engine/schedule.h"
@@ -91,14 +92,10 @@ std::vector<store::CreatedRun> SyncControl::trigger_active(const std::vector<cor
 
 std::optional<std::vector<std::string>> SyncControl::stored_models(const core::Sync& sync) const {
   if (sync.models) return sync.models;
-  const auto connection = store_.connection(sync.tenant_id, sync.connection_id);
-  if (!connection) return std::nullopt;
-  const auto catalog = catalogs_.stored(*connection);
+  // By the sync's ids: loading the connection would decrypt its secrets for a list of names.
+  const auto catalog = store_.connection_catalog(sync.tenant_id, sync.connection_id);
   if (!catalog) return std::nullopt;
-  std::vector<std::string> models;
-  models.reserve(catalog->size());
-  for (const auto& schema : *catalog) models.push_back(schema.model_id);
-  return models;
+  return connectors::model_ids_from_json(catalog->models);
 }
 
 }  // namespace ferry::engine

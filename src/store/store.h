@@ -79,6 +79,12 @@ struct StoredResponse {
   std::string body;
 };
 
+struct SyncActivity {
+  std::optional<core::Run> active;  // the run that has not finished, if any
+  std::optional<core::Run> last_finished;
+  std::vector<core::ModelState> model_states;
+};
+
 struct StoredCatalog {
   core::Json models;
   core::Timestamp refreshed_at;
@@ -138,6 +144,11 @@ class Store {
                                        const PageRequest& page) = 0;
   virtual std::optional<core::Run> active_run(const std::string& sync_id) = 0;
   virtual std::optional<core::Run> last_finished_run(const std::string& sync_id) = 0;
+  // What a status poll shows of a sync. A store that can reads it from one snapshot, so the runs and the
+  // model states agree; this default reads each part on its own.
+  virtual SyncActivity sync_activity(const std::string& sync_id) {
+    return {active_run(sync_id), last_finished_run(sync_id), model_states(sync_id)};
+  }
   // Compare-and-set along `path` (two states or more) in one statement: applies only if the run is in
   // path.front() and leaves it in path.back(), so no reader and no crash ever sees the states between (a
   // retry is {running, failed, pending_retry}). Every hop must be legal (core::is_legal_transition), else

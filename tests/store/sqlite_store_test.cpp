@@ -117,6 +117,40 @@ TEST_F(SqliteStoreTest, AtMostOneActiveRunPerSync) {
   EXPECT_TRUE(store.create_run(new_run(s)).created);
 }
 
+TEST_F(SqliteStoreTest, SyncActivityIsTheActiveRunTheLastFinishedAndTheModelStatesAsTheirOwnReadsSeeThem) {
+  const auto s = sync(connection(tenant.id));
+  const auto empty = store.sync_activity(s.id);
+  EXPECT_FALSE(empty.active);
+  EXPECT_FALSE(empty.last_finished);
+  EXPECT_TRUE(empty.model_states.empty());
+
+  const auto finished = store.create_run(new_run(s)).run;
+  ASSERT_TRUE(store.transition(finished.id, RunState::kQueued, RunState::kCancelled,
+                               {.finished_at = core::SystemClock().now()}));
+  const auto active = store.create_run(new_run(s)).run;
+  core::ModelState state;
+  state.sync_id = s.id;
+  state.model_id = "hris.Employee";
+  state.cursor = "c1";
+  state.is_initial_sync = false;
+  store.save_model_state(state);
+
+  const auto activity = store.sync_activity(s.id);
+  ASSERT_TRUE(activity.active);
+  EXPECT_EQ(activity.active->id, active.id);
+  EXPECT_EQ(activity.active->tasks.size(), 1u);
+  ASSERT_TRUE(activity.last_finished);
+  EXPECT_EQ(activity.last_finished->id, finished.id);
+  EXPECT_EQ(activity.last_finished->state, RunState::kCancelled);
+  ASSERT_EQ(activity.model_states.size(), 1u);
+  EXPECT_EQ(activity.model_states.front().cursor, "c1");
+  // The same as the three reads on their own (the Store default every other store gets).
+  EXPECT_EQ(store.active_run(s.id)->id, activity.active->id);
+  EXPECT_EQ(store.last_finished_run(s.id)->id, activity.last_finished->id);
+  EXPECT_EQ(store.model_states(s.id).size(), activity.model_states.size());
+  EXPECT_FALSE(store.sync_activity(core::new_uuid()).active);  // another sync's id sees nothing
+}
+
 TEST_F(SqliteStoreTest, TransitionsAreCompareAndSet) {
   const auto s = sync(connection(tenant.id));
   const auto run = store.create_run(new_run(s)).run;

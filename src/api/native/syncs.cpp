@@ -100,9 +100,8 @@ void refuse_conflict(const std::optional<engine::OwnershipConflict>& conflict) {
 }
 
 Json render_status(Services& s, const core::Sync& sync) {
-  const auto current = s.store.active_run(sync.id);
-  const auto last = s.store.last_finished_run(sync.id);
-  const auto states = s.store.model_states(sync.id);
+  const auto activity = s.store.sync_activity(sync.id);
+  const auto& states = activity.model_states;
   // From stored state only: a status poll never calls the source.
   std::vector<std::string> models;
   if (auto stored = s.control.stored_models(sync)) {
@@ -124,8 +123,8 @@ Json render_status(Services& s, const core::Sync& sync) {
   }
   return {{"sync_id", sync.id},
           {"status", sync.active ? "active" : "paused"},
-          {"current_run", current ? render_run(*current) : Json()},
-          {"last_run", last ? render_run(*last) : Json()},
+          {"current_run", activity.active ? render_run(*activity.active) : Json()},
+          {"last_run", activity.last_finished ? render_run(*activity.last_finished) : Json()},
           {"models", rows}};
 }
 

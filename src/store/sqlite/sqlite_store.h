@@ -61,6 +61,7 @@ class SqliteStore final : public Store {
                                const PageRequest& page) override;
   std::optional<core::Run> active_run(const std::string& sync_id) override;
   std::optional<core::Run> last_finished_run(const std::string& sync_id) override;
+  SyncActivity sync_activity(const std::string& sync_id) override;
   bool transition_path(const std::string& run_id, std::span<const core::RunState> path,
                        const RunPatch& patch = {}) override;
   std::optional<core::Run> claim(const std::string& worker, core::Timestamp now, core::Timestamp lease_until,
@@ -89,6 +90,8 @@ class SqliteStore final : public Store {
   static void load_tasks(sqlite::Database& db, core::Run& run);
   static std::optional<core::Run> run_where(sqlite::Database& db, const std::string& condition,
                                             const std::string& a, const std::string& b = "");
+  static std::optional<core::Run> last_finished_run(sqlite::Database& db, const std::string& sync_id);
+  static std::vector<core::ModelState> model_states(sqlite::Database& db, const std::string& sync_id);
   // A run read by itself: its row and its tasks from one snapshot of a reader.
   std::optional<core::Run> read_run_where(const std::string& condition, const std::string& a,
                                           const std::string& b = "");

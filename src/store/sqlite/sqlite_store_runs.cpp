@@ -180,13 +180,24 @@ std::optional<core::Run> SqliteStore::active_run(const std::string& sync_id) {
 std::optional<core::Run> SqliteStore::last_finished_run(const std::string& sync_id) {
   auto reader = readers_.lease();
   const ReadSnapshot snapshot(*reader);
-  auto stmt = reader->prepare_cached(
-      std::string(kRunColumns) +
-      "WHERE sync_id = ? AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT 1");
+  return last_finished_run(*reader, sync_id);
+}
+
+std::optional<core::Run> SqliteStore::last_finished_run(sqlite::Database& db, const std::string& sync_id) {
+  auto stmt =
+      db.prepare_cached(std::string(kRunColumns) +
+                        "WHERE sync_id = ? AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT 1");
   stmt.bind(1, sync_id);
-  auto runs = query_runs(*reader, stmt);
+  auto runs = query_runs(db, stmt);
   if (runs.empty()) return std::nullopt;
   return std::move(runs.front());
+}
+
+SyncActivity SqliteStore::sync_activity(const std::string& sync_id) {
+  auto reader = readers_.lease();
+  const ReadSnapshot snapshot(*reader);
+  return {run_where(*reader, std::string("sync_id = ? AND state IN ") + kActiveStates, sync_id),
+          last_finished_run(*reader, sync_id), model_states(*reader, sync_id)};
 }
 
 bool SqliteStore::transition_path(const std::string& run_id, std::span<const RunState> path,

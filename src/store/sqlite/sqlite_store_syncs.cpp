@@ -144,7 +144,11 @@ std::vector<core::Sync> SqliteStore::due_syncs(core::Timestamp now) {
 
 std::vector<core::ModelState> SqliteStore::model_states(const std::string& sync_id) {
   auto reader = readers_.lease();
-  auto stmt = reader->prepare_cached(
+  return model_states(*reader, sync_id);
+}
+
+std::vector<core::ModelState> SqliteStore::model_states(sqlite::Database& db, const std::string& sync_id) {
+  auto stmt = db.prepare_cached(
       "SELECT sync_id, model_id, cursor, last_sync_start, last_sync_finished, last_sync_result, "
       "is_initial_sync, last_error_category "
       "FROM model_states WHERE sync_id = ? ORDER BY model_id");

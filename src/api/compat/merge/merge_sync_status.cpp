@@ -113,8 +113,9 @@ std::vector<Json> sync_status_rows(Services& s, const core::Connection& account,
   // A model two syncs copy gets one row: the one syncing, else the one that started last.
   std::map<std::string, Row> rows;
   for (const auto& sync : s.store.syncs_of_connection(account.tenant_id, account.id)) {
-    SyncView view{sync, s.store.active_run(sync.id), s.store.last_finished_run(sync.id), std::nullopt,
-                  s.store.model_states(sync.id)};
+    auto activity = s.store.sync_activity(sync.id);
+    SyncView view{sync, std::move(activity.active), std::move(activity.last_finished), std::nullopt,
+                  std::move(activity.model_states)};
     auto newest = s.store.runs_of_sync(account.tenant_id, sync.id, {.limit = 1, .after = std::nullopt});
     if (!newest.items.empty()) view.newest = std::move(newest.items.front());
     for (const auto& model : models_of(s, sync, view.states)) {

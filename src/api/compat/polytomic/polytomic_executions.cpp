@@ -103,8 +103,9 @@ HttpResponse cancel(Services& s, const RequestContext& ctx) {
 HttpResponse status(Services& s, const RequestContext& ctx) {
   const auto sync = load_sync(s, ctx);
   const auto now = s.clock.now();
-  const auto current = s.store.active_run(sync.id);
-  const auto last = s.store.last_finished_run(sync.id);
+  const auto activity = s.store.sync_activity(sync.id);
+  const auto& current = activity.active;
+  const auto& last = activity.last_finished;
   return data_response({{"current_execution", current ? render_execution(*current, now) : Json()},
                         {"last_execution", last ? render_execution(*last, now) : Json()},
                         {"next_execution_time", render_time(sync.next_sync_start)}});
