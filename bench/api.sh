@@ -146,6 +146,7 @@ function done(summary, latency, requests)
   io.write(string.format("NON2XX %d\n", total))
   io.write(string.format("P99US %d\n", latency:percentile(99)))
   io.write(string.format("RPS %.0f\n", summary.requests / (summary.duration / 1e6)))
+  io.write(string.format("REQUESTS %d\n", summary.requests))
 end
 LUA
 
@@ -160,7 +161,11 @@ routes=(
   "Polytomic sync status|/api/syncs/$sync_id/status|$bearer|X-Polytomic-Version: 2024-02-08"
 )
 
-printf '%-24s %10s %9s %8s %8s\n' route req/s p99_ms ratio non2xx
+# ferry's CPU time per request (user + system, from /proc) is steadier than req/s on a shared machine:
+# it says what a request costs, whatever else the cores were doing.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$ferry_pid/stat"; }
+ticks_per_second=$(getconf CLK_TCK)
+printf '%-24s %10s %9s %8s %8s %12s\n' route req/s p99_ms ratio non2xx cpu_us/req
 healthz_rps=0
 for spec in "${routes[@]}"; do
   IFS='|' read -r name path header1 header2 <<<"$spec"
@@ -177,8 +182,10 @@ for spec in "${routes[@]}"; do
     perf record -q ${PERF_ARGS:--g} -p "$ferry_pid" -o "$PERF_DIR/$(tr -c 'a-zA-Z0-9\n' _ <<<"$name").data" 2>/dev/null &
     perf_pid=$!
   fi
+  ticks_before=$(cpu_ticks)
   out=$(wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$work/count.lua" "${headers[@]}" \
     "$base$path")
+  ticks_after=$(cpu_ticks)
   if [ -n "$perf_pid" ]; then
     kill -INT "$perf_pid" 2>/dev/null || true
     wait "$perf_pid" || true
@@ -188,7 +195,10 @@ for spec in "${routes[@]}"; do
   non2xx=$(awk '/^NON2XX/ {print $2}' <<<"$out")
   [ "$name" = healthz ] && healthz_rps=$rps
   ratio=$(awk -v a="$rps" -v b="$healthz_rps" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
-  printf '%-24s %10s %9s %8s %8s\n' "$name" "$rps" "$p99" "$ratio" "$non2xx"
+  requests=$(awk '/^REQUESTS/ {print $2}' <<<"$out")
+  cpu_us=$(awk -v t=$((ticks_after - ticks_before)) -v hz="$ticks_per_second" -v n="$requests" \
+    'BEGIN {printf "%.1f", (n > 0 ? t * 1e6 / hz / n : 0)}')
+  printf '%-24s %10s %9s %8s %8s %12s\n' "$name" "$rps" "$p99" "$ratio" "$non2xx" "$cpu_us"
 done
 state=$(run_state "$running")
 echo "the sync's run was $state throughout (run $running)"

@@ -15,7 +15,7 @@
 namespace ferry::api {
 
 App::App(Services services, RateLimitOptions rate_limit, ConnectorPoolOptions connector_pool)
-    : rate_limiter_(rate_limit, services.clock), connector_pool_(connector_pool) {
+    : store_(services.store), rate_limiter_(rate_limit, services.clock), connector_pool_(connector_pool) {
   router_.add("GET", "/healthz", [](const HttpRequest&, const PathParams&) {
     return json_response(200, {{"status", "ok"}});
   });
@@ -32,17 +32,27 @@ App::App(Services services, RateLimitOptions rate_limit, ConnectorPoolOptions co
   compat::add_polytomic_routes(router_, services);
   // Paths no route matches, the rate limiter's 429 and the connector pool's answers take the shape of the
   // surface that owns the prefix, rendered by that surface's own renderer.
-  const auto fallback = [](std::string prefix, const surface::Surface& owner) {
+  const auto fallback = [](std::string prefix, const surface::Surface& owner,
+                           std::function<bool(const HttpRequest&)> claims = nullptr) {
     return SurfaceFallback{std::move(prefix),
                            [render = owner.render](int status, const std::string& message) {
                              return render({status, "", message});
-                           }};
+                           },
+                           std::move(claims)};
   };
+  const auto polytomic = compat::polytomic::polytomic_surface();
   fallbacks_ = {
-      fallback("/api/syncs", compat::polytomic::polytomic_surface()),
+      fallback("/api/syncs", polytomic),
+      fallback("/api/bulk/", polytomic),
+      fallback("/api/connection", polytomic),  // /api/connections and /api/connection_types
+      fallback("/api/models", polytomic),
+      // Any other /api/ path a Polytomic client calls (its version header or Basic credentials).
+      fallback("/api/", polytomic, compat::polytomic::polytomic_request),
       fallback("/api/", compat::merge::merge_surface()),
       fallback("/v2/", compat::stuut::stuut_surface()),
       fallback("/source-connections", compat::airweave::airweave_surface()),
+      fallback("/collections", compat::airweave::airweave_surface()),
+      fallback("/sources", compat::airweave::airweave_surface()),
   };
 }
 
@@ -61,7 +71,15 @@ void App::handle_async(HttpRequest&& request, Reply reply) {
   if (match.lane == Lane::kRequest) {
     try {
       engine::NoConnectorCalls on_an_http_thread;
-      return reply(finish((*match.handler)(*shared, match.params)));
+      HttpResponse response;
+      {
+        // The request's reads share one snapshot: one read transaction instead of one per store call.
+        // Only here, where a request ends in microseconds: a connector call would hold its reader's
+        // snapshot, and the WAL behind it, for as long as the source takes.
+        const auto pinned = store_.pin_reads();
+        response = (*match.handler)(*shared, match.params);
+      }
+      return reply(finish(std::move(response)));
     } catch (const engine::ConnectorCallNeeded&) {
       // Nothing was written before the connector was needed: the handler runs again on the pool.
     }
@@ -75,7 +93,6 @@ void App::run_on_connector_pool(std::shared_ptr<HttpRequest> request, Router::Ma
   auto once = [this, answered, reply](HttpResponse response) {
     if (!answered->test_and_set()) reply(finish(std::move(response)));
   };
-  const auto path = request->path;
   // One caller's share of the pool: its credential, however presented (one hash of all of them).
   std::string caller;
   for (const auto& credential : presented_credentials(*request)) caller += credential;
@@ -91,13 +108,13 @@ void App::run_on_connector_pool(std::shared_ptr<HttpRequest> request, Router::Ma
         }
         once(std::move(response));
       },
-      [this, path, once] {
-        once(surface_error(path, 504, "connector_timeout",
+      [this, request, once] {
+        once(surface_error(*request, 504, "connector_timeout",
                            "the connector did not answer in time; try again later"));
       });
   if (!queued) {
     auto busy =
-        surface_error(path, 429, "connectors_busy",
+        surface_error(*request, 429, "connectors_busy",
                       "too many connector calls are in progress (yours or everyone's); retry after 1 s");
     busy.headers.emplace_back("Retry-After", "1");
     once(std::move(busy));
@@ -109,15 +126,16 @@ HttpResponse App::finish(HttpResponse response) {
   return response;
 }
 
-const App::SurfaceFallback* App::surface_of(const std::string& path) const {
+const App::SurfaceFallback* App::surface_of(const HttpRequest& request) const {
   for (const auto& fallback : fallbacks_) {
-    if (path.rfind(fallback.prefix, 0) == 0) return &fallback;
+    if (request.path.rfind(fallback.prefix, 0) == 0 && (!fallback.claims || fallback.claims(request)))
+      return &fallback;
   }
   return nullptr;
 }
 
 HttpResponse App::unmatched(const HttpRequest& request, bool path_known) const {
-  if (const auto* surface = surface_of(request.path)) {
+  if (const auto* surface = surface_of(request)) {
     return path_known ? surface->error(405, "Method Not Allowed") : surface->error(404, "Not Found");
   }
   if (path_known)
@@ -125,9 +143,9 @@ HttpResponse App::unmatched(const HttpRequest& request, bool path_known) const {
   return json_error(404, "not_found", "no route for " + request.path);
 }
 
-HttpResponse App::surface_error(const std::string& path, int status, const std::string& code,
+HttpResponse App::surface_error(const HttpRequest& request, int status, const std::string& code,
                                 const std::string& message) const {
-  if (const auto* surface = surface_of(path)) return surface->error(status, message);
+  if (const auto* surface = surface_of(request)) return surface->error(status, message);
   return json_error(status, code, message);
 }
 
@@ -140,7 +158,7 @@ std::optional<HttpResponse> App::rate_limited(const HttpRequest& request) {
   const auto wait = rate_limiter_.acquire(presented_credentials(request));
   if (!wait) return std::nullopt;
   auto response =
-      surface_error(request.path, 429, "rate_limited",
+      surface_error(request, 429, "rate_limited",
                     "too many requests with this API key; retry after " + std::to_string(*wait) + " s");
   response.headers.emplace_back("Retry-After", std::to_string(*wait));
   return response;

@@ -33,18 +33,22 @@ class App {
   struct SurfaceFallback {
     std::string prefix;
     std::function<HttpResponse(int status, const std::string& message)> error;
+    // When set, the fallback owns only the requests it claims (Polytomic's under Merge's "/api/").
+    std::function<bool(const HttpRequest&)> claims = nullptr;
   };
-  // The compat surface that owns `path` (first matching prefix), or nullptr for ferry's own.
-  const SurfaceFallback* surface_of(const std::string& path) const;
+  // The compat surface that owns the request's path (first matching prefix that claims it), or nullptr for
+  // ferry's own.
+  const SurfaceFallback* surface_of(const HttpRequest& request) const;
   HttpResponse unmatched(const HttpRequest& request, bool path_known) const;
-  // The error in the shape of the surface that owns `path`: the first matching fallback, else /v1's.
-  HttpResponse surface_error(const std::string& path, int status, const std::string& code,
+  // The error in the shape of the surface that owns the request: the first matching fallback, else /v1's.
+  HttpResponse surface_error(const HttpRequest& request, int status, const std::string& code,
                              const std::string& message) const;
   // 429 with Retry-After when the request's credential is over its rate; nullopt to go on.
   std::optional<HttpResponse> rate_limited(const HttpRequest& request);
   void run_on_connector_pool(std::shared_ptr<HttpRequest> request, Router::Match match, Reply reply);
   HttpResponse finish(HttpResponse response);
 
+  store::Store& store_;
   Router router_;
   std::vector<SurfaceFallback> fallbacks_;
   HttpMetrics metrics_;

@@ -52,6 +52,12 @@ const DestinationType* Registry::destination(const std::string& type) const {
   return it == destinations_.end() ? nullptr : &it->second;
 }
 
+std::vector<std::string> Registry::source_types() const {
+  std::vector<std::string> names;
+  for (const auto& [name, type] : sources_) names.push_back(name);
+  return names;
+}
+
 bool Registry::enabled(const std::string& type) const {
   if (policy_.enabled_types) return policy_.enabled_types->contains(type);
   return type != "process";

@@ -120,6 +120,8 @@ struct Run {
   std::optional<std::vector<std::string>> identities = std::nullopt;
   // Reads a bounded sample of each model and writes nothing (Polytomic `test`).
   bool test_run = false;
+  // The runs one request started together share a batch: the id of its first run (nullopt: its own batch).
+  std::optional<std::string> batch_id = std::nullopt;
 };
 
 // Per (sync, model): what Merge calls a SyncStatus row.

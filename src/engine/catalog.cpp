@@ -9,11 +9,11 @@ namespace {
 // Per thread, so a pool thread and an HTTP thread never share it; set only through the RAII guard.
 thread_local bool connector_calls_refused = false;
 
+}  // namespace
+
 void require_connector_thread() {
   if (connector_calls_refused) throw ConnectorCallNeeded{};
 }
-
-}  // namespace
 
 NoConnectorCalls::NoConnectorCalls() : previous_(connector_calls_refused) {
   connector_calls_refused = true;

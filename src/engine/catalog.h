@@ -29,6 +29,10 @@ class NoConnectorCalls {
   bool previous_;
 };
 
+// Throws ConnectorCallNeeded on a thread that declared NoConnectorCalls: for other calls that leave the host
+// (a destination read back over the network, engine/records).
+void require_connector_thread();
+
 class Catalogs {
  public:
   Catalogs(store::Store& store, const connectors::Registry& registry, const core::Clock& clock)

@@ -4,6 +4,7 @@
 
 #include "core/ids.h"
 #include "engine/logger.h"
+#include "store/page_cursor.h"
 
 namespace ferry::engine {
 
@@ -48,26 +49,23 @@ std::optional<OwnershipConflict> SyncControl::destination_conflict(const core::S
                                                                    const core::Connection* connection) {
   const auto target = destination_target(sync, registry_);
   std::optional<std::optional<std::vector<std::string>>> mine;  // listed once, when a sync shares the target
-  store::PageRequest page{100, std::nullopt};
-  for (;;) {
-    auto batch = store_.syncs(sync.tenant_id, page);
-    for (const auto& other : batch.items) {
-      if (other.id == sync.id || destination_target(other, registry_) != target) continue;
-      // Two syncs copying every model of one connection overlap whatever the source offers.
-      if (!sync.models && !other.models && other.connection_id == sync.connection_id)
-        return OwnershipConflict{other.id, ""};
-      if (!mine) mine = models_of(sync, connection);
-      if (!*mine) continue;
-      const auto theirs = models_of(other, nullptr);
-      if (!theirs) continue;
-      for (const auto& model : **mine) {
-        if (std::find(theirs->begin(), theirs->end(), model) != theirs->end())
-          return OwnershipConflict{other.id, model};
-      }
+  const auto syncs =
+      store::all_pages([&](const store::PageRequest& page) { return store_.syncs(sync.tenant_id, page); });
+  for (const auto& other : syncs) {
+    if (other.id == sync.id || destination_target(other, registry_) != target) continue;
+    // Two syncs copying every model of one connection overlap whatever the source offers.
+    if (!sync.models && !other.models && other.connection_id == sync.connection_id)
+      return OwnershipConflict{other.id, ""};
+    if (!mine) mine = models_of(sync, connection);
+    if (!*mine) continue;
+    const auto theirs = models_of(other, nullptr);
+    if (!theirs) continue;
+    for (const auto& model : **mine) {
+      if (std::find(theirs->begin(), theirs->end(), model) != theirs->end())
+        return OwnershipConflict{other.id, model};
     }
-    if (!batch.next) return std::nullopt;
-    page.after = batch.next;
   }
+  return std::nullopt;
 }
 
 std::optional<OwnershipConflict> SyncControl::update_conflict(const core::Sync& before,
@@ -103,6 +101,7 @@ store::CreatedRun SyncControl::trigger(const core::Sync& sync, const TriggerRequ
   run.max_attempts = sync.max_attempts;
   run.identities = request.identities;
   run.test_run = request.test_run;
+  run.batch_id = request.batch_id;
   run.created_at = clock_.now();
   for (const auto& model : models)
     run.tasks.push_back({run.id, model, core::TaskState::kPending, request.full_refresh, {}, {}, {}});

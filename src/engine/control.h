@@ -24,6 +24,7 @@ struct TriggerRequest {
   std::string trigger = "api";
   std::optional<std::vector<std::string>> identities = std::nullopt;  // only these primary keys
   bool test_run = false;                                              // read a bounded sample, write nothing
+  std::optional<std::string> batch_id = std::nullopt;  // joins this batch (core::Run::batch_id)
 };
 
 enum class CancelOutcome { kCancelled, kCancelling, kAlreadyFinished };
@@ -43,11 +44,28 @@ class InvalidConfig : public std::runtime_error {
   core::Json input_;
 };
 
+// A model a sync was asked to copy that its connection does not offer. Each surface words it its own way.
+class UnknownModel : public std::runtime_error {
+ public:
+  explicit UnknownModel(const std::string& model)
+      : std::runtime_error("'" + model + "' is not a model of this connection"), model_(model) {}
+  const std::string& model() const { return model_; }
+
+ private:
+  std::string model_;
+};
+
 // A surface's own limit on a full config (its size on the wire): "" when it passes, else why not.
 using ConfigScreen = std::function<std::string(const core::Json& full_config)>;
 
 // What a connection's delete did. kInUse: a run or a sync was added while it deleted; nothing waits for it.
 enum class RemoveOutcome { kRemoved, kNotFound, kInUse };
+
+// Where a collection's syncs write when it names its destination (a type and its full config, secrets in).
+struct CollectionDestination {
+  std::string type;
+  core::Json config = core::Json::object();
+};
 
 // Which run to queue for one sync of a connection; nullopt leaves that sync alone.
 using RequestFor = std::function<std::optional<TriggerRequest>(const core::Sync&)>;
@@ -87,11 +105,25 @@ class SyncControl {
   // its next heartbeat as on a lost lease, writing nothing more to the store).
   RemoveOutcome remove_connection(const std::string& tenant_id, const std::string& connection_id);
 
-  // --- syncs (control_syncs.cpp) ---
+  // --- destinations (control_destinations.cpp) ---
   // Sets the sync's destination: `config` (public and secret fields; a sync that keeps its destination type
   // keeps the stored secrets the config leaves out) checked against the destination's spec and split by it.
   // Throws InvalidConfig.
   void set_destination(core::Sync& sync, const std::string& type, core::Json config);
+  // The SQLite file ferry manages for a sync known by `name`: destinations/<name>.db in the tenant's data
+  // directory. Throws InvalidConfig when `name` is not a plain file name (1-100 characters, no leading '.',
+  // no / \ : or control characters), so the name reads back unchanged from the path.
+  static std::string named_destination_path(const std::string& name);
+  // Points the sync (not stored) at named_destination_path(name). Throws InvalidConfig for a bad name or
+  // when another sync of the tenant already writes that file ("another sync is already named ...").
+  void set_named_destination(core::Sync& sync, const std::string& name);
+
+  // --- syncs (control_syncs.cpp) ---
+  // Sets which models the sync (not stored) copies, nullopt for every model: each one checked against what
+  // its connection offers (the stored catalog, discovered when there is none), and a changed selection
+  // dated (models_changed_at). Throws UnknownModel; FerryError when the connection's models cannot be
+  // listed; ConnectorCallNeeded on a thread that refuses connector calls.
+  void select_models(core::Sync& sync, const std::optional<std::vector<std::string>>& models);
   // The sync's next start under its schedule, from now; none while it is paused.
   void reschedule(core::Sync& sync);
   // Gives every sync of the connection `schedule` (and its next start), stored.
@@ -112,7 +144,8 @@ class SyncControl {
   // Deletes a sync without an active run (kInUse otherwise).
   store::DeleteResult delete_sync(const std::string& tenant_id, const std::string& sync_id);
   // Queues a run for each active sync of `syncs` that `request_for` asks one for (a sync already running
-  // keeps its run, which is returned). Every model list is resolved before the first run is queued.
+  // keeps its run, which is returned). Every model list is resolved before the first run is queued. The
+  // runs queued form one batch: the batch of a run already active among them, else the first run's.
   std::vector<store::CreatedRun> trigger_active(const std::vector<core::Sync>& syncs,
                                                 const RequestFor& request_for);
   // The models a status shows, from stored state only (the selection, else the stored catalog); nullopt when
@@ -141,6 +174,30 @@ class SyncControl {
   // Cancels the run and, when a worker is still stopping it, ends it now (the worker stops as on a lost
   // lease). For a run whose sync is being deleted: nothing waits for the worker.
   void abandon(const core::Run& run);
+
+  // --- collections (control_collections.cpp) ---
+  // Stores a new collection (id and times set here) writing into `destination`, checked against the
+  // destination's spec and the operator's policy and split by the spec (InvalidConfig otherwise); without
+  // one, into SQLite at destinations/<readable_id>.db in the tenant's directory. false: the readable_id is
+  // taken.
+  bool create_collection(store::Collection& collection,
+                         const std::optional<CollectionDestination>& destination = std::nullopt);
+  // The tenant's collection `readable_id`, created with the default destination when there is none.
+  store::Collection ensure_collection(const std::string& tenant_id, const std::string& readable_id);
+  // A sync (not stored) of a new connection of the collection: the collection's destination, or the default
+  // one when the tenant has no collection `readable_id` yet (join_collection creates it).
+  core::Sync collection_sync(const std::string& tenant_id, const std::string& readable_id);
+  // Makes the new (stored) connection a member of the collection, created first when there is none; when the
+  // collection went meanwhile, removes the connection again and returns false.
+  bool join_collection(const std::string& readable_id, const core::Connection& connection);
+  // Deletes every connection of the collection (remove_connection: nothing waits for a running job), then the
+  // collection. The data already written stays in its destination. kInUse: a connection could not go (the
+  // collection stays, with what is left of it).
+  RemoveOutcome delete_collection(const std::string& tenant_id, const std::string& readable_id);
+  // Queues a run of every active sync of every connection of the collection (a sync already running keeps
+  // its run, which is returned); every model list is resolved before the first run is queued.
+  std::vector<store::CreatedRun> refresh_collection(const store::Collection& collection,
+                                                    const TriggerRequest& request);
 
  private:
   // Checks, splits and dates a new connection (not stored). Throws InvalidConfig.

@@ -2,6 +2,7 @@
 #include "core/ids.h"
 #include "engine/control.h"
 #include "engine/logger.h"
+#include "engine/model_mapping.h"
 #include "engine/schedule.h"
 #include "engine/sources.h"
 
@@ -21,11 +22,19 @@ void apply_full_config(const connectors::Registry& registry, core::Connection& c
     if (auto problem = screen(full_config); !problem.empty())
       throw InvalidConfig(InvalidConfig::Reason::kScreened, problem, full_config);
   }
-  if (auto problem = registry.source_problem(connection.source_type, full_config, connection.tenant_id);
+  // The model mapping is ferry's, not the connector's: checked here, kept in the public config.
+  const core::Json connector_config = without_mapping(full_config);
+  if (full_config.contains(kModelMappingKey)) {
+    if (auto problem = mapping_problem(full_config.at(kModelMappingKey)); !problem.empty())
+      throw InvalidConfig(InvalidConfig::Reason::kRefused, "config." + problem, full_config);
+  }
+  if (auto problem = registry.source_problem(connection.source_type, connector_config, connection.tenant_id);
       !problem.empty()) {
     throw InvalidConfig(InvalidConfig::Reason::kRefused, problem, full_config);
   }
-  std::tie(connection.config, connection.secrets) = connectors::split_secrets(type->spec, full_config);
+  std::tie(connection.config, connection.secrets) = connectors::split_secrets(type->spec, connector_config);
+  if (full_config.contains(kModelMappingKey))
+    connection.config[kModelMappingKey] = full_config.at(kModelMappingKey);
 }
 
 }  // namespace
@@ -34,7 +43,7 @@ void SyncControl::prepare_connection(core::Connection& connection, const core::J
                                      const ConfigScreen& screen) {
   apply_full_config(registry_, connection, full_config, screen);
   connection.id = core::new_uuid();
-  connection.account_token = core::new_token("act_");
+  if (connection.account_token.empty()) connection.account_token = core::new_token("act_");  // else imported
   connection.created_at = connection.updated_at = clock_.now();
 }
 

@@ -1,5 +1,5 @@
-// SyncControl's sync operations: destination secrets, schedules, one writer per destination table,
-// triggering a connection's syncs, and the models a status shows.
+// SyncControl's sync operations: model selection, schedules, create and update, triggering a connection's
+// syncs (one batch per request), and the models a status shows.
 #include <algorithm>
 
 #include "connectors/catalog.h"
@@ -10,23 +10,18 @@
 
 namespace ferry::engine {
 
-void SyncControl::set_destination(core::Sync& sync, const std::string& type, core::Json config) {
-  const auto* spec = registry_.destination(type);
-  if (spec == nullptr) {
-    throw InvalidConfig(InvalidConfig::Reason::kUnknownType,
-                        "destination.type '" + type + "' is not supported");
-  }
-  if (type == sync.destination_type) {
-    // Secrets are write-only: a client that sends the config back without them keeps the stored ones.
-    for (const auto& [name, value] : sync.destination_secrets.items()) {
-      if (!config.contains(name)) config[name] = value;
+void SyncControl::select_models(core::Sync& sync, const std::optional<std::vector<std::string>>& models) {
+  if (models) {
+    core::Sync everything = sync;
+    everything.models.reset();
+    const auto offered = sync_models(everything);
+    for (const auto& model : *models) {
+      if (std::find(offered.begin(), offered.end(), model) == offered.end()) throw UnknownModel(model);
     }
   }
-  if (auto problem = registry_.destination_problem(type, config, sync.tenant_id); !problem.empty()) {
-    throw InvalidConfig(InvalidConfig::Reason::kRefused, "destination." + problem);
-  }
-  sync.destination_type = type;
-  std::tie(sync.destination_config, sync.destination_secrets) = connectors::split_secrets(spec->spec, config);
+  // Runs compare it with their own start: a run queued before the change still copies the old selection.
+  if (models != sync.models) sync.models_changed_at = clock_.now();
+  sync.models = models;
 }
 
 void SyncControl::reschedule(core::Sync& sync) {
@@ -82,10 +77,23 @@ store::DeleteResult SyncControl::delete_sync(const std::string& tenant_id, const
 std::vector<store::CreatedRun> SyncControl::trigger_active(const std::vector<core::Sync>& syncs,
                                                            const RequestFor& request_for) {
   resolve_models(syncs);
+  // One request, one batch: a run still active from an earlier request brings its batch along.
+  std::optional<std::string> batch;
+  for (const auto& sync : syncs) {
+    if (!sync.active) continue;
+    if (auto active = store_.active_run(sync.id)) {
+      batch = active->batch_id.value_or(active->id);
+      break;
+    }
+  }
   std::vector<store::CreatedRun> runs;
   for (const auto& sync : syncs) {
     if (!sync.active) continue;  // a paused sync stays paused
-    if (auto request = request_for(sync)) runs.push_back(trigger(sync, *request));
+    auto request = request_for(sync);
+    if (!request) continue;
+    request->batch_id = batch;
+    runs.push_back(trigger(sync, *request));
+    if (!batch) batch = runs.back().run.batch_id.value_or(runs.back().run.id);
   }
   return runs;
 }
@@ -93,9 +101,7 @@ std::vector<store::CreatedRun> SyncControl::trigger_active(const std::vector<cor
 std::optional<std::vector<std::string>> SyncControl::stored_models(const core::Sync& sync) const {
   if (sync.models) return sync.models;
   // By the sync's ids: loading the connection would decrypt its secrets for a list of names.
-  const auto catalog = store_.connection_catalog(sync.tenant_id, sync.connection_id);
-  if (!catalog) return std::nullopt;
-  return connectors::model_ids_from_json(catalog->models);
+  return store_.connection_model_ids(sync.tenant_id, sync.connection_id);
 }
 
 }  // namespace ferry::engine

@@ -1,5 +1,7 @@
 #include "engine/sources.h"
 
+#include "engine/model_mapping.h"
+
 namespace ferry::engine {
 
 core::Json full_config(const core::Json& config, const core::Json& secrets) {
@@ -9,7 +11,8 @@ core::Json full_config(const core::Json& config, const core::Json& secrets) {
 }
 
 connectors::SourcePtr open_source(const connectors::Registry& registry, const core::Connection& connection) {
-  return registry.make_source(connection.source_type, full_config(connection.config, connection.secrets),
+  return registry.make_source(connection.source_type,
+                              full_config(without_mapping(connection.config), connection.secrets),
                               connection.tenant_id);
 }
 

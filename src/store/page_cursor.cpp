@@ -1,6 +1,5 @@
 #include "store/page_cursor.h"
 
-
 #include <charconv>
 
 #include "core/encoding.h"

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/domain.h"
+#include "store/collection.h"
 
 namespace ferry::store {
 
@@ -94,6 +95,15 @@ class Store {
  public:
   virtual ~Store() = default;
 
+  // While one is held, the calling thread's reads share one snapshot of the store (one read transaction
+  // instead of one per call), begun again after any write this store commits, so the thread still reads its
+  // own writes. One request's reads hold one (api/app.cpp). A store without snapshots returns nullptr.
+  class PinnedReads {
+   public:
+    virtual ~PinnedReads() = default;
+  };
+  virtual std::unique_ptr<PinnedReads> pin_reads() { return nullptr; }
+
   virtual core::Tenant create_tenant(const std::string& name) = 0;
   virtual CreatedApiKey issue_api_key(const std::string& tenant_id) = 0;
   // Returns the new key's secret; only its hash is stored.
@@ -125,6 +135,16 @@ class Store {
                                                           const std::string& connection_id) = 0;
   virtual void save_connection_catalog(const std::string& tenant_id, const std::string& connection_id,
                                        const StoredCatalog& catalog) = 0;
+  // Only the ids of the stored catalog's models, in order (what a status poll lists), without building the
+  // whole catalog; nullopt when the connection has none.
+  virtual std::optional<std::vector<std::string>> connection_model_ids(const std::string& tenant_id,
+                                                                       const std::string& connection_id) {
+    auto catalog = connection_catalog(tenant_id, connection_id);
+    if (!catalog) return std::nullopt;
+    std::vector<std::string> ids;
+    for (const auto& model : catalog->models) ids.push_back(model.value("model_id", ""));
+    return ids;
+  }
 
   virtual void insert_sync(const core::Sync& sync) = 0;
   virtual std::optional<core::Sync> sync(const std::string& tenant_id, const std::string& id) = 0;
@@ -188,6 +208,27 @@ class Store {
                                                             const std::string& key) = 0;
   virtual void save_idempotent_response(const std::string& tenant_id, const std::string& key,
                                         const StoredResponse& response) = 0;
+
+  // --- collections (store/collection.h) ---
+  // Stores a new collection; false when the tenant already has one with its readable_id.
+  virtual bool insert_collection(const Collection& collection) = 0;
+  virtual std::optional<Collection> collection(const std::string& tenant_id,
+                                               const std::string& readable_id) = 0;
+  // Newest first.
+  virtual Page<Collection> collections(const std::string& tenant_id, const PageRequest& page) = 0;
+  // Deletes the collection and its memberships (not the connections); false when the tenant has none by that
+  // readable_id.
+  virtual bool delete_collection(const std::string& tenant_id, const std::string& readable_id) = 0;
+  // Makes the tenant's connection a member of the tenant's collection (a connection is in at most one);
+  // false when either does not exist.
+  virtual bool add_to_collection(const std::string& tenant_id, const std::string& collection_id,
+                                 const std::string& connection_id) = 0;
+  // The collection the connection is a member of.
+  virtual std::optional<Collection> collection_of_connection(const std::string& tenant_id,
+                                                             const std::string& connection_id) = 0;
+  // The ids of the collection's connections, oldest first.
+  virtual std::vector<std::string> connections_in_collection(const std::string& tenant_id,
+                                                             const std::string& collection_id) = 0;
 };
 using StorePtr = std::unique_ptr<Store>;
 

@@ -206,7 +206,9 @@ class Generator {
   }
 
   void add_headers(api::HttpRequest& request) {
-    const bool airweave = request.path.rfind("/source-connections", 0) == 0;
+    const bool airweave = request.path.rfind("/source-connections", 0) == 0 ||
+                          request.path.rfind("/collections", 0) == 0 ||
+                          request.path.rfind("/sources", 0) == 0;
     const bool polytomic = request.path.rfind("/api/syncs", 0) == 0;
     if (!chance(7)) {
       const auto key = own_or_other_key();

@@ -81,6 +81,7 @@ class StatusAfterFailureTest : public ::testing::Test {
     }
     ASSERT_EQ(store.run_by_id(run_id)->state, core::RunState::kComplete);
     ASSERT_EQ(merge_row()["status"], "DONE");
+    ASSERT_TRUE(native_model()["last_error_category"].is_null());
   }
 
   void create_sync(const Json& schedule) {
@@ -138,6 +139,7 @@ TEST_F(StatusAfterFailureTest, ARunLevelFailureShowsAsFailedOnEverySurface) {
   EXPECT_EQ(merge["last_sync_finished"], core::format_rfc3339(*run.finished_at)) << merge.dump();
   const auto native = native_model();
   EXPECT_EQ(native["last_sync_result"], "failed") << native.dump();
+  EXPECT_EQ(native["last_error_category"], "config_invalid") << native.dump();
   EXPECT_EQ(airweave_job()["status"], "failed");
   const auto polytomic = polytomic_status();
   EXPECT_TRUE(polytomic["current_execution"].is_null()) << polytomic.dump();

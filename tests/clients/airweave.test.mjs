@@ -1,18 +1,25 @@
 // The `@airweave/sdk` client (pinned in package.json) driving ferry's Airweave surface (seed 003):
-// run a source connection with and without force_full_sync, list its jobs, cancel one, CRUD, and
-// Airweave's error shapes (FastAPI `{"detail": ...}`, 422 validation lists).
+// run a source connection with and without force_full_sync, list its jobs, cancel one, CRUD, collections
+// (create, list, get, refresh_all, delete; a PostgreSQL destination when FERRY_TEST_PG_STATE names a test
+// cluster), the source catalog, and Airweave's error shapes (FastAPI `{"detail": ...}`, 422 validation lists).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { AirweaveSDKClient, AirweaveSDK, AirweaveSDKError } from '@airweave/sdk';
 import { startFerry } from './harness.mjs';
+import { spawnFerry } from '../integration/ferry_process.mjs';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
 const JOB_STATUSES = ['created', 'pending', 'running', 'completed', 'failed', 'cancelling', 'cancelled'];
 const TERMINAL = ['completed', 'failed', 'cancelled'];
 const MODELS = ['hris.Employee', 'hris.Team', 'ats.Candidate', 'ats.Application'];
+// The SDK's enums: SourceConnectionStatus and CollectionStatus.
+const CONNECTION_STATUSES = ['active', 'pending_auth', 'syncing', 'error', 'inactive', 'pending_sync'];
+const COLLECTION_STATUSES = ['ACTIVE', 'NEEDS SOURCE', 'ERROR'];
 
 let ferry;
 let client;
@@ -441,5 +448,272 @@ describe('errors, as Airweave returns them', () => {
     assert.equal(put.status, 405);
     assert.deepEqual(put.json, { detail: 'Method Not Allowed' });
     assert.equal((await raw('GET', `/source-connections/${mine.id}/run`)).status, 405);
+  });
+});
+
+// Every field of Collection the SDK declares, with its type.
+function assertCollection(collection) {
+  assert.equal(typeof collection.name, 'string');
+  assert.equal(typeof collection.readable_id, 'string');
+  assert.match(collection.id, UUID);
+  assert.ok(Number.isInteger(collection.vector_size));
+  assert.equal(typeof collection.embedding_model_name, 'string');
+  assert.match(collection.created_at, TIME);
+  assert.match(collection.modified_at, TIME);
+  assert.match(collection.organization_id, UUID);
+  assert.equal(collection.created_by_email, null);
+  assert.equal(collection.modified_by_email, null);
+  assert.ok(COLLECTION_STATUSES.includes(collection.status), `unknown status ${collection.status}`);
+}
+
+// Every field of Source and of its Fields / ConfigField the SDK declares.
+function assertSource(source) {
+  for (const field of ['name', 'short_name', 'class_name']) assert.equal(typeof source[field], 'string', field);
+  assert.match(source.id, UUID);
+  assert.match(source.created_at, TIME);
+  assert.match(source.modified_at, TIME);
+  assert.deepEqual(source.auth_methods, ['direct']);
+  for (const fields of [source.config_fields, source.auth_fields]) {
+    assert.ok(Array.isArray(fields.fields));
+    for (const field of fields.fields) {
+      assert.equal(typeof field.name, 'string');
+      assert.equal(typeof field.title, 'string');
+      assert.ok(['string', 'integer', 'boolean', 'object'].includes(field.type), field.type);
+      assert.equal(typeof field.required, 'boolean');
+      assert.ok(field.description === null || typeof field.description === 'string');
+    }
+  }
+}
+
+// A SQLite file in the tenant's directory with one table, for a second source in a collection.
+function widgetsDatabase(name) {
+  const path = ferry.hostPath(name);
+  mkdirSync(dirname(path), { recursive: true });
+  sqlite(path, 'CREATE TABLE widgets (id INTEGER PRIMARY KEY, label TEXT); INSERT INTO widgets VALUES (1, \'a\'), (2, \'b\'), (3, \'c\');');
+  return name;
+}
+
+describe('sources', () => {
+  test('list and get: the enabled source types with their config and auth fields', async () => {
+    const sources = await client.sources.list();
+    sources.forEach(assertSource);
+    const names = sources.map((s) => s.short_name).sort();
+    assert.deepEqual(names, ['file', 'postgres', 'rest', 'sample', 'sqlite']);  // `process` is off by default
+    const sample = sources.find((s) => s.short_name === 'sample');
+    assert.deepEqual(sample.config_fields.fields.map((f) => f.name), ['seed', 'size', 'generation', 'batch_size']);
+    assert.deepEqual(sample.auth_fields.fields.map((f) => [f.name, f.title, f.type]), [['api_key', 'Api Key', 'string']]);
+    const size = sample.config_fields.fields.find((f) => f.name === 'size');
+    assert.deepEqual(size, { name: 'size', title: 'Size', description: 'records across all models', type: 'integer', required: false, items_type: null });
+    const postgres = sources.find((s) => s.short_name === 'postgres');
+    assert.equal(postgres.name, 'PostgreSQL');
+    assert.ok(postgres.auth_fields.fields.some((f) => f.name === 'url' && f.required));
+
+    assert.deepEqual(await client.sources.get('sample'), sample);
+    assert.deepEqual((await raw('GET', '/sources/')).json, sources);  // with the trailing slash too
+    assert.deepEqual(await clientB.sources.get('sample'), sample);  // the catalog is the same for every tenant
+    for (const name of ['process', 'salesforce']) {
+      const missing = await sdkError(client.sources.get(name));
+      assert.equal(missing.statusCode, 404);
+      assert.deepEqual(missing.body, { detail: `Source not found: ${name}` });
+    }
+  });
+});
+
+describe('collections (the usual SDK flow)', () => {
+  test('create -> source connections -> refresh_all -> jobs -> delete', async () => {
+    const generated = await client.collections.create({ name: 'Support Tickets 2026' });
+    assertCollection(generated);
+    assert.match(generated.readable_id, /^support-tickets-2026-[a-z0-9]{6}$/);
+    assert.equal(generated.status, 'NEEDS SOURCE');
+    assert.equal(generated.created_at, generated.modified_at);
+
+    const collection = await client.collections.create({ name: 'Finance Data', readable_id: 'finance-data' });
+    assertCollection(collection);
+    assert.equal(collection.readable_id, 'finance-data');
+    assert.equal(collection.name, 'Finance Data');
+    assert.deepEqual(collection.destination, { type: 'sqlite', config: { path: 'destinations/finance-data.db' } });
+    assert.deepEqual(await client.collections.get('finance-data'), collection);
+
+    // Newest first; `search` matches name or readable_id, case-insensitively.
+    const listed = await client.collections.list();
+    assert.deepEqual(listed.slice(0, 2).map((c) => c.id), [collection.id, generated.id]);
+    listed.forEach(assertCollection);
+    assert.deepEqual((await raw('GET', '/collections/')).json, listed);
+    assert.deepEqual((await client.collections.list({ search: 'FINANCE' })).map((c) => c.id), [collection.id]);
+    assert.deepEqual((await client.collections.list({ search: 'tickets-2026' })).map((c) => c.id), [generated.id]);
+    assert.deepEqual((await client.collections.list({ skip: 1, limit: 1 })).map((c) => c.id), [generated.id]);
+
+    // Two sources into the collection: the sample source and a SQLite database.
+    const sample = await client.sourceConnections.create({
+      short_name: 'sample', readable_collection_id: 'finance-data', config: { size: 300 }, sync_immediately: false,
+    });
+    const widgets = await client.sourceConnections.create({
+      name: 'Widgets db', short_name: 'sqlite', readable_collection_id: 'finance-data',
+      config: { path: widgetsDatabase('widgets.db') }, sync_immediately: false,
+    });
+    for (const sc of [sample, widgets]) {
+      assert.equal(sc.readable_collection_id, 'finance-data');
+      assert.equal(sc.status, 'pending_sync');
+      const sync = await ferry.v1('GET', `/v1/syncs/${sc.sync_id}`);
+      assert.equal(sync.destination.type, 'sqlite');
+      assert.deepEqual(sync.destination.config, { path: 'destinations/finance-data.db' });
+    }
+    assert.deepEqual((await client.sourceConnections.list({ collection: 'finance-data' })).map((c) => c.id).sort(),
+      [sample.id, widgets.id].sort());
+    assert.equal((await client.collections.get('finance-data')).status, 'NEEDS SOURCE');
+
+    // refresh_all: one job per source connection of the collection.
+    const jobs = await client.collections.refreshAllSourceConnections('finance-data');
+    assert.equal(jobs.length, 2);
+    const byConnection = Object.fromEntries(jobs.map((j) => [j.source_connection_id, j]));
+    assert.deepEqual(Object.keys(byConnection).sort(), [sample.id, widgets.id].sort());
+    for (const [scId, job] of Object.entries(byConnection)) {
+      assertJob(job, scId);
+      assert.equal((await ferry.v1('GET', `/v1/runs/${job.id}`)).trigger, 'airweave');
+      const done = await waitForJob(scId, job.id);
+      assert.equal(done.status, 'completed', done.error ?? '');
+    }
+    assert.equal((await waitForJob(sample.id, byConnection[sample.id].id)).entities_inserted, 300);
+    assert.equal((await waitForJob(widgets.id, byConnection[widgets.id].id)).entities_inserted, 3);
+    const path = ferry.hostPath('destinations/finance-data.db');
+    assert.equal(sqlite(path, 'SELECT count(*) FROM "widgets"'), '3');
+    assert.equal((await client.collections.get('finance-data')).status, 'ACTIVE');
+    const fetched = await client.sourceConnections.get(widgets.id);
+    assert.ok(CONNECTION_STATUSES.includes(fetched.status));
+    assert.equal(fetched.status, 'active');
+
+    // A collection without source connections refreshes nothing.
+    assert.deepEqual(await client.collections.refreshAllSourceConnections(generated.readable_id), []);
+
+    // Deleting the collection deletes its source connections (as Airweave does); the data already written stays.
+    const deleted = await client.collections.delete('finance-data');
+    assert.equal(deleted.id, collection.id);
+    assert.equal(deleted.readable_id, 'finance-data');
+    for (const sc of [sample, widgets]) {
+      assert.equal((await sdkError(client.sourceConnections.get(sc.id))).statusCode, 404);
+    }
+    const gone = await sdkError(client.collections.get('finance-data'));
+    assert.equal(gone.statusCode, 404);
+    assert.deepEqual(gone.body, { detail: 'Collection not found' });
+    assert.equal((await sdkError(client.collections.refreshAllSourceConnections('finance-data'))).statusCode, 404);
+    assert.ok(!(await client.collections.list()).some((c) => c.id === collection.id));
+    assert.ok(existsSync(path));
+    // The readable_id is free again.
+    assertCollection(await client.collections.create({ name: 'Finance Data again', readable_id: 'finance-data' }));
+  });
+
+  test('a source connection into a collection not created before creates it', async () => {
+    const sc = await client.sourceConnections.create({
+      short_name: 'sample', readable_collection_id: 'implicit-one', config: { size: 10 }, sync_immediately: false,
+    });
+    const collection = await client.collections.get('implicit-one');
+    assertCollection(collection);
+    assert.equal(collection.name, 'implicit-one');
+    assert.deepEqual((await client.sourceConnections.list({ collection: 'implicit-one' })).map((c) => c.id), [sc.id]);
+    // A source connection that is refused creates nothing.
+    const refused = await sdkError(client.sourceConnections.create({
+      short_name: 'sample', readable_collection_id: 'never-made', config: { size: 'big' },
+    }));
+    assert.equal(refused.statusCode, 422);
+    assert.equal((await sdkError(client.collections.get('never-made'))).statusCode, 404);
+  });
+
+  test("another tenant's collections are 404; malformed input is a 422 in FastAPI's shape", async () => {
+    const mine = await client.collections.create({ name: 'Private things', readable_id: 'private-things' });
+    for (const call of [
+      () => clientB.collections.get('private-things'),
+      () => clientB.collections.delete('private-things'),
+      () => clientB.collections.refreshAllSourceConnections('private-things'),
+    ]) {
+      const error = await sdkError(call());
+      assert.equal(error.statusCode, 404);
+      assert.deepEqual(error.body, { detail: 'Collection not found' });
+    }
+    assert.ok(!(await clientB.collections.list()).some((c) => c.id === mine.id));
+    // The other tenant may use the same readable_id for a collection of its own.
+    const theirs = await clientB.collections.create({ name: 'Their things', readable_id: 'private-things' });
+    assert.notEqual(theirs.id, mine.id);
+    assert.equal((await client.collections.get('private-things')).name, 'Private things');
+
+    const taken = await sdkError(client.collections.create({ name: 'Again', readable_id: 'private-things' }));
+    assert.equal(taken.statusCode, 409);
+    assert.deepEqual(taken.body, { detail: "Collection with readable_id 'private-things' already exists" });
+
+    const missing = await sdkError(client.collections.create({}));
+    assert.ok(missing instanceof AirweaveSDK.UnprocessableEntityError);
+    assert.deepEqual(missing.body.detail, [{ type: 'missing', loc: ['body', 'name'], msg: 'Field required', input: {} }]);
+    const bad = await sdkError(client.collections.create({ name: 'ab', readable_id: 'Bad_ID' }));
+    assert.deepEqual(bad.body.detail.map((d) => [d.loc.join('.'), d.type]),
+      [['body.name', 'string_too_short'], ['body.readable_id', 'string_pattern_mismatch']]);
+    const destination = await sdkError(client.collections.create({ name: 'Nowhere', destination: { type: 'mongo' } }));
+    assert.equal(destination.statusCode, 422);
+    assert.deepEqual(destination.body.detail[0].loc, ['body', 'destination', 'type']);
+    const escape = await sdkError(client.collections.create({
+      name: 'Escape', destination: { type: 'sqlite', config: { path: '../../elsewhere.db' } },
+    }));
+    assert.equal(escape.statusCode, 422);
+    assert.deepEqual(escape.body.detail[0].loc, ['body', 'destination', 'config']);
+    const limit = await sdkError(client.collections.list({ limit: 0 }));
+    assert.equal(limit.statusCode, 422);
+    assert.deepEqual(limit.body.detail[0].loc, ['query', 'limit']);
+    const malformed = await raw('POST', '/collections', { body: '{"name": ' });
+    assert.equal(malformed.status, 422);
+    assert.equal(malformed.json.detail[0].type, 'json_invalid');
+
+    assert.deepEqual((await raw('PUT', '/collections/private-things', { body: {} })).json, { detail: 'Method Not Allowed' });
+    const unknown = await raw('GET', '/collections/private-things/nothing');
+    assert.equal(unknown.status, 404);
+    assert.deepEqual(unknown.json, { detail: 'Not Found' });
+    assert.deepEqual((await raw('GET', '/sources/sample/deeper')).json, { detail: 'Not Found' });
+    assert.deepEqual((await raw('POST', '/sources', { body: {} })).json, { detail: 'Method Not Allowed' });
+    assert.equal((await raw('GET', '/collections', { key: null })).status, 401);
+  });
+});
+
+// A collection whose syncs write into PostgreSQL: the operator lets tenants reach the test cluster (loopback,
+// denied by default) with --allow-egress; the URL is a secret, never rendered.
+const pgState = process.env.FERRY_TEST_PG_STATE;
+describe('a collection with a PostgreSQL destination', { skip: pgState ? false : 'FERRY_TEST_PG_STATE is not set' }, () => {
+  test('source connections of the collection write into the PostgreSQL database', async () => {
+    const adminUrl = readFileSync(join(pgState, 'url'), 'utf8').trim();
+    const database = `airweave_${process.pid}_${Date.now()}`;
+    const url = `${adminUrl.slice(0, adminUrl.lastIndexOf('/'))}/${database}`;
+    const psql = (target, sql) => execFileSync('psql', ['-X', '-q', '-tA', '-v', 'ON_ERROR_STOP=1', target, '-c', sql],
+      { encoding: 'utf8' }).trim();
+    psql(adminUrl, `CREATE DATABASE ${database}`);
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-airweave-pg-'));
+    const db = join(dir, 'ferry.db');
+    const key = execFileSync(process.env.FERRY_BIN, ['admin', 'create-tenant', 'acme', '--db', db], { encoding: 'utf8' })
+      .trim().split('\n').pop();
+    const child = spawnFerry(process.env.FERRY_BIN, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--workers', '1',
+      '--rate-limit', '0', '--allow-egress', '127.0.0.1/32']);
+    try {
+      const pg = new AirweaveSDKClient({ apiKey: key, baseUrl: await child.ready });
+      const collection = await pg.collections.create({
+        name: 'Warehouse', readable_id: 'warehouse', destination: { type: 'postgres', config: { url, schema: 'airweave' } },
+      });
+      assertCollection(collection);
+      assert.deepEqual(collection.destination, { type: 'postgres', config: { schema: 'airweave' } });
+      assert.ok(!JSON.stringify(await pg.collections.list()).includes(url));
+      const sc = await pg.sourceConnections.create({
+        short_name: 'sample', readable_collection_id: 'warehouse', config: { size: 120 }, sync_immediately: false,
+      });
+      const [job] = await pg.collections.refreshAllSourceConnections('warehouse');
+      assertJob(job, sc.id);
+      const done = await ferry.eventually(async () => {
+        const found = (await pg.sourceConnections.getSourceConnectionJobs(sc.id)).find((j) => j.id === job.id);
+        return found && TERMINAL.includes(found.status) ? found : null;
+      }, 'the PostgreSQL job');
+      assert.equal(done.status, 'completed', done.error ?? '');
+      assert.equal(done.entities_inserted, 120);
+      const rows = MODELS.reduce((n, m) => n + Number(psql(url, `SELECT count(*) FROM airweave."${m.split('.')[1]}"`)), 0);
+      assert.equal(rows, 120);
+      assert.equal((await pg.collections.get('warehouse')).status, 'ACTIVE');
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.on('exit', resolve));
+      rmSync(dir, { recursive: true, force: true });
+      try { psql(adminUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`); } catch {}
+    }
   });
 });

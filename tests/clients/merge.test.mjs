@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MergeClient, MergeError } from '@mergeapi/merge-node-client';
+import { MergeClient, MergeError, serialization } from '@mergeapi/merge-node-client';
 import { startFerry } from './harness.mjs';
 
 let ferry;
@@ -367,4 +367,165 @@ test('errors come back the way Merge sends them', async () => {
     { ...auth(connection.account_token), 'Content-Type': 'application/json' }, '{not json');
   assert.equal(withBody.status, 200);
   assert.ok(Array.isArray(withBody.json));
+});
+
+// ---- model mapping and common-model reads (issue 17)
+
+// A file source whose model `public.employees` is mapped to hris.Employee, synced once into SQLite.
+async function mappedEmployees(count = 7) {
+  const relative = `files-mapped-${Math.random().toString(36).slice(2)}`;
+  const dir = ferry.hostPath(relative);
+  mkdirSync(dir, { recursive: true });
+  const lines = [];
+  for (let i = 1; i <= count; i++) {
+    const day = String(i).padStart(2, '0');
+    lines.push(JSON.stringify({
+      id: i, fname: `First${i}`, last_name: `Last${i}`,
+      created_at: `2024-01-${day}T00:00:00Z`, updated_at: `2024-02-${day}T12:00:00Z`,
+    }));
+  }
+  writeFileSync(join(dir, 'public.employees.jsonl'), lines.join('\n') + '\n');
+  writeFileSync(join(dir, 'public.notes.jsonl'), '{"id":1,"text":"not mapped","updated_at":"2024-01-01T00:00:00Z"}\n');
+  const connection = await ferry.v1('POST', '/v1/connections', {
+    name: 'mapped files', source_type: 'file',
+    config: { path: relative, merge_models: { 'public.employees': { model: 'hris.Employee', fields: { first_name: 'fname' } } } },
+  });
+  const sync = await ferry.v1('POST', '/v1/syncs', {
+    connection_id: connection.id, destination: { type: 'sqlite', config: { path: `${relative}.db` } },
+  });
+  return { connection, sync };
+}
+
+test('a mapped model shows in sync status, resyncs, and lists through hris.employees with paging and filters', async () => {
+  const { connection, sync } = await mappedEmployees(7);
+  assert.deepEqual(connection.config.merge_models, { 'public.employees': { model: 'hris.Employee', fields: { first_name: 'fname' } } });
+  const client = merge(connection.account_token);
+
+  const before = (await client.hris.syncStatus.list()).data;
+  assert.deepEqual(before.map((r) => [r.modelId, r.modelName]), [['hris.Employee', 'Employee']]);
+  const queued = await client.hris.forceResync.syncStatusResyncCreate();
+  assert.deepEqual(queued.map((s) => [s.modelId, s.status]), [['hris.Employee', 'SYNCING']]);
+  const [run] = await runsOf(sync.id);
+  assert.deepEqual(run.models, ['public.employees']);  // the connection's own model was queued
+  assert.equal((await waitForRun(run.id)).status, 'complete');
+
+  // Every page through the SDK's iterator, two at a time.
+  const seen = [];
+  for await (const employee of await client.hris.employees.list({ pageSize: 2 })) seen.push(employee);
+  assert.deepEqual(seen.map((e) => e.id), ['1', '2', '3', '4', '5', '6', '7']);
+  const first = seen[0];
+  assert.equal(first.remoteId, '1');
+  assert.equal(first.firstName, 'First1');  // renamed by the mapping
+  assert.equal(first.lastName, 'Last1');
+  assert.ok(first.createdAt instanceof Date);
+  assert.equal(first.createdAt.toISOString(), '2024-01-01T00:00:00.000Z');
+  assert.equal(first.modifiedAt.toISOString(), '2024-02-01T12:00:00.000Z');
+  assert.equal(first.remoteWasDeleted, false);
+  assert.equal(first.remoteData, undefined);
+
+  // modifiedAfter / modifiedBefore / createdAfter, and remote data on request.
+  const after = await client.hris.employees.list({ modifiedAfter: new Date('2024-02-05T00:00:00Z'), includeRemoteData: true });
+  assert.deepEqual(after.data.map((e) => e.id), ['5', '6', '7']);
+  assert.deepEqual(after.data[0].remoteData, [{ path: '/public.employees', data: {
+    id: 5, fname: 'First5', last_name: 'Last5', created_at: '2024-01-05T00:00:00.000000Z', updated_at: '2024-02-05T12:00:00.000000Z' } }]);
+  const window = await client.hris.employees.list({
+    modifiedBefore: new Date('2024-02-05T00:00:00Z'), createdAfter: new Date('2024-01-02T00:00:00Z'), includeDeletedData: true });
+  assert.deepEqual(window.data.map((e) => e.id), ['3', '4']);
+
+  // The raw page: Merge's envelope, previous leads back.
+  const page2 = await raw('GET', `/api/hris/v1/employees?page_size=3&cursor=${encodeURIComponent(
+    (await raw('GET', '/api/hris/v1/employees?page_size=3', auth(connection.account_token))).json.next)}`,
+  auth(connection.account_token));
+  assert.equal(page2.status, 200);
+  assert.deepEqual(page2.json.results.map((e) => e.id), ['4', '5', '6']);
+  assert.deepEqual(Object.keys(page2.json.results[0]).sort(), ['created_at', 'field_mappings', 'first_name', 'id',
+    'last_name', 'modified_at', 'remote_data', 'remote_id', 'remote_was_deleted', 'updated_at']);
+  // The SDK's own schema, validating (the client itself skips validation): declared fields have their types.
+  for (const body of [page2.json, (await raw('GET', '/api/hris/v1/employees?include_remote_data=true',
+    auth(connection.account_token))).json]) {
+    const parsed = serialization.hris.PaginatedEmployeeList.parse(body, { unrecognizedObjectKeys: 'passthrough' });
+    assert.ok(parsed.ok, JSON.stringify(parsed.errors));
+  }
+  const back = await raw('GET', `/api/hris/v1/employees?page_size=3&cursor=${encodeURIComponent(page2.json.previous)}`,
+    auth(connection.account_token));
+  assert.deepEqual(back.json.results.map((e) => e.id), ['1', '2', '3']);
+  assert.equal(back.json.previous, null);
+
+  // retrieve, and an id that is not there.
+  const one = await client.hris.employees.retrieve('6');
+  assert.equal(one.firstName, 'First6');
+  assert.equal(one.modifiedAt.toISOString(), '2024-02-06T12:00:00.000Z');
+  await assert.rejects(client.hris.employees.retrieve('99'),
+    (err) => err instanceof MergeError && err.statusCode === 404 && err.body.detail === 'Not found.');
+  // A model the mapping does not show, in the category or elsewhere: Merge's 404.
+  const teams = await raw('GET', '/api/hris/v1/teams', auth(connection.account_token));
+  assert.equal(teams.status, 404);
+  assert.deepEqual(Object.keys(teams.json), ['detail']);
+});
+
+test('common-model reads refuse other tenants, malformed filters and bad mappings in Merge\'s shape', async () => {
+  const { connection } = await mappedEmployees(2);
+  const other = await ferry.sampleSync({ size: 20, key: ferry.keyB });
+  // Tenant B's account token with tenant A's key: unknown, 401 as for any token.
+  await assert.rejects(merge(other.connection.account_token).hris.employees.list(),
+    (err) => err instanceof MergeError && err.statusCode === 401 && typeof err.body.detail === 'string');
+  await assert.rejects(merge(connection.account_token, ferry.keyB).hris.employees.retrieve('1'),
+    (err) => err instanceof MergeError && err.statusCode === 401);
+
+  for (const [query, field] of [['modified_after=yesterday', 'modified_after'], ['created_after=2024-13-01T00:00:00Z', 'created_after'],
+    ['modified_before=1', 'modified_before'], ['include_remote_data=maybe', 'include_remote_data'],
+    ['include_deleted_data=2', 'include_deleted_data']]) {
+    const res = await raw('GET', `/api/hris/v1/employees?${query}`, auth(connection.account_token));
+    assert.equal(res.status, 400, query);
+    assert.deepEqual(Object.keys(res.json), [field]);
+    assert.ok(Array.isArray(res.json[field]) && typeof res.json[field][0] === 'string');
+  }
+  const badCursor = await raw('GET', `/api/hris/v1/employees?cursor=${Buffer.from('p=not json').toString('base64url')}`,
+    auth(connection.account_token));
+  assert.equal(badCursor.status, 404);
+  assert.equal(badCursor.json.detail, 'Invalid cursor');
+  assert.equal((await raw('POST', '/api/hris/v1/employees', auth(connection.account_token))).status, 405);
+
+  // A mapping that names no common model is refused when stored (ferry's /v1 validation error).
+  for (const merge_models of [{ 'public.employees': 'Employee' }, { 'public.employees': 'payroll.Employee' },
+    { a: 'hris.Employee', b: 'hris.Employee' }, { 'public.employees': { model: 'hris.Employee', extra: 1 } }, []]) {
+    const res = await fetch(ferry.baseUrl + '/v1/connections', {
+      method: 'POST', headers: { Authorization: `Bearer ${ferry.keyA}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'bad', source_type: 'sample', config: { merge_models } }),
+    });
+    assert.equal(res.status, 422, JSON.stringify(merge_models));
+    assert.match((await res.json()).error.message, /merge_models/);
+  }
+});
+
+test('an imported account token drives the SDK; delete-account removes the linked account', async () => {
+  const token = `imported-${Math.random().toString(36).slice(2)}`;
+  const connection = await ferry.v1('POST', '/v1/connections', {
+    name: 'imported', source_type: 'sample', config: { seed: 3, size: 20, generation: 0, batch_size: 10 }, account_token: token,
+  });
+  assert.equal(connection.account_token, token);
+  const sync = await ferry.v1('POST', '/v1/syncs', {
+    connection_id: connection.id, destination: { type: 'sqlite', config: { path: `${token}.db` } },
+  });
+  const client = merge(token);
+  assert.deepEqual((await client.hris.syncStatus.list()).data.map((r) => r.modelId), ['hris.Employee', 'hris.Team']);
+
+  // The same token again in this tenant: 409; a malformed one: 422 (ferry's /v1 shapes).
+  for (const [accountToken, status] of [[token, 409], ['short', 422], ['has space in it', 422], [42, 422]]) {
+    const res = await fetch(ferry.baseUrl + '/v1/connections', {
+      method: 'POST', headers: { Authorization: `Bearer ${ferry.keyA}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'again', source_type: 'sample', config: {}, account_token: accountToken }),
+    });
+    assert.equal(res.status, status, String(accountToken));
+  }
+  // Another tenant's key cannot delete it: the token is unknown there.
+  await assert.rejects(merge(token, ferry.keyB).hris.deleteAccount.delete(),
+    (err) => err instanceof MergeError && err.statusCode === 401 && typeof err.body.detail === 'string');
+
+  await client.hris.deleteAccount.delete();
+  await assert.rejects(ferry.v1('GET', `/v1/connections/${connection.id}`), /404/);
+  await assert.rejects(ferry.v1('GET', `/v1/syncs/${sync.id}`), /404/);
+  await assert.rejects(client.hris.syncStatus.list(), (err) => err instanceof MergeError && err.statusCode === 401);
+  const again = await raw('GET', '/api/ats/v1/delete-account', auth(token));
+  assert.equal(again.status, 405);
 });

@@ -410,13 +410,36 @@ describe('errors', () => {
     otherSync = (await ferry.sampleSync({ size: 40, key: ferry.keyB })).sync;
   });
 
-  test('the X-Polytomic-Version header is required', async () => {
+  test('a missing X-Polytomic-Version header is served as the newest version', async () => {
     const res = await raw('GET', `/api/syncs/${sync.id}`, { version: null });
-    assert.equal(res.status, 400);
-    assertApiError(res.body, 400);
-    assert.match(res.body.message, /X-Polytomic-Version/);
+    assert.equal(res.status, 200);
+    assert.equal(res.body.data.id, sync.id);
     const noVersion = new PolytomicClient({ token: ferry.keyA, environment: ferry.baseUrl });
-    assertApiError(await rejects(noVersion.modelSync.start(sync.id), Polytomic.BadRequestError, 400), 400);
+    assert.equal((await noVersion.modelSync.get(sync.id)).data.id, sync.id);
+    assert.ok((await noVersion.bulkSync.list()).data.some((s) => s.id === sync.id));
+  });
+
+  test('unknown /api/ paths answer 404 in Polytomic\'s shape for Polytomic requests', async () => {
+    const basic = { Authorization: `Basic ${Buffer.from(`${ferry.keyA}:`).toString('base64')}` };
+    for (const [path, options] of [
+      ['/api/nothing/here', {}],                                   // the version header
+      ['/api/nothing/here', { version: null, key: null, headers: basic }],  // Basic credentials
+      ['/api/bulk/nothing', { version: null }],                   // Polytomic's own prefixes
+      ['/api/connections/x/y/z', { version: null }],
+      ['/api/models/x/y', { version: null }],
+    ]) {
+      const res = await raw('GET', path, options);
+      assert.equal(res.status, 404, path);
+      assertApiError(res.body, 404);
+      assert.equal(res.body.detail, undefined, path);
+    }
+    // Without either, the /api/ prefix stays Merge's: {"detail"}.
+    const merge = await raw('GET', '/api/nothing/here', { version: null });
+    assert.equal(merge.status, 404);
+    assert.equal(typeof merge.body.detail, 'string');
+    const wrongMethod = await raw('PATCH', '/api/connections');
+    assert.equal(wrongMethod.status, 405);
+    assertApiError(wrongMethod.body, 405);
   });
 
   test('auth: a bad Bearer key is 401; Basic credentials carrying an API key are accepted', async () => {
@@ -501,5 +524,342 @@ describe('errors', () => {
     const paged = await raw('GET', '/api/syncs?page_token=garbage');
     assert.equal(paged.status, 400);
     assertApiError(paged.body, 400);
+  });
+});
+
+describe('all syncs', () => {
+  test('modelSync.list returns every sync, past Polytomic\'s page of 50', async () => {
+    const { key, sdk } = await freshTenant('many');
+    const conn = await connection(20, key);
+    const created = [];
+    for (let i = 0; i < 55; i++) {
+      const { data } = await sdk.modelSync.create({
+        name: `many ${i}`, mode: 'updateOrCreate', schedule: { frequency: 'manual' },
+        fields: [{ source: { model_id: conn.id, field: 'hris.Employee' }, target: 'hris.Employee' }],
+        target: { connection_id: conn.id },
+      });
+      created.push(data.id);
+    }
+    const listed = (await sdk.modelSync.list()).data.map((s) => s.id);
+    assert.equal(listed.length, 55);
+    assert.deepEqual([...listed].sort(), [...created].sort());
+    // Paging is still there for a client that asks for it.
+    const page = await raw('GET', '/api/syncs?limit=50', { key });
+    assert.equal(page.body.data.length, 50);
+    assert.ok(page.body.pagination.next_page_token);
+    assert.equal((await sdk.bulkSync.list()).data.length, 55);
+  });
+});
+
+// A tenant of its own (for counts no other test disturbs): its key and an SDK client.
+async function freshTenant(name) {
+  const { execFileSync } = await import('node:child_process');
+  const out = execFileSync(process.env.FERRY_BIN, ['admin', 'create-tenant', name, '--db', join(ferry.dir, 'ferry.db')],
+    { encoding: 'utf8' });
+  const key = out.trim().split('\n').pop();
+  return { key, sdk: polytomic(key) };
+}
+
+describe('connections and connection types', () => {
+  test('connections list and get ferry connections; secrets are never rendered', async () => {
+    const secret = `secret-${randomUUID()}`;
+    const conn = await ferry.v1('POST', '/v1/connections', {
+      name: 'with a secret', source_type: 'sample', config: { seed: 3, size: 20, api_key: secret },
+    });
+    const listed = await client.connections.list();
+    assert.ok(!JSON.stringify(listed).includes(secret));
+    const mine = listed.data.find((c) => c.id === conn.id);
+    assert.ok(mine);
+    const { data: got } = await client.connections.get(conn.id);
+    assert.deepEqual(got, mine);
+    assert.ok(!JSON.stringify(got).includes(secret));
+    assert.equal(got.name, 'with a secret');
+    assert.match(got.organization_id, UUID);
+    assert.equal(got.type.id, 'sample');
+    assert.equal(typeof got.type.name, 'string');
+    assert.ok(Array.isArray(got.type.operations));
+    assert.deepEqual(got.configuration, { seed: 3, size: 20 });
+    assert.equal(got.configuration.api_key, undefined);
+    assert.equal(got.saved, true);
+    assert.match(got.created_at, SECONDS);
+    assert.match(got.updated_at, SECONDS);
+
+    // Another tenant's connections are neither listed nor found.
+    const other = await ferry.v1('POST', '/v1/connections', { name: 'b', source_type: 'sample', config: {} }, ferry.keyB);
+    assert.ok(!listed.data.some((c) => c.id === other.id));
+    for (const id of [other.id, randomUUID()]) {
+      assertApiError(await rejects(client.connections.get(id), Polytomic.NotFoundError, 404), 404);
+    }
+    assertApiError(await rejects(client.connections.get('not-a-uuid'), PolytomicError, 400), 400);
+  });
+
+  test('connection types are the enabled source types, with their configuration schema', async () => {
+    const { data: types } = await client.connections.getTypes();
+    const sample = types.find((t) => t.id === 'sample');
+    assert.ok(sample, JSON.stringify(types.map((t) => t.id)));
+    assert.equal(typeof sample.name, 'string');
+    assert.deepEqual(sample.capabilities, { source: true, destination: false, enrichment: false, orchestration: false });
+    assert.equal(sample.use_oauth, false);
+    const schema = await client.connections.getConnectionTypeSchema('sample');
+    assert.equal(schema.type, 'object');
+    assert.equal(schema.properties.size.type, 'integer');
+    assert.equal(schema.properties.api_key.writeOnly, true);
+    assert.ok(Array.isArray(schema.required));
+    assertApiError(await rejects(client.connections.getConnectionTypeSchema('nope'), PolytomicError, 404), 404);
+  });
+});
+
+describe('models', () => {
+  test('a connection\'s models with their fields, listed and by id', async () => {
+    const conn = await connection(20);
+    const { data: all } = await client.models.list();
+    const mine = all.filter((m) => m.connection_id === conn.id);
+    assert.deepEqual(mine.map((m) => m.name).sort(), [...MODELS].sort());
+    const employee = mine.find((m) => m.name === 'hris.Employee');
+    assert.match(employee.id, UUID);
+    assert.match(employee.organization_id, UUID);
+    assert.equal(employee.identifier, 'id');
+    assert.ok(Array.isArray(employee.tracking_columns));
+    const id = employee.fields.find((f) => f.name === 'id');
+    assert.equal(id.unique, true);
+    for (const f of employee.fields) {
+      for (const key of ['id', 'name', 'label', 'type', 'remote_type']) assert.equal(typeof f[key], 'string', key);
+      assert.equal(typeof f.unique, 'boolean');
+    }
+    const { data: got } = await client.models.get(employee.id);
+    assert.deepEqual(got, employee);
+    // The same id on every list: derived from the connection and the model's name.
+    assert.equal((await client.models.list()).data.find((m) => m.id === employee.id).name, 'hris.Employee');
+    // Only one connection's models (a ferry extension).
+    const one = await raw('GET', `/api/models?connection_id=${conn.id}`);
+    assert.deepEqual(one.body.data.map((m) => m.id).sort(), mine.map((m) => m.id).sort());
+
+    // Another tenant's model ids are not found; its models are not listed.
+    const otherConn = await connection(20, ferry.keyB);
+    const { data: theirs } = await clientB.models.list();
+    const their = theirs.find((m) => m.connection_id === otherConn.id);
+    assert.ok(their);
+    assert.ok(!all.some((m) => m.id === their.id));
+    assertApiError(await rejects(client.models.get(their.id), Polytomic.NotFoundError, 404), 404);
+    assertApiError(await rejects(client.models.get(randomUUID()), Polytomic.NotFoundError, 404), 404);
+    assertApiError(await rejects(client.models.get('nope'), PolytomicError, 400), 400);
+    const otherScope = await raw('GET', `/api/models?connection_id=${otherConn.id}`);
+    assert.equal(otherScope.status, 404);
+    assertApiError(otherScope.body, 404);
+  });
+});
+
+const BULK_STATUSES = ['created', 'scheduled', 'running', 'exporting', 'canceling', 'canceled', 'completed', 'failed',
+  'processing', 'errors', 'interrupted'];
+
+function assertBulkExecution(e) {
+  assert.match(e.id, UUID);
+  assert.ok(BULK_STATUSES.includes(e.status), e.status);
+  assert.ok(['manual', 'scheduled'].includes(e.type));
+  assert.match(e.created_at, SECONDS);
+  for (const key of ['record_count', 'error_count', 'warning_count']) assert.equal(typeof e[key], 'number', key);
+  for (const key of ['is_resync', 'is_test', 'is_partial']) assert.equal(typeof e[key], 'boolean', key);
+  assert.ok(['none', 'incremental', 'full'].includes(e.fetch_mode));
+  assert.ok(Array.isArray(e.schemas));
+  for (const s of e.schemas) {
+    assert.equal(typeof s.schema, 'string');
+    assert.ok(['created', 'scheduled', 'running', 'exporting', 'canceled', 'completed', 'failed', 'interrupted',
+      'processing'].includes(s.status), s.status);
+    assert.equal(typeof s.record_count, 'number');
+  }
+}
+
+async function bulkFinished(syncId, executionId) {
+  return ferry.eventually(async () => {
+    const { data } = await client.bulkSync.executions.get(syncId, executionId);
+    return TERMINAL.includes(data.status) ? data : null;
+  }, `bulk execution ${executionId} to finish`);
+}
+
+function bulkBody(conn, overrides = {}) {
+  return {
+    name: `bulk ${randomUUID().slice(0, 8)}`,
+    source_connection_id: conn.id,
+    destination_connection_id: conn.id,
+    destination_configuration: {},
+    schedule: { frequency: 'manual' },
+    ...overrides,
+  };
+}
+
+describe('bulk syncs', () => {
+  test('create, get, list, update, activate, schemas and delete', async () => {
+    const conn = await connection(40);
+    const { data: created } = await client.bulkSync.create(bulkBody(conn, {
+      name: 'Warehouse', mode: 'replicate', schemas: ['hris.Employee', { id: 'hris.Team', enabled: true }],
+      schedule: { frequency: 'daily', hour: '4', minute: '0' },
+    }));
+    assert.match(created.id, UUID);
+    assert.equal(created.name, 'Warehouse');
+    assert.equal(created.active, true);
+    assert.equal(created.mode, 'replicate');
+    assert.equal(created.source_connection_id, conn.id);
+    assert.equal(created.destination_connection_id, created.organization_id);
+    assert.equal(created.destination_configuration.type, 'sqlite');
+    assert.deepEqual(created.schedule, { frequency: 'daily', hour: '4', minute: '0' });
+    assert.equal(created.automatically_add_new_objects, 'none');
+    assert.match(created.created_at, SECONDS);
+    const native = await ferry.v1('GET', `/v1/syncs/${created.id}`);
+    assert.deepEqual(native.models, ['hris.Employee', 'hris.Team']);
+    assert.equal(native.destination.config.path, 'destinations/Warehouse.db');
+
+    assert.deepEqual((await client.bulkSync.get(created.id)).data, created);
+    assert.ok((await client.bulkSync.list()).data.some((s) => s.id === created.id));
+    assert.ok(!(await client.bulkSync.list({ active: false })).data.some((s) => s.id === created.id));
+    assert.ok(!(await clientB.bulkSync.list()).data.some((s) => s.id === created.id));
+
+    const { data: schemas } = await client.bulkSync.schemas.list(created.id);
+    assert.deepEqual(schemas.map((s) => s.id).sort(), [...MODELS].sort());
+    for (const s of schemas) {
+      assert.equal(s.enabled, ['hris.Employee', 'hris.Team'].includes(s.id), s.id);
+      assert.equal(s.output_name, s.id);
+      assert.ok(s.fields.length > 0);
+      for (const f of s.fields) assert.equal(typeof f.id, 'string');
+    }
+    const { data: team } = await client.bulkSync.schemas.get(created.id, 'hris.Team');
+    assert.equal(team.id, 'hris.Team');
+    await rejects(client.bulkSync.schemas.get(created.id, 'crm.Nothing'), PolytomicError, 404);
+
+    // PUT: every schema (none listed keeps the selection; an empty list selects all), a new name and schedule.
+    const { data: updated } = await client.bulkSync.update(created.id, bulkBody(conn, {
+      name: 'Warehouse 2', schemas: [], schedule: { frequency: 'hourly', minute: '10' },
+    }));
+    assert.equal(updated.name, 'Warehouse 2');
+    assert.deepEqual(updated.schedule, { frequency: 'hourly', minute: '10' });
+    assert.equal(updated.automatically_add_new_objects, 'all');
+    const nativeUpdated = await ferry.v1('GET', `/v1/syncs/${created.id}`);
+    assert.equal(nativeUpdated.models, null);
+    assert.equal(nativeUpdated.destination.config.path, 'destinations/Warehouse 2.db');
+
+    const off = await client.bulkSync.activate(created.id, { active: false });
+    assert.deepEqual(off.data, { id: created.id, active: false });
+    assert.equal((await ferry.v1('GET', `/v1/syncs/${created.id}`)).status, 'paused');
+
+    await client.bulkSync.remove(created.id);
+    await rejects(client.bulkSync.get(created.id), PolytomicError, 404);
+  });
+
+  test('start, executions, status and cancel', async () => {
+    const conn = await connection(200);
+    const { data: sync } = await client.bulkSync.create(bulkBody(conn));
+    const { data: started } = await client.bulkSync.start(sync.id, { resync: true });
+    assertBulkExecution(started);
+    assert.equal(started.is_resync, true);
+    assert.equal(started.fetch_mode, 'full');
+    const done = await bulkFinished(sync.id, started.id);
+    assertBulkExecution(done);
+    assert.equal(done.status, 'completed');
+    assert.equal(done.record_count, 200);
+    assert.equal(done.error_count, 0);
+    assert.match(done.started_at, SECONDS);
+    assert.match(done.completed_at, SECONDS);
+    assert.deepEqual(done.schemas.map((s) => s.schema).sort(), [...MODELS].sort());
+    assert.equal(done.schemas.reduce((n, s) => n + s.record_count, 0), 200);
+    assert.ok(done.schemas.every((s) => s.status === 'completed'));
+
+    // Only some schemas: a run of those models.
+    const { data: partial } = await client.bulkSync.start(sync.id, { schemas: ['hris.Team'] });
+    assert.deepEqual(partial.schemas.map((s) => s.schema), ['hris.Team']);
+    await bulkFinished(sync.id, partial.id);
+
+    const list = await client.bulkSync.executions.list(sync.id);
+    assert.deepEqual(list.data.map((e) => e.id), [partial.id, started.id]);
+    list.data.forEach(assertBulkExecution);
+    const oldest = await client.bulkSync.executions.list(sync.id, { ascending: true, limit: 1 });
+    assert.deepEqual(oldest.data.map((e) => e.id), [started.id]);
+    assert.ok(oldest.pagination.next_page_token);
+
+    // The per-schema summary of several syncs.
+    const { data: summary } = await client.bulkSync.executions.listStatus({ sync_id: sync.id });
+    assert.equal(summary.length, 1);
+    assert.equal(summary[0].sync_id, sync.id);
+    assert.equal(summary[0].status, 'completed');
+    assert.deepEqual(summary[0].schemas.map((s) => [s.schema, s.execution_id, s.status]),
+      [['hris.Team', partial.id, 'completed']]);
+    const { data: everything } = await client.bulkSync.executions.listStatus({ all: true });
+    assert.ok(everything.some((s) => s.sync_id === sync.id));
+    assert.ok(!(await clientB.bulkSync.executions.listStatus({ all: true })).data.some((s) => s.sync_id === sync.id));
+
+    const status = (await client.bulkSync.getStatus(sync.id)).data;
+    assert.equal(status.current_execution, undefined);
+    assert.equal(status.last_execution.id, partial.id);
+    assert.equal(status.last_execution.status, 'completed');
+
+    // A long execution: status shows it, a second start conflicts, executions.cancel stops it.
+    const big = await connection(200000, ferry.keyA, 50);
+    const { data: slow } = await client.bulkSync.create(bulkBody(big));
+    const { data: running } = await client.bulkSync.start(slow.id, { resync: true });
+    assert.equal((await client.bulkSync.getStatus(slow.id)).data.current_execution.id, running.id);
+    assertApiError(await rejects(client.bulkSync.start(slow.id, {}, { maxRetries: 0 }), PolytomicError, 409), 409);
+    const { data: cancelled } = await client.bulkSync.executions.cancel(slow.id, running.id);
+    assert.equal(typeof cancelled.message, 'string');
+    assert.equal((await bulkFinished(slow.id, running.id)).status, 'canceled');
+    assertApiError(await rejects(client.bulkSync.executions.cancel(slow.id, running.id, { maxRetries: 0 }),
+      PolytomicError, 409), 409);
+    // The sync-level cancel.
+    const { data: again } = await client.bulkSync.start(slow.id, { resync: true });
+    assert.equal(typeof (await client.bulkSync.cancel(slow.id)).data.message, 'string');
+    assert.equal((await bulkFinished(slow.id, again.id)).status, 'canceled');
+    assert.equal((await client.bulkSync.cancel(slow.id)).data.message, 'no execution is in progress');
+  });
+
+  test('other tenants\' ids are 404; malformed input is 400; unusable values are 422', async () => {
+    const conn = await connection(40);
+    const { data: sync } = await client.bulkSync.create(bulkBody(conn));
+    const { sync: otherSync } = await ferry.sampleSync({ size: 40, key: ferry.keyB });
+    for (const id of [otherSync.id, randomUUID()]) {
+      assertApiError(await rejects(client.bulkSync.get(id), PolytomicError, 404), 404);
+      assertApiError(await rejects(client.bulkSync.start(id), PolytomicError, 404), 404);
+      await rejects(client.bulkSync.getStatus(id), PolytomicError, 404);
+      await rejects(client.bulkSync.executions.list(id), PolytomicError, 404);
+      await rejects(client.bulkSync.schemas.list(id), PolytomicError, 404);
+      await rejects(client.bulkSync.update(id, bulkBody(conn)), PolytomicError, 404);
+      await rejects(client.bulkSync.activate(id, { active: false }), PolytomicError, 404);
+      await rejects(client.bulkSync.cancel(id), PolytomicError, 404);
+      await rejects(client.bulkSync.remove(id), PolytomicError, 404);
+    }
+    assert.equal((await ferry.v1('GET', `/v1/syncs/${otherSync.id}`, undefined, ferry.keyB)).status, 'active');
+    const otherRun = await ferry.v1('POST', `/v1/syncs/${otherSync.id}/runs`, {}, ferry.keyB);
+    await rejects(client.bulkSync.executions.get(sync.id, otherRun.id), PolytomicError, 404);
+    await rejects(client.bulkSync.executions.cancel(sync.id, otherRun.id), PolytomicError, 404);
+    assertApiError(await rejects(client.bulkSync.get('not-a-uuid'), PolytomicError, 400), 400);
+    assertApiError(await rejects(client.bulkSync.executions.listStatus({ sync_id: otherSync.id }),
+      Polytomic.NotFoundError, 404), 404);
+    assertApiError(await rejects(client.bulkSync.executions.listStatus({ sync_id: 'nope' }), PolytomicError, 400), 400);
+    assertApiError(await rejects(client.bulkSync.executions.get(sync.id, 'nope'), PolytomicError, 400), 400);
+
+    for (const body of [{ resync: 'yes' }, { schemas: 'hris.Team' }, { schemas: [1] }, { fetch_mode: 'sometimes' },
+      '{"resync":', '[]']) {
+      const res = await raw('POST', `/api/bulk/syncs/${sync.id}/executions`, { body });
+      assert.equal(res.status, 400, JSON.stringify(body));
+      assertApiError(res.body, 400);
+    }
+    const unknownSchema = await raw('POST', `/api/bulk/syncs/${sync.id}/executions`, { body: { schemas: ['crm.Nothing'] } });
+    assert.equal(unknownSchema.status, 422);
+    assertApiError(unknownSchema.body, 422);
+
+    for (const change of [{ name: 7 }, { name: '' }, { schedule: 'daily' }, { source_connection_id: null },
+      { schemas: 'all' }, { schemas: [{ enabled: true }] }, { active: 'yes' }, { destination_configuration: 'x' }]) {
+      const res = await raw('POST', '/api/bulk/syncs', { body: bulkBody(conn, change) });
+      assert.equal(res.status, 400, JSON.stringify(change));
+      assertApiError(res.body, 400);
+    }
+    for (const change of [{ mode: 'snapshot' }, { schedule: { frequency: 'runafter' } },
+      { source_connection_id: randomUUID() }, { source_connection_id: otherSync.connection_id },
+      { schemas: ['crm.Nothing'] }, { name: '../escape' }]) {
+      const res = await raw('POST', '/api/bulk/syncs', { body: bulkBody(conn, change) });
+      assert.equal(res.status, 422, JSON.stringify(change));
+      assertApiError(res.body, 422);
+    }
+    // The source of a sync cannot change.
+    const other = await connection(20);
+    const moved = await raw('PUT', `/api/bulk/syncs/${sync.id}`, { body: bulkBody(other, { name: sync.name }) });
+    assert.equal(moved.status, 422);
+    assertApiError(moved.body, 422);
   });
 });

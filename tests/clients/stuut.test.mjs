@@ -192,6 +192,73 @@ test('a request while a batch is active returns that batch; a cancel shows up pe
   assert.ok(batch.every((r) => r.status === 'cancelled' || r.status === 'complete'));
 });
 
+test('a connection with two active syncs: one request, one batch across both syncs', async () => {
+  const { connection, sync } = await ferry.sampleSync({ size: 300, batchSize: 50, models: ['hris.Employee', 'hris.Team'] });
+  const second = await ferry.v1('POST', '/v1/syncs', {
+    connection_id: connection.id,
+    destination: { type: 'sqlite', config: { path: 'stuut-second.db' } },
+    models: ['ats.Candidate'],
+  });
+  const res = await stuut('POST', `${base}/${connection.id}/sync`);
+  assert.equal(res.status, 200);
+  res.json.forEach(assertSync);
+  assert.deepEqual(res.json.map((r) => r.model_id).sort(), ['ats.Candidate', 'hris.Employee', 'hris.Team']);
+  const batchId = res.json[0].batch_id;
+  assert.deepEqual(res.json.map((r) => r.batch_id), Array(3).fill(batchId), 'one batch_id for the request');
+  assert.equal(new Set(res.json.map((r) => r.id)).size, 3);
+
+  // Two ferry runs, one per sync; the batch is named after the first.
+  const runs = [sync.id, second.id].map(async (id) => (await ferry.v1('GET', `/v1/syncs/${id}/runs`)).data);
+  const [firstRuns, secondRuns] = await Promise.all(runs);
+  assert.equal(firstRuns.length, 1);
+  assert.equal(secondRuns.length, 1);
+  assert.notEqual(firstRuns[0].id, secondRuns[0].id);
+  assert.ok([firstRuns[0].id, secondRuns[0].id].includes(batchId));
+
+  // The lookups show the batch across both syncs: the list and each model's last_sync.
+  const { batch } = await batchDone(connection.id, batchId);
+  assert.deepEqual(batch.map((r) => r.model_id).sort(), ['ats.Candidate', 'hris.Employee', 'hris.Team']);
+  batch.forEach(assertSync);
+  batch.forEach((r) => assert.equal(r.status, 'complete'));
+  const got = (await stuut('GET', `${base}/${connection.id}`)).json;
+  const enabled = got.models.filter((m) => m.is_read_enabled);
+  assert.equal(enabled.length, 3);
+  enabled.forEach((m) => assert.equal(m.last_sync.batch_id, batchId));
+
+  // The next request is a new batch, again one for both syncs.
+  const again = await stuut('POST', `${base}/${connection.id}/sync`);
+  assert.equal(again.json.length, 3);
+  assert.equal(new Set(again.json.map((r) => r.batch_id)).size, 1);
+  assert.notEqual(again.json[0].batch_id, batchId);
+  await batchDone(connection.id, again.json[0].batch_id);
+});
+
+test('a sync started while another sync of the connection still runs joins that batch', async () => {
+  const { connection, sync } = await ferry.sampleSync({ size: 400000, batchSize: 100, models: ['hris.Employee'] });
+  const paused = await ferry.v1('POST', '/v1/syncs', {
+    connection_id: connection.id,
+    destination: { type: 'sqlite', config: { path: 'stuut-joined.db' } },
+    models: ['hris.Team'],
+    status: 'paused',
+  });
+  const first = await stuut('POST', `${base}/${connection.id}/sync`);
+  assert.deepEqual(first.json.map((r) => r.model_id), ['hris.Employee']);
+  const batchId = first.json[0].batch_id;
+
+  await ferry.v1('PATCH', `/v1/syncs/${paused.id}`, { status: 'active' });
+  const joined = await stuut('POST', `${base}/${connection.id}/sync`);
+  assert.equal(joined.status, 200);
+  assert.deepEqual(joined.json.map((r) => r.model_id).sort(), ['hris.Employee', 'hris.Team']);
+  assert.deepEqual(joined.json.map((r) => r.batch_id), [batchId, batchId]);
+  const teamRun = (await ferry.v1('GET', `/v1/syncs/${paused.id}/runs`)).data[0];
+  assert.notEqual(teamRun.id, batchId, 'a run of its own, in the running batch');
+
+  await ferry.v1('POST', `/v1/runs/${batchId}/cancel`);
+  const { batch } = await batchDone(connection.id, batchId);
+  assert.deepEqual(batch.map((r) => r.model_id).sort(), ['hris.Employee', 'hris.Team']);
+  assert.equal((await ferry.v1('GET', `/v1/syncs/${sync.id}/runs`)).data.length, 1);
+});
+
 test('a model that fails is a failed Sync with its error; the others complete', async () => {
   const dir = ferry.hostPath('stuut-files');
   mkdirSync(dir, { recursive: true });

@@ -238,6 +238,33 @@ class FaultyStore final : public store::Store {
     write([&] { real_.save_idempotent_response(tenant_id, key, response); });
   }
 
+  bool insert_collection(const store::Collection& collection) override {
+    return write([&] { return real_.insert_collection(collection); });
+  }
+  std::optional<store::Collection> collection(const std::string& tenant_id,
+                                              const std::string& readable_id) override {
+    return read([&] { return real_.collection(tenant_id, readable_id); });
+  }
+  store::Page<store::Collection> collections(const std::string& tenant_id,
+                                             const store::PageRequest& page) override {
+    return read([&] { return real_.collections(tenant_id, page); });
+  }
+  bool delete_collection(const std::string& tenant_id, const std::string& readable_id) override {
+    return write([&] { return real_.delete_collection(tenant_id, readable_id); });
+  }
+  bool add_to_collection(const std::string& tenant_id, const std::string& collection_id,
+                         const std::string& connection_id) override {
+    return write([&] { return real_.add_to_collection(tenant_id, collection_id, connection_id); });
+  }
+  std::optional<store::Collection> collection_of_connection(const std::string& tenant_id,
+                                                            const std::string& connection_id) override {
+    return read([&] { return real_.collection_of_connection(tenant_id, connection_id); });
+  }
+  std::vector<std::string> connections_in_collection(const std::string& tenant_id,
+                                                     const std::string& collection_id) override {
+    return read([&] { return real_.connections_in_collection(tenant_id, collection_id); });
+  }
+
  private:
   store::Store& real_;
   mutable std::mutex mutex_;

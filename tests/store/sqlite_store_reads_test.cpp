@@ -132,6 +132,23 @@ TEST_F(SqliteStoreReadsTest, ACachedKeyStillRefreshesLastUsed) {
   EXPECT_EQ(core::to_micros(*store.api_keys(tenant.id, {}).items.at(0).last_used_at), 1);
 }
 
+TEST_F(SqliteStoreReadsTest, ModelIdsOfAStoredCatalogComeInOrderWithoutTheCatalog) {
+  const auto hr = connection("hr");
+  EXPECT_EQ(store.connection_model_ids(tenant.id, hr.id), std::nullopt);  // never discovered
+  store.save_connection_catalog(tenant.id, hr.id, {core::Json::array(), core::SystemClock().now()});
+  EXPECT_EQ(store.connection_model_ids(tenant.id, hr.id), std::vector<std::string>{});
+  const core::Json models = {{{"model_id", "hris.Employee"}, {"fields", core::Json::array()}},
+                             {{"model_id", "ats.Candidate"}, {"fields", {{{"name", "id"}}}}},
+                             {{"model_id", "hris.Team"}}};
+  store.save_connection_catalog(tenant.id, hr.id, {models, core::SystemClock().now()});
+  const std::vector<std::string> expected{"hris.Employee", "ats.Candidate", "hris.Team"};
+  EXPECT_EQ(store.connection_model_ids(tenant.id, hr.id), expected);
+  // The Store default (from the whole catalog) agrees.
+  EXPECT_EQ(store.Store::connection_model_ids(tenant.id, hr.id), expected);
+  const auto other = store.create_tenant("other");
+  EXPECT_EQ(store.connection_model_ids(other.id, hr.id), std::nullopt);  // another tenant's connection
+}
+
 TEST(ApiKeyCacheTest, ANewerGenerationDropsEveryEntryAndAnOlderOneNeverHits) {
   ApiKeyCache cache;
   const CachedApiKey key{core::Tenant{"t", "acme", core::SystemClock().now()}, "k", std::nullopt};

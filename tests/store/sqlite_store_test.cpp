@@ -376,6 +376,10 @@ TEST(SqliteStoreMigration, KeysFromBeforeTheLifecycleGetAnIdAndKeepWorking) {
         "CREATE TABLE api_keys (key_hash TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),"
         " created_at INTEGER NOT NULL);"
         "CREATE TABLE model_states (sync_id TEXT NOT NULL, model_id TEXT NOT NULL);"  // migration 6 alters it
+        "CREATE TABLE runs (id TEXT PRIMARY KEY, sync_id TEXT, finished_at INTEGER);"  // migrations 8, 10
+        "CREATE TABLE connections (id TEXT PRIMARY KEY);"  // migration 9 reads syncs and refers to both
+        "CREATE TABLE syncs (id TEXT PRIMARY KEY, tenant_id TEXT, connection_id TEXT, destination_type TEXT,"
+        " destination_config TEXT, created_at INTEGER);"
         "INSERT INTO tenants VALUES ('t1', 'acme', 1);");
     auto insert = db.prepare("INSERT INTO api_keys VALUES (?, 't1', 2)");
     insert.bind(1, core::hash_api_key(legacy));

@@ -1,4 +1,6 @@
 // /v1/connections: sources, their config (secrets write-only), check and discover.
+#include <algorithm>
+
 #include "api/json_limits.h"
 #include "api/native/native_api.h"
 #include "api/native/render.h"
@@ -31,6 +33,22 @@ auto configure(Change change) {
   }
 }
 
+[[noreturn]] void throw_token_taken() {
+  throw ApiError(409, "conflict", "account_token is already in use");
+}
+
+// A linked account's token kept from another system (Merge's X-Account-Token), or "" to generate one.
+std::string imported_account_token(Services& s, const RequestContext& ctx, const Json& body) {
+  const auto token = string_field(body, "account_token");
+  if (!token) return "";
+  const bool printable = std::all_of(token->begin(), token->end(), [](char c) { return c > ' ' && c < 127; });
+  if (token->size() < 8 || token->size() > 255 || !printable)
+    throw ApiError(422, "validation_error",
+                   "account_token must be 8 to 255 printable ASCII characters, no spaces");
+  if (s.store.connection_by_account_token(ctx.tenant.id, *token)) throw_token_taken();
+  return *token;
+}
+
 Json render_models(const std::vector<connectors::ModelSchema>& models) {
   Json data = Json::array();
   for (const auto& schema : models) data.push_back(render_schema(schema));
@@ -42,14 +60,24 @@ Json render_models(const std::vector<connectors::ModelSchema>& models) {
 void add_connection_routes(Router& router, Services s) {
   router.add("POST", "/v1/connections", authenticated(s, [s](const RequestContext& ctx) mutable {
                const Json body = ctx.json_body();
-               reject_unknown_fields(body, {"name", "source_type", "config"});
+               reject_unknown_fields(body, {"name", "source_type", "config", "account_token"});
                core::Connection draft;
                draft.name = *string_field(body, "name", true);
                draft.source_type = *string_field(body, "source_type", true);
                draft.tenant_id = ctx.tenant.id;
+               draft.account_token = imported_account_token(s, ctx, body);
                const Json config = object_field(body, "config").value_or(Json::object());
-               const auto c =
-                   configure([&] { return s.control.create_connection(draft, config, config_too_large); });
+               const auto c = configure([&] {
+                 try {
+                   return s.control.create_connection(draft, config, config_too_large);
+                 } catch (const core::FerryError& e) {
+                   // Two requests importing one token at once: the store's uniqueness decides.
+                   if (!draft.account_token.empty() &&
+                       std::string_view(e.what()).find("account_token") != std::string_view::npos)
+                     throw_token_taken();
+                   throw;
+                 }
+               });
                return json_response(201, render_connection(c));
              }));
 

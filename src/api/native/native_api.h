@@ -15,12 +15,14 @@ void add_connection_routes(Router& router, Services services);
 void add_sync_routes(Router& router, Services services);
 void add_run_routes(Router& router, Services services);
 void add_api_key_routes(Router& router, Services services);
+void add_record_routes(Router& router, Services services);
 
 inline void add_routes(Router& router, Services services) {
   add_connection_routes(router, services);
   add_sync_routes(router, services);
   add_run_routes(router, services);
   add_api_key_routes(router, services);
+  add_record_routes(router, services);
 }
 
 }  // namespace ferry::api::native

@@ -71,19 +71,12 @@ void apply_fields(Services& s, const RequestContext& ctx, core::Sync& sync, cons
     }
   }
   if (auto models = string_list_field(body, "models")) {
-    if (*models) {
-      if ((*models)->empty()) invalid("models must not be empty; use null for every model");
-      core::Sync everything = sync;
-      everything.models.reset();
-      const auto available = s.control.sync_models(everything);
-      for (const auto& m : **models) {
-        if (std::find(available.begin(), available.end(), m) == available.end()) {
-          invalid("models: '" + m + "' is not a model of this connection");
-        }
-      }
+    if (*models && (*models)->empty()) invalid("models must not be empty; use null for every model");
+    try {
+      s.control.select_models(sync, *models);
+    } catch (const engine::UnknownModel& e) {
+      invalid(std::string("models: ") + e.what());
     }
-    if (*models != sync.models) sync.models_changed_at = s.clock.now();
-    sync.models = *models;
   }
   if (body.contains("schedule")) sync.schedule = parse_schedule(body["schedule"]);
   if (auto status = string_field(body, "status")) {
@@ -113,13 +106,17 @@ Json render_status(Services& s, const core::Sync& sync) {
   for (const auto& model : models) {
     auto st = std::find_if(states.begin(), states.end(), [&](const auto& x) { return x.model_id == model; });
     const bool known = st != states.end();
-    rows.push_back({{"model_id", model},
-                    {"is_initial_sync", known ? st->is_initial_sync : true},
-                    {"last_sync_start", known ? render_time(st->last_sync_start) : Json()},
-                    {"last_sync_finished", known ? render_time(st->last_sync_finished) : Json()},
-                    {"last_sync_result",
-                     known && st->last_sync_result ? Json(core::to_string(*st->last_sync_result)) : Json()},
-                    {"next_sync_start", render_time(sync.next_sync_start)}});
+    rows.push_back(
+        {{"model_id", model},
+         {"is_initial_sync", known ? st->is_initial_sync : true},
+         {"last_sync_start", known ? render_time(st->last_sync_start) : Json()},
+         {"last_sync_finished", known ? render_time(st->last_sync_finished) : Json()},
+         {"last_sync_result",
+          known && st->last_sync_result ? Json(core::to_string(*st->last_sync_result)) : Json()},
+         // Why the model's last sync failed (a run-level failure counts for every model it left).
+         {"last_error_category",
+          known && st->last_error_category ? Json(core::to_string(*st->last_error_category)) : Json()},
+         {"next_sync_start", render_time(sync.next_sync_start)}});
   }
   return {{"sync_id", sync.id},
           {"status", sync.active ? "active" : "paused"},

@@ -10,6 +10,7 @@
 #include "cli/commands/commands.h"
 #include "cli/commands/runtime.h"
 #include "core/ids.h"
+#include "store/page_cursor.h"
 
 namespace ferry::cli {
 namespace {
@@ -79,24 +80,11 @@ std::string demo_tenant(store::Store& store, const std::filesystem::path& dir) {
 void clear_previous_demo(Runtime& runtime, const std::string& tenant_id,
                          const std::filesystem::path& destination) {
   auto& store = runtime.store();
-  std::vector<core::Sync> syncs;
-  std::vector<core::Connection> connections;
-  std::vector<store::ApiKey> keys;
-  for (store::PageRequest page{100, std::nullopt};;) {
-    auto batch = store.syncs(tenant_id, page);
-    syncs.insert(syncs.end(), batch.items.begin(), batch.items.end());
-    if (!(page.after = batch.next)) break;
-  }
-  for (store::PageRequest page{100, std::nullopt};;) {
-    auto batch = store.connections(tenant_id, page);
-    connections.insert(connections.end(), batch.items.begin(), batch.items.end());
-    if (!(page.after = batch.next)) break;
-  }
-  for (store::PageRequest page{100, std::nullopt};;) {
-    auto batch = store.api_keys(tenant_id, page);
-    keys.insert(keys.end(), batch.items.begin(), batch.items.end());
-    if (!(page.after = batch.next)) break;
-  }
+  const auto syncs = store::all_pages([&](const store::PageRequest& p) { return store.syncs(tenant_id, p); });
+  const auto connections =
+      store::all_pages([&](const store::PageRequest& p) { return store.connections(tenant_id, p); });
+  const auto keys =
+      store::all_pages([&](const store::PageRequest& p) { return store.api_keys(tenant_id, p); });
   for (const auto& sync : syncs) {
     if (auto run = store.active_run(sync.id)) runtime.control().cancel(*run);
     if (store.delete_sync(tenant_id, sync.id) == store::DeleteResult::kInUse) {

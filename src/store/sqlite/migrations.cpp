@@ -6,7 +6,7 @@ namespace ferry::sqlite {
 namespace {
 
 // Append only: a released migration never changes.
-constexpr std::array<const char*, 7> kMigrations{
+constexpr std::array<const char*, 10> kMigrations{
     R"sql(
 CREATE TABLE tenants (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);
 CREATE TABLE api_keys (key_hash TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),
@@ -101,6 +101,49 @@ CREATE TRIGGER api_key_deleted AFTER DELETE ON api_keys
   BEGIN UPDATE api_key_generation SET value = value + 1 WHERE id = 1; END;
 CREATE TRIGGER api_key_tenant_deleted AFTER DELETE ON tenants
   BEGIN UPDATE api_key_generation SET value = value + 1 WHERE id = 1; END;
+)sql",
+    // 8: the runs one request started together (Stuut's batch): the id of the batch's first run; null for a
+    // run that is a batch of its own.
+    R"sql(
+ALTER TABLE runs ADD COLUMN batch_id TEXT;
+)sql",
+    // 9: collections (the Airweave surface's): a tenant's named group of connections sharing one destination.
+    // Collections that existed only as SQLite files at destinations/<readable_id>.db become rows, with the
+    // connections whose syncs write there as members.
+    R"sql(
+CREATE TABLE collections (
+  id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  readable_id TEXT NOT NULL, name TEXT NOT NULL, destination_type TEXT NOT NULL,
+  destination_config TEXT NOT NULL, destination_secrets BLOB, created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL, UNIQUE (tenant_id, readable_id));
+CREATE INDEX collections_by_tenant ON collections(tenant_id, created_at DESC, id DESC);
+CREATE TABLE collection_members (
+  connection_id TEXT PRIMARY KEY REFERENCES connections(id) ON DELETE CASCADE,
+  collection_id TEXT NOT NULL REFERENCES collections(id) ON DELETE CASCADE, tenant_id TEXT NOT NULL);
+CREATE INDEX collection_members_by_collection ON collection_members(collection_id);
+INSERT INTO collections (id, tenant_id, readable_id, name, destination_type, destination_config,
+                         destination_secrets, created_at, updated_at)
+SELECT lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-' ||
+             substr('89ab', 1 + abs(random() % 4), 1) || substr(hex(randomblob(2)), 2) || '-' ||
+             hex(randomblob(6))),
+       tenant_id, stem, stem, 'sqlite', json_object('path', path), NULL, min(created_at), min(created_at)
+FROM (SELECT tenant_id, created_at, json_extract(destination_config, '$.path') AS path,
+             substr(json_extract(destination_config, '$.path'), 14,
+                    length(json_extract(destination_config, '$.path')) - 16) AS stem
+      FROM syncs WHERE destination_type = 'sqlite')
+WHERE path GLOB 'destinations/*.db' AND stem GLOB '[A-Za-z0-9]*' AND stem NOT GLOB '*[^A-Za-z0-9_-]*'
+      AND length(stem) <= 128
+GROUP BY tenant_id, path;
+INSERT OR IGNORE INTO collection_members (connection_id, collection_id, tenant_id)
+SELECT s.connection_id, c.id, s.tenant_id FROM syncs s JOIN collections c
+  ON c.tenant_id = s.tenant_id AND s.destination_type = 'sqlite'
+     AND json_extract(s.destination_config, '$.path') = json_extract(c.destination_config, '$.path')
+ORDER BY s.created_at;
+)sql",
+    // 10: a sync's last finished run (every status poll) from an index, not a sort of all its runs: a sync
+    // that runs every five minutes has thousands.
+    R"sql(
+CREATE INDEX runs_finished_by_sync ON runs(sync_id, finished_at DESC) WHERE finished_at IS NOT NULL;
 )sql",
 };
 

@@ -10,20 +10,34 @@ bool has_file(const std::string& path) {
 }  // namespace
 
 ReaderPool::ReaderPool(std::string path, sqlite::Database& writer, std::mutex& writer_mutex,
-                       size_t max_readers)
+                       const std::atomic<uint64_t>& commits, size_t max_readers)
     : path_(std::move(path)),
       writer_(writer),
       writer_mutex_(writer_mutex),
-      max_readers_(has_file(path_) ? max_readers : 0) {}
+      max_readers_(has_file(path_) ? max_readers : 0),
+      commits_(commits) {}
 
 ReaderPool::Lease ReaderPool::lease() {
   if (max_readers_ == 0) return Lease(writer_, writer_mutex_);
+  {
+    std::unique_lock lock(mutex_);
+    if (auto it = pinned_.find(std::this_thread::get_id()); it != pinned_.end()) {
+      // Only this thread touches its entry, and an unordered_map's elements stay where they are.
+      Pinned& pinned = it->second;
+      lock.unlock();
+      return Lease(&pinned_reader(pinned));
+    }
+  }
+  return Lease(this, take());
+}
+
+std::unique_ptr<sqlite::Database> ReaderPool::take() {
   std::unique_lock lock(mutex_);
   returned_.wait(lock, [this] { return !idle_.empty() || opened_ < max_readers_; });
   if (!idle_.empty()) {
     auto db = std::move(idle_.back());
     idle_.pop_back();
-    return Lease(this, std::move(db));
+    return db;
   }
   ++opened_;
   lock.unlock();
@@ -32,13 +46,58 @@ ReaderPool::Lease ReaderPool::lease() {
     auto db =
         std::make_unique<sqlite::Database>(path_, sqlite::OpenMode::kReadWrite, sqlite::Threads::kOneAtATime);
     db->exec("PRAGMA query_only = 1");
-    return Lease(this, std::move(db));
+    return db;
   } catch (...) {
     lock.lock();
     --opened_;
     returned_.notify_one();
     throw;
   }
+}
+
+sqlite::Database& ReaderPool::pinned_reader(Pinned& pinned) {
+  if (!pinned.db) pinned.db = take();
+  auto& db = *pinned.db;
+  const uint64_t commits = commits_.load(std::memory_order_acquire);
+  const bool in_snapshot = sqlite3_get_autocommit(db.handle()) == 0;
+  if (in_snapshot && pinned.snapshot_commits == commits) return db;
+  if (in_snapshot) db.prepare_cached("COMMIT").run();
+  // The count is read before BEGIN: a commit that lands in between makes the next lease begin again, never
+  // keeps a snapshot that misses it.
+  pinned.snapshot_commits = commits;
+  db.prepare_cached("BEGIN").run();
+  return db;
+}
+
+ReaderPool::Pin::Pin(ReaderPool& pool) {
+  if (pool.max_readers_ == 0) return;
+  std::lock_guard lock(pool.mutex_);
+  if (pool.pinned_.try_emplace(std::this_thread::get_id()).second) pool_ = &pool;  // nested pins: the outer
+}
+
+ReaderPool::Pin::~Pin() {
+  if (pool_ != nullptr) pool_->unpin();
+}
+
+void ReaderPool::unpin() {
+  std::unique_ptr<sqlite::Database> db;
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = pinned_.find(std::this_thread::get_id());
+    if (it == pinned_.end()) return;
+    db = std::move(it->second.db);
+    pinned_.erase(it);
+  }
+  if (!db) return;
+  if (sqlite3_get_autocommit(db->handle()) == 0) {
+    try {
+      db->prepare_cached("COMMIT").run();
+    } catch (const std::exception&) {
+      // Ends a read: nothing to keep. The rollback leaves the connection fit for its next lease.
+      sqlite3_exec(db->handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+  }
+  give_back(std::move(db));
 }
 
 size_t ReaderPool::opened() const {
@@ -56,6 +115,8 @@ void ReaderPool::give_back(std::unique_ptr<sqlite::Database> db) {
 
 ReaderPool::Lease::Lease(ReaderPool* pool, std::unique_ptr<sqlite::Database> pooled)
     : pool_(pool), pooled_(std::move(pooled)), db_(pooled_.get()) {}
+
+ReaderPool::Lease::Lease(sqlite::Database* pinned) : db_(pinned) {}
 
 ReaderPool::Lease::Lease(sqlite::Database& writer, std::mutex& writer_mutex)
     : writer_lock_(writer_mutex), db_(&writer) {}

@@ -5,11 +5,14 @@
 // one connection only: its readers take the writer, under the writer's mutex.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "db/sqlite/database.h"
@@ -20,8 +23,10 @@ class ReaderPool {
  public:
   static constexpr size_t kDefaultMaxReaders = 8;
 
+  // `commits` counts the writes committed through `writer`: a pinned reader whose snapshot is older begins
+  // a new one before its next read.
   ReaderPool(std::string path, sqlite::Database& writer, std::mutex& writer_mutex,
-             size_t max_readers = kDefaultMaxReaders);
+             const std::atomic<uint64_t>& commits, size_t max_readers = kDefaultMaxReaders);
   ReaderPool(const ReaderPool&) = delete;
   ReaderPool& operator=(const ReaderPool&) = delete;
 
@@ -39,6 +44,7 @@ class ReaderPool {
    private:
     friend class ReaderPool;
     Lease(ReaderPool* pool, std::unique_ptr<sqlite::Database> pooled);
+    explicit Lease(sqlite::Database* pinned);
     Lease(sqlite::Database& writer, std::mutex& writer_mutex);
 
     ReaderPool* pool_ = nullptr;
@@ -47,18 +53,41 @@ class ReaderPool {
     sqlite::Database* db_ = nullptr;
   };
 
+  // The calling thread's pinned reader when it holds a Pin, else a connection of its own for the lease.
   Lease lease();
   // Connections opened so far (at most max_readers).
   size_t opened() const;
 
+  // Until it ends, the calling thread's leases are one reader inside one read transaction (taken at its
+  // first lease), begun again when the writer has committed since. A database without a file pins nothing.
+  class Pin {
+   public:
+    explicit Pin(ReaderPool& pool);
+    ~Pin();
+    Pin(const Pin&) = delete;
+    Pin& operator=(const Pin&) = delete;
+
+   private:
+    ReaderPool* pool_ = nullptr;
+  };
+
  private:
+  struct Pinned {
+    std::unique_ptr<sqlite::Database> db;  // null until the thread's first lease
+    uint64_t snapshot_commits = 0;         // the writer's commits when its read transaction began
+  };
+  std::unique_ptr<sqlite::Database> take();  // an idle connection or a new one; waits at the bound
   void give_back(std::unique_ptr<sqlite::Database> db);
+  sqlite::Database& pinned_reader(Pinned& pinned);
+  void unpin();
 
   std::string path_;
   sqlite::Database& writer_;
   std::mutex& writer_mutex_;
   size_t max_readers_;
+  const std::atomic<uint64_t>& commits_;
   mutable std::mutex mutex_;
+  std::unordered_map<std::thread::id, Pinned> pinned_;
   std::condition_variable returned_;
   std::vector<std::unique_ptr<sqlite::Database>> idle_;
   size_t opened_ = 0;

@@ -12,9 +12,33 @@ using Lock = std::lock_guard<std::mutex>;
 
 SqliteStore::SqliteStore(const std::string& path, core::SecretBox secrets)
     : db_(path, sqlite::OpenMode::kReadWrite, sqlite::Threads::kShared),
-      readers_(path, db_, mutex_),
+      readers_(path, db_, mutex_, commits_),
       secrets_(std::move(secrets)) {
   sqlite::migrate(db_);
+  // Called inside each write transaction's commit, before it is visible: a pinned reader that sees the new
+  // count begins its next snapshot after the commit it counts has landed (its own thread's writes) or at
+  // worst reads one snapshot more before seeing another thread's.
+  sqlite3_commit_hook(
+      db_.handle(),
+      [](void* commits) {
+        static_cast<std::atomic<uint64_t>*>(commits)->fetch_add(1, std::memory_order_release);
+        return 0;
+      },
+      &commits_);
+}
+
+namespace {
+class PinnedReader final : public Store::PinnedReads {
+ public:
+  explicit PinnedReader(ReaderPool& pool) : pin_(pool) {}
+
+ private:
+  ReaderPool::Pin pin_;
+};
+}  // namespace
+
+std::unique_ptr<Store::PinnedReads> SqliteStore::pin_reads() {
+  return std::make_unique<PinnedReader>(readers_);
 }
 
 core::Tenant SqliteStore::create_tenant(const std::string& name) {

@@ -24,6 +24,8 @@ class SqliteStore final : public Store {
  public:
   SqliteStore(const std::string& path, core::SecretBox secrets);
 
+  std::unique_ptr<PinnedReads> pin_reads() override;
+
   core::Tenant create_tenant(const std::string& name) override;
   CreatedApiKey issue_api_key(const std::string& tenant_id) override;
   std::optional<core::Tenant> tenant_for_api_key(const std::string& key) override;
@@ -44,6 +46,8 @@ class SqliteStore final : public Store {
                                                   const std::string& connection_id) override;
   void save_connection_catalog(const std::string& tenant_id, const std::string& connection_id,
                                const StoredCatalog& catalog) override;
+  std::optional<std::vector<std::string>> connection_model_ids(const std::string& tenant_id,
+                                                               const std::string& connection_id) override;
 
   void insert_sync(const core::Sync& sync) override;
   std::optional<core::Sync> sync(const std::string& tenant_id, const std::string& id) override;
@@ -83,6 +87,18 @@ class SqliteStore final : public Store {
   void save_idempotent_response(const std::string& tenant_id, const std::string& key,
                                 const StoredResponse& response) override;
 
+  // sqlite_store_collections.cpp
+  bool insert_collection(const Collection& collection) override;
+  std::optional<Collection> collection(const std::string& tenant_id, const std::string& readable_id) override;
+  Page<Collection> collections(const std::string& tenant_id, const PageRequest& page) override;
+  bool delete_collection(const std::string& tenant_id, const std::string& readable_id) override;
+  bool add_to_collection(const std::string& tenant_id, const std::string& collection_id,
+                         const std::string& connection_id) override;
+  std::optional<Collection> collection_of_connection(const std::string& tenant_id,
+                                                     const std::string& connection_id) override;
+  std::vector<std::string> connections_in_collection(const std::string& tenant_id,
+                                                     const std::string& collection_id) override;
+
  private:
   core::Connection read_connection(sqlite::Statement& stmt) const;
   // On `db`: the writer inside its transaction, or a reader inside a ReadSnapshot.
@@ -108,6 +124,7 @@ class SqliteStore final : public Store {
 
   std::mutex mutex_;  // the writer's
   sqlite::Database db_;
+  std::atomic<uint64_t> commits_{0};  // write transactions committed through db_ (its commit hook)
   ReaderPool readers_;
   ApiKeyCache key_cache_;
   core::SecretBox secrets_;

@@ -15,6 +15,24 @@ std::optional<StoredCatalog> SqliteStore::connection_catalog(const std::string& 
   return StoredCatalog{core::Json::parse(stmt.text(0)), core::from_micros(stmt.int64(1))};
 }
 
+std::optional<std::vector<std::string>> SqliteStore::connection_model_ids(const std::string& tenant_id,
+                                                                          const std::string& connection_id) {
+  auto reader = readers_.lease();
+  // SQLite's JSON reader picks the ids out; building the catalog's whole document to read them cost a poll
+  // more than its queries did. An empty catalog is one row with a NULL id; no catalog, no row.
+  auto stmt = reader->prepare_cached(
+      "SELECT json_extract(m.value, '$.model_id') FROM connection_catalogs c LEFT JOIN json_each(c.models) m "
+      "WHERE c.tenant_id = ? AND c.connection_id = ? ORDER BY m.key");
+  stmt.bind(1, tenant_id).bind(2, connection_id);
+  if (!stmt.step()) return std::nullopt;
+  std::vector<std::string> ids;
+  do {
+    if (stmt.is_null(0)) continue;
+    ids.push_back(stmt.text(0));
+  } while (stmt.step());
+  return ids;
+}
+
 void SqliteStore::save_connection_catalog(const std::string& tenant_id, const std::string& connection_id,
                                           const StoredCatalog& catalog) {
   Lock lock(mutex_);

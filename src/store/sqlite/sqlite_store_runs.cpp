@@ -18,7 +18,7 @@ constexpr const char* kRunColumns =
     "max_attempts, "
     "lease_owner, lease_until, next_attempt_at, created_at, updated_at, started_at, finished_at, inserted, "
     "updated, "
-    "deleted, failed, error, error_category, identities, test_run FROM runs ";
+    "deleted, failed, error, error_category, identities, test_run, batch_id FROM runs ";
 constexpr const char* kActiveStates = "('scheduled','queued','running','cancelling','pending_retry')";
 
 core::Run read_run(sqlite::Statement& stmt) {
@@ -46,6 +46,7 @@ core::Run read_run(sqlite::Statement& stmt) {
   if (auto identities = stmt.optional_text(23))
     r.identities = Json::parse(*identities).get<std::vector<std::string>>();
   r.test_run = stmt.int64(24) != 0;
+  r.batch_id = stmt.optional_text(25);
   return r;
 }
 
@@ -125,8 +126,8 @@ CreatedRun SqliteStore::create_run(const core::Run& run) {
   }
   auto stmt = db_.prepare_cached(
       "INSERT INTO runs (id, tenant_id, sync_id, connection_id, state, full_refresh, models, trigger, "
-      "attempt, max_attempts, created_at, updated_at, identities, test_run) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "attempt, max_attempts, created_at, updated_at, identities, test_run, batch_id) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   stmt.bind(1, run.id).bind(2, run.tenant_id).bind(3, run.sync_id).bind(4, run.connection_id);
   stmt.bind(5, std::string(core::to_string(run.state))).bind(6, int64_t{run.full_refresh ? 1 : 0});
   stmt.bind(7, Json(run.models).dump()).bind(8, run.trigger).bind(9, run.attempt).bind(10, run.max_attempts);
@@ -137,6 +138,11 @@ CreatedRun SqliteStore::create_run(const core::Run& run) {
     stmt.bind_null(13);
   }
   stmt.bind(14, int64_t{run.test_run ? 1 : 0});
+  if (run.batch_id) {
+    stmt.bind(15, *run.batch_id);
+  } else {
+    stmt.bind_null(15);
+  }
   stmt.run();
   auto task = db_.prepare_cached(
       "INSERT INTO run_tasks (run_id, model_id, position, state, full_refresh, id) "

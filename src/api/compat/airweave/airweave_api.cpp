@@ -19,6 +19,13 @@ void add_method_not_allowed(Router& router) {
       {"/source-connections/{source_connection_id}/run", {"POST"}},
       {"/source-connections/{source_connection_id}/jobs", {"GET"}},
       {"/source-connections/{source_connection_id}/jobs/{job_id}/cancel", {"POST"}},
+      {"/collections", {"GET", "POST"}},
+      {"/collections/", {"GET", "POST"}},
+      {"/collections/{readable_id}", {"GET", "DELETE"}},
+      {"/collections/{readable_id}/refresh_all", {"POST"}},
+      {"/sources", {"GET"}},
+      {"/sources/", {"GET"}},
+      {"/sources/{short_name}", {"GET"}},
   };
   for (const auto& [pattern, methods] : served) {
     std::string allow;
@@ -39,6 +46,8 @@ void add_method_not_allowed(Router& router) {
 void add_airweave_routes(Router& router, Services services) {
   airweave::add_connection_routes(router, services);
   airweave::add_job_routes(router, services);
+  airweave::add_collection_routes(router, services);
+  airweave::add_source_routes(router, services);
   add_method_not_allowed(router);
 }
 

@@ -1,6 +1,6 @@
-// api/compat/airweave: the airweave sync-control API, served exactly as airweave serves it (see
-// ../shared/seeds/). A thin translation over the same store and engine calls /v1 makes; it stores nothing of
-// its own.
+// api/compat/airweave: the Airweave API (collections, sources, source connections and their jobs), served
+// as Airweave serves it (see ../shared/seeds/). A thin translation over the same store and engine calls /v1
+// makes; collections are the one thing it keeps beyond them (engine/control_collections.cpp).
 #pragma once
 
 #include "api/request_context.h"

@@ -1,7 +1,6 @@
 // Airweave source connections: a ferry connection (short_name = source_type; config + direct credentials =
 // its config, secrets split by the source's spec) with its sync into the collection's SQLite file.
 #include <cctype>
-#include <filesystem>
 #include <limits>
 
 #include "api/compat/airweave/airweave_params.h"
@@ -68,9 +67,9 @@ HttpResponse create(Services& s, const RequestContext& ctx) {
   Json full = request.config.value_or(Json::object());
   if (request.credentials) full.update(*request.credentials);
 
-  core::Sync sync;
-  sync.destination_type = "sqlite";
-  sync.destination_config = {{"path", collection_path(*request.collection)}};
+  // Into the collection's destination. A collection not created before is created (after the connection, so
+  // a refused one creates nothing) with ferry's default destination: a SQLite file of its name.
+  core::Sync sync = s.control.collection_sync(ctx.tenant.id, *request.collection);
   sync.schedule = schedule_from_cron(request.cron);
   // One writer per collection table: another source connection may not write the same models there.
   if (auto conflict = configure(
@@ -82,6 +81,7 @@ HttpResponse create(Services& s, const RequestContext& ctx) {
                   (conflict->model_id.empty() ? "this source's data" : "'" + conflict->model_id + "'") +
                   " from " + from + "; delete that source connection first");
   }
+  if (!s.control.join_collection(*request.collection, c)) fail(404, "Collection not found");
   auto facts = gather(s, ctx.tenant.id, c, false);
   if (request.sync_immediately.value_or(true)) run_source_connection(s, facts, false);
   return render(s, ctx, c.id);

@@ -39,8 +39,10 @@ const fs::path kDestinationsDir = "destinations";
 
 SourceConnectionFacts gather(Services& s, const std::string& tenant_id, core::Connection connection,
                              bool with_runs) {
-  SourceConnectionFacts facts{std::move(connection), {}, {}};
+  SourceConnectionFacts facts{std::move(connection), {}, {}, std::nullopt};
   facts.syncs = s.store.syncs_of_connection(tenant_id, facts.connection.id);
+  if (auto collection = s.store.collection_of_connection(tenant_id, facts.connection.id))
+    facts.collection = collection->readable_id;
   if (with_runs) {
     for (const auto& sync : facts.syncs) append_all_runs(s, tenant_id, sync.id, facts.runs);
     std::sort(facts.runs.begin(), facts.runs.end(), newer);
@@ -61,10 +63,6 @@ std::vector<core::Run> newest_runs(Services& s, const std::string& tenant_id,
   return runs;
 }
 
-std::string collection_path(const std::string& collection) {
-  return (kDestinationsDir / (collection + ".db")).string();
-}
-
 std::string collection_of(const core::Sync& sync) {
   if (sync.destination_type != "sqlite" || !sync.destination_config.contains("path") ||
       !sync.destination_config["path"].is_string()) {
@@ -78,6 +76,7 @@ std::string collection_of(const core::Sync& sync) {
 }
 
 std::string collection_of(const SourceConnectionFacts& facts) {
+  if (facts.collection) return *facts.collection;
   return facts.syncs.empty() ? std::string(kDefaultCollection) : collection_of(facts.syncs.front());
 }
 

@@ -53,13 +53,14 @@ bool any_active(const SourceConnectionFacts& facts) {
   return false;
 }
 
-// SourceConnectionStatus, computed as Airweave computes it from the latest job.
+// SourceConnectionStatus, computed as Airweave computes it from the latest job. Only the SDK's enum values:
+// a credential failure is "error" too; its error_category says which credential.
 std::string connection_status(const SourceConnectionFacts& facts) {
   if (!any_active(facts)) return "inactive";
-  if (facts.runs.empty()) return "active";
+  if (facts.runs.empty()) return "pending_sync";  // authenticated, never synced
   const auto& last = facts.runs.front();
-  if (last.state == core::RunState::kRunning || last.state == core::RunState::kCancelling) return "syncing";
-  if (last.state == core::RunState::kFailed) return error_category(last).is_null() ? "error" : "needs_reauth";
+  if (core::is_active(last.state)) return "syncing";  // queued jobs too, as Airweave's pending ones
+  if (last.state == core::RunState::kFailed) return "error";
   return "active";
 }
 

@@ -6,6 +6,7 @@
 #include "api/compat/merge/merge_auth.h"
 #include "api/compat/merge/merge_sync_status.h"
 #include "api/native/render.h"
+#include "engine/model_mapping.h"
 #include "engine/run_facts.h"
 
 namespace ferry::api::compat::merge {
@@ -22,12 +23,17 @@ std::string display_name(const std::string& source_type) {
 
 Json model_operations(const AccountView& view) {
   Json operations = Json::array();
+  const auto mapping = engine::ModelMapping::of(view.connection.config);
   for (const auto& schema : view.schemas) {
+    const auto common = mapping.common_of(schema.model_id);
     Json fields = Json::array();
-    for (const auto& field : schema.fields) fields.push_back(field.name);
+    for (const auto& field : schema.fields)
+      fields.push_back(common ? common->field_of(field.name) : field.name);
     const auto dot = schema.model_id.find('.');
     operations.push_back(
-        {{"model_name", dot == std::string::npos ? schema.model_id : schema.model_id.substr(dot + 1)},
+        {{"model_name", common
+                            ? common->name
+                            : (dot == std::string::npos ? schema.model_id : schema.model_id.substr(dot + 1))},
          {"available_operations", Json::array({"FETCH"})},  // ferry reads; it never writes to a source
          {"required_post_parameters", Json::array()},
          {"supported_fields", fields}});
@@ -40,11 +46,11 @@ Json model_operations(const AccountView& view) {
 AccountView view_account(Services& s, core::Connection connection) {
   AccountView view{std::move(connection), {}, {}, "COMPLETE", ""};
   view.schemas = s.control.catalogs().known(view.connection);
+  const auto mapping = engine::ModelMapping::of(view.connection.config);
+  std::vector<std::string> models;
+  for (const auto& schema : view.schemas) models.push_back(schema.model_id);
   for (const char* category : kCategories) {
-    if (std::any_of(view.schemas.begin(), view.schemas.end(),
-                    [&](const auto& m) { return in_category(m.model_id, category); })) {
-      view.categories.emplace_back(category);
-    }
+    if (!mapping.in_category(models, category).empty()) view.categories.emplace_back(category);
   }
   for (const auto& sync : s.store.syncs_of_connection(view.connection.tenant_id, view.connection.id)) {
     const auto last = s.store.last_finished_run(sync.id);

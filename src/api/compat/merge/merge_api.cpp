@@ -1,15 +1,21 @@
-// The Merge routes, for each category: sync-status, sync-status/resync, account-details, linked-accounts.
+// The Merge routes, for each category: sync-status, sync-status/resync, account-details, linked-accounts, and
+// the common models a linked account's mapping shows (list and retrieve).
 #include "api/compat/merge/merge_api.h"
+
+#include <algorithm>
 
 #include "api/compat/merge/merge_accounts.h"
 #include "api/compat/merge/merge_auth.h"
+#include "api/compat/merge/merge_common_models.h"
 #include "api/compat/merge/merge_paging.h"
 #include "api/compat/merge/merge_sync_status.h"
+#include "engine/common_models.h"
 
 namespace ferry::api::compat {
 namespace {
 
 using core::Json;
+using merge::merge_error;
 using merge::MergeRequest;
 using merge::Scope;
 
@@ -42,9 +48,24 @@ HttpResponse account_details(Services& s, const MergeRequest& req) {
                        merge::render_account_details(merge::view_account(s, *req.account), req.category));
 }
 
+// ---- linked account
+
+// Deletes the linked account: the connection, its syncs (paused, their runs stopped) and its token.
+HttpResponse delete_account(Services& s, const MergeRequest& req) {
+  switch (s.control.remove_connection(req.tenant.id, req.account->id)) {
+    case engine::RemoveOutcome::kRemoved:
+      return HttpResponse{200, "", "application/json", {}};
+    case engine::RemoveOutcome::kNotFound:
+      return merge_error(404, "Not found.");
+    case engine::RemoveOutcome::kInUse:
+      break;
+  }
+  return merge_error(409, "The linked account changed while it was being deleted; try again.");
+}
+
 // ---- routing
 
-using Endpoint = HttpResponse (*)(Services&, const MergeRequest&);
+using Endpoint = std::function<HttpResponse(Services&, const MergeRequest&)>;
 
 void add_endpoint(Router& router, Services s, const std::string& category, const std::string& method,
                   const std::string& path, Scope scope, Endpoint endpoint) {
@@ -57,6 +78,24 @@ void add_endpoint(Router& router, Services s, const std::string& category, const
   }
 }
 
+using CommonModelEndpoint = HttpResponse (*)(Services&, const MergeRequest&, const std::string& path);
+
+void add_common_model_route(Router& router, Services s, const std::string& category, const std::string& path,
+                            CommonModelEndpoint endpoint) {
+  const auto served = merge::merge_route(
+      s, category, Scope::kLinkedAccount,
+      [s, endpoint](const MergeRequest& req) mutable { return endpoint(s, req, req.param("model")); });
+  router.add("GET", "/api/" + category + "/v1/" + path,
+             [category, served](const HttpRequest& request, const PathParams& params) {
+               const auto& model = params.at("model");
+               const auto models = engine::common_models();
+               if (std::none_of(models.begin(), models.end(),
+                                [&](const auto& m) { return m.category == category && m.path == model; }))
+                 return merge_error(404, "Not Found");
+               return served(request, params);
+             });
+}
+
 }  // namespace
 
 void add_merge_routes(Router& router, Services services) {
@@ -67,6 +106,16 @@ void add_merge_routes(Router& router, Services services) {
                  account_details);
     add_endpoint(router, services, category, "GET", "linked-accounts", Scope::kOrganization,
                  merge::linked_accounts);
+  }
+  for (const char* category : merge::kCategories) {
+    add_endpoint(router, services, category, "POST", "delete-account", Scope::kLinkedAccount, delete_account);
+  }
+  // Merge's common models (engine/common_models): what a linked account's mapping shows there is read back
+  // from its sync's destination. One route per category and shape; a path Merge does not serve is Merge's 404
+  // before any credential is looked at, as for any unknown path.
+  for (const char* category : merge::kCategories) {
+    add_common_model_route(router, services, category, "{model}", merge::list_common_models);
+    add_common_model_route(router, services, category, "{model}/{id}", merge::retrieve_common_model);
   }
 }
 

@@ -37,14 +37,14 @@ Handler merge_route(Services services, std::string category, Scope scope, MergeH
                         [services, category = std::move(category), scope,
                          handler = std::move(handler)](const RequestContext& ctx) {
                           if (scope == Scope::kOrganization)
-                            return handler({ctx.request, ctx.tenant, category, nullptr});
+                            return handler({ctx.request, ctx.tenant, category, nullptr, &ctx.params});
                           const auto token = ctx.request.header("X-Account-Token").value_or("");
                           if (token.empty()) return unauthorized("Missing X-Account-Token header.");
                           // Another tenant's token finds nothing, exactly like a token that does not exist.
                           const auto account =
                               services.store.connection_by_account_token(ctx.tenant.id, token);
                           if (!account) return unauthorized("Invalid X-Account-Token.");
-                          return handler({ctx.request, ctx.tenant, category, &*account});
+                          return handler({ctx.request, ctx.tenant, category, &*account, &ctx.params});
                         });
 }
 

@@ -20,6 +20,8 @@ struct MergeRequest {
   const std::string& category;
   // The linked account named by X-Account-Token; null on organization-level routes (linked-accounts).
   const core::Connection* account;
+  const PathParams* params = nullptr;  // the route's {…} segments
+  const std::string& param(const std::string& name) const { return params->at(name); }
 };
 using MergeHandler = std::function<HttpResponse(const MergeRequest&)>;
 

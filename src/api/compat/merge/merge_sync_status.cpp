@@ -4,6 +4,7 @@
 #include <map>
 
 #include "api/native/render.h"
+#include "engine/model_mapping.h"
 
 namespace ferry::api::compat::merge {
 namespace {
@@ -52,7 +53,8 @@ struct Row {
   std::optional<core::Timestamp> last_sync_start;
 };
 
-Row render_row(const SyncView& view, const std::string& model_id, bool queued) {
+Row render_row(const SyncView& view, const engine::MappedModel& model, bool queued) {
+  const std::string& model_id = model.model_id;
   const auto found = std::find_if(view.states.begin(), view.states.end(),
                                   [&](const auto& s) { return s.model_id == model_id; });
   const core::ModelState* state = found == view.states.end() ? nullptr : &*found;
@@ -75,12 +77,11 @@ Row render_row(const SyncView& view, const std::string& model_id, bool queued) {
   const bool selection_pending =
       view.sync.models_changed_at && (!view.newest || *view.sync.models_changed_at > view.newest->created_at);
 
-  const auto dot = model_id.find('.');
   Row row;
   row.syncing = syncing;
   row.last_sync_start = state ? state->last_sync_start : std::nullopt;
-  row.json = {{"model_name", dot == std::string::npos ? model_id : model_id.substr(dot + 1)},
-              {"model_id", model_id},
+  row.json = {{"model_name", model.name},
+              {"model_id", model.common_id()},
               {"status", status},
               {"is_initial_sync", state ? state->is_initial_sync : true},
               {"last_sync_start", native::render_time(row.last_sync_start)},
@@ -103,25 +104,20 @@ std::vector<std::string> models_of(Services& s, const core::Sync& sync,
 
 }  // namespace
 
-bool in_category(const std::string& model_id, const std::string& category) {
-  return model_id.size() > category.size() + 1 && model_id.compare(0, category.size(), category) == 0 &&
-         model_id[category.size()] == '.';
-}
-
 std::vector<Json> sync_status_rows(Services& s, const core::Connection& account, const std::string& category,
                                    const std::set<std::string>& queued) {
   // A model two syncs copy gets one row: the one syncing, else the one that started last.
   std::map<std::string, Row> rows;
+  const auto mapping = engine::ModelMapping::of(account.config);
   for (const auto& sync : s.store.syncs_of_connection(account.tenant_id, account.id)) {
     auto activity = s.store.sync_activity(sync.id);
     SyncView view{sync, std::move(activity.active), std::move(activity.last_finished), std::nullopt,
                   std::move(activity.model_states)};
     auto newest = s.store.runs_of_sync(account.tenant_id, sync.id, {.limit = 1, .after = std::nullopt});
     if (!newest.items.empty()) view.newest = std::move(newest.items.front());
-    for (const auto& model : models_of(s, sync, view.states)) {
-      if (!in_category(model, category)) continue;
-      Row row = render_row(view, model, sync.active && queued.count(model) > 0);
-      auto [it, inserted] = rows.try_emplace(model, row);
+    for (const auto& model : mapping.in_category(models_of(s, sync, view.states), category)) {
+      Row row = render_row(view, model, sync.active && queued.count(model.model_id) > 0);
+      auto [it, inserted] = rows.try_emplace(model.common_id(), row);
       if (inserted) continue;
       const bool better =
           (row.syncing && !it->second.syncing) ||
@@ -137,12 +133,12 @@ std::vector<Json> sync_status_rows(Services& s, const core::Connection& account,
 std::set<std::string> queue_resync(Services& s, const core::Connection& account,
                                    const std::string& category) {
   // A paused sync stays paused (its rows say PAUSED); each active one re-reads the category's models.
+  const auto mapping = engine::ModelMapping::of(account.config);
   const auto request_for = [&](const core::Sync& sync) -> std::optional<engine::TriggerRequest> {
     engine::TriggerRequest request;
     request.models.emplace();
-    for (const auto& model : s.control.sync_models(sync)) {
-      if (in_category(model, category)) request.models->push_back(model);
-    }
+    for (const auto& model : mapping.in_category(s.control.sync_models(sync), category))
+      request.models->push_back(model.model_id);
     if (request.models->empty()) return std::nullopt;
     request.full_refresh = true;
     request.trigger = "merge";

@@ -13,17 +13,17 @@
 
 namespace ferry::api::compat::merge {
 
-// "hris.Employee" belongs to "hris".
-bool in_category(const std::string& model_id, const std::string& category);
-
-// The SyncStatus rows of `category`, sorted by model_id. Models in `queued` show SYNCING: a run for them
-// was queued a moment ago and may even have finished by now, but the caller asked to see it start.
+// The SyncStatus rows of `category`, sorted by model_id: the connection's models as its model mapping shows
+// them (engine/model_mapping). `queued` holds the connection's own model ids. Models in `queued` show
+// SYNCING: a run for them was queued a moment ago and may even have finished by now, but the caller asked to
+// see it start.
 std::vector<core::Json> sync_status_rows(Services& services, const core::Connection& account,
                                          const std::string& category,
                                          const std::set<std::string>& queued = {});
 
 // Queues a full resync of the category's models on every active sync of the account (a sync that is
-// already running keeps its run; no second one starts). Returns the models now syncing.
+// already running keeps its run; no second one starts). Returns the models now syncing (the connection's own
+// ids).
 std::set<std::string> queue_resync(Services& services, const core::Connection& account,
                                    const std::string& category);
 

@@ -1,6 +1,6 @@
 // api/compat/polytomic/polytomic_http: what every Polytomic route shares. Auth (Bearer API key, or Basic
-// "deployment key" whose username or password is a tenant API key), the required X-Polytomic-Version
-// header, Idempotency-Key replay on POST, the JSON body and field readers, and Polytomic's error shapes.
+// "deployment key" whose username or password is a tenant API key), Idempotency-Key replay on POST, the JSON
+// body and field readers, and Polytomic's error shapes.
 #pragma once
 
 #include "api/services.h"
@@ -10,7 +10,11 @@ namespace ferry::api::compat::polytomic {
 
 using PolytomicHandler = std::function<HttpResponse(const RequestContext&)>;
 
-// Polytomic's credential forms, version header, Idempotency-Key scope and error bodies under the shared
+// Whether a request looks like a Polytomic client's: it carries X-Polytomic-Version or Basic credentials
+// (Polytomic's deployment key). Paths no route serves answer in Polytomic's shape for such requests.
+bool polytomic_request(const HttpRequest& request);
+
+// Polytomic's credential forms, Idempotency-Key scope and error bodies under the shared
 // surface policy (api/surface).
 surface::Surface polytomic_surface();
 // `handler` under that policy: anything unexpected becomes a 500, never a crash.

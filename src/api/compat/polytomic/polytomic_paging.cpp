@@ -4,8 +4,9 @@
 
 namespace ferry::api::compat::polytomic {
 
-PageQuery page_query(const HttpRequest& request) {
+PageQuery page_query(const HttpRequest& request, size_t default_limit) {
   PageQuery query;
+  query.limit = default_limit;
   if (auto token = request.query_param("page_token"); token && !token->empty()) {
     if (!store::decode_page_cursor(*token)) bad_request("page_token is not a valid page token");
     query.token = *token;

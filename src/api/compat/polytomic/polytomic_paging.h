@@ -18,12 +18,13 @@ struct FilteredPage {
 };
 
 // `page_token`, checked; `limit` in 1..50 (larger values are capped and missing or non-positive ones
-// fall back to 50, as Polytomic documents).
+// fall back to `default_limit`: 50 as Polytomic documents, or everything for a list the SDK does not page).
 struct PageQuery {
   std::optional<std::string> token;
   size_t limit = 50;
 };
-PageQuery page_query(const HttpRequest& request);
+inline constexpr size_t kEverything = std::numeric_limits<size_t>::max();
+PageQuery page_query(const HttpRequest& request, size_t default_limit = 50);
 // "true"/"false" query flags; anything else is a 400.
 std::optional<bool> bool_query(const HttpRequest& request, const std::string& name);
 

@@ -2,7 +2,6 @@
 // source.model_id), the ferry models are the fields' source.field ("*" = all of them), and the target is
 // a SQLite file ferry manages: destinations/<target.object or name>.db in the tenant's data directory.
 #include <algorithm>
-#include <filesystem>
 
 #include "api/compat/polytomic/polytomic_routes.h"
 #include "api/compat/polytomic/polytomic_schedule.h"
@@ -60,60 +59,22 @@ void apply_fields(Services& s, const core::Tenant& tenant, core::Sync& sync, con
   } else if (selection.connection_id != sync.connection_id) {
     unprocessable("a sync's source connection cannot change; create a new sync instead");
   }
-  if (selection.models) {
-    core::Sync everything = sync;
-    everything.models.reset();
-    std::vector<std::string> available;
-    try {
-      available = s.control.sync_models(everything);
-    } catch (const core::FerryError& e) {
-      unprocessable(std::string("cannot list the connection's models: ") + e.what());
-    }
-    for (const auto& model : *selection.models) {
-      if (std::find(available.begin(), available.end(), model) == available.end()) {
-        unprocessable("'" + model + "' is not a model of this connection");
-      }
-    }
-  }
-  if (!creating && selection.models != sync.models) sync.models_changed_at = s.clock.now();
-  sync.models = selection.models;
-}
-
-// The destination file's stem must be a plain file name, so it can be rendered back unchanged as the name.
-void check_file_stem(const std::string& stem) {
-  const bool bad_char = std::any_of(stem.begin(), stem.end(), [](unsigned char c) {
-    return c < 0x20 || c == 0x7f || c == '/' || c == '\\' || c == ':';
-  });
-  if (stem.empty() || stem.size() > 100 || stem.front() == '.' || bad_char) {
-    unprocessable("name '" + stem +
-                  "' must be 1 to 100 characters, not start with '.', and contain no / \\ : or control "
-                  "characters");
+  try {
+    s.control.select_models(sync, selection.models);
+  } catch (const engine::UnknownModel& e) {
+    unprocessable(e.what());
+  } catch (const core::FerryError& e) {
+    unprocessable(std::string("cannot list the connection's models: ") + e.what());
   }
 }
 
-bool path_taken(Services& s, const std::string& tenant_id, const std::string& sync_id,
-                const std::string& path) {
-  store::PageRequest page{100, std::nullopt};
-  while (true) {
-    auto batch = s.store.syncs(tenant_id, page);
-    for (const auto& other : batch.items) {
-      if (other.id != sync_id && other.destination_type == "sqlite" &&
-          other.destination_config.value("path", "") == path) {
-        return true;
-      }
-    }
-    if (!batch.next) return false;
-    page.after = batch.next;
+// The target is the SQLite file ferry manages for a sync of that name.
+void apply_destination(Services& s, core::Sync& sync, const std::string& name) {
+  try {
+    s.control.set_named_destination(sync, name);
+  } catch (const engine::InvalidConfig& e) {
+    unprocessable(e.what());
   }
-}
-
-void apply_destination(Services& s, const core::Tenant& tenant, core::Sync& sync, const std::string& stem) {
-  check_file_stem(stem);
-  const auto path = (std::filesystem::path("destinations") / (stem + ".db")).string();
-  if (sync.destination_type == "sqlite" && sync.destination_config.value("path", "") == path) return;
-  if (path_taken(s, tenant.id, sync.id, path)) unprocessable("another sync is already named '" + stem + "'");
-  sync.destination_type = "sqlite";
-  sync.destination_config = {{"path", path}};
 }
 
 void reject_unsupported(const Json& body) {
@@ -155,9 +116,9 @@ void apply_sync_body(Services& s, const core::Tenant& tenant, core::Sync& sync, 
   if (schedule) sync.schedule = parse_schedule(*schedule);
   if (active) sync.active = *active;
   if (object && !object->empty()) {
-    apply_destination(s, tenant, sync, *object);
+    apply_destination(s, sync, *object);
   } else if (name) {
-    apply_destination(s, tenant, sync, *name);
+    apply_destination(s, sync, *name);
   }
   s.control.reschedule(sync);
 }

@@ -15,8 +15,9 @@ using core::Json;
 constexpr std::string_view kModes[] = {"create", "update", "updateOrCreate", "replace",
                                        "append", "remove", "snapshot"};
 
+// Every sync unless `limit` asks for pages: the SDK's modelSync.list reads one response.
 HttpResponse list_syncs(Services& s, const RequestContext& ctx) {
-  const auto page = page_query(ctx.request);
+  const auto page = page_query(ctx.request, kEverything);
   const auto active = bool_query(ctx.request, "active");
   const auto mode = ctx.request.query_param("mode");
   if (mode && !mode->empty() && std::find(std::begin(kModes), std::end(kModes), *mode) == std::end(kModes)) {

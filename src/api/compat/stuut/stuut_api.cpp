@@ -5,6 +5,7 @@
 
 #include "api/compat/stuut/stuut_errors.h"
 #include "api/compat/stuut/stuut_render.h"
+#include "store/page_cursor.h"
 
 namespace ferry::api::compat {
 namespace {
@@ -25,13 +26,9 @@ core::Connection load_connection(Services& s, const RequestContext& ctx) {
 
 HttpResponse list_connections(Services& s, const RequestContext& ctx) {
   Json out = Json::array();
-  store::PageRequest page{.limit = 100, .after = std::nullopt};
-  while (true) {
-    auto batch = s.store.connections(ctx.tenant.id, page);
-    for (const auto& connection : batch.items) out.push_back(stuut::render_connection(s, connection));
-    if (!batch.next) break;
-    page.after = batch.next;
-  }
+  const auto connections = store::all_pages(
+      [&](const store::PageRequest& page) { return s.store.connections(ctx.tenant.id, page); });
+  for (const auto& connection : connections) out.push_back(stuut::render_connection(s, connection));
   return json_response(200, out);
 }
 

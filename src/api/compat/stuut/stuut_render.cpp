@@ -86,7 +86,7 @@ Json render_sync_record(const core::Run& run, const core::RunTask& task, bool in
           {"id", task.id},
           {"status", record_status(run, task)},
           {"attempt", run.attempt},
-          {"batch_id", run.id},
+          {"batch_id", run.batch_id.value_or(run.id)},
           {"completed_at", seconds(task.finished_at ? task.finished_at
                                    : finished       ? run.finished_at
                                                     : std::nullopt)},

@@ -1,5 +1,5 @@
 // api/compat/stuut/stuut_render: ferry's runs and connections in Stuut's JSON (seed 002). A Stuut "Sync" is
-// one model within one run: a run is a batch (batch_id = run id) of Sync records, one per task.
+// one model within one run; the runs one request started are one batch (batch_id = the batch's first run id).
 #pragma once
 
 #include <map>

@@ -1,16 +1,13 @@
 // A shutdown past its grace, on PostgreSQL: interrupting a connection cancels the statement the server is
-// running (from another thread) and refuses every later one; an interrupted destination writes nothing more
-// and loses nothing it committed.
+// running (from another thread) and refuses every later one. (The destination built on it:
+// tests/connectors/postgres/postgres_interrupt_test.cpp.)
 #include <gtest/gtest.h>
 
 #include <future>
 #include <thread>
 
-#include "connectors/postgres/postgres_destination.h"
-#include "connectors/sample/sample_data.h"
 #include "db/postgres/pg_connection.h"
 #include "fakes/fault_checks.h"
-#include "fakes/loopback_policy.h"
 #include "fakes/postgres/pg_test_database.h"
 
 namespace ferry::postgres {
@@ -45,23 +42,6 @@ TEST(PgInterrupt, CancelsTheRunningStatementAndRefusesLaterOnes) {
   const auto later = error_of([&connection] { connection.exec("SELECT 1"); });
   ASSERT_TRUE(later) << "an interrupted connection ran another statement";
   EXPECT_NE(std::string(later->what()).find("interrupted"), std::string::npos) << later->what();
-}
-
-TEST(PgInterrupt, AnInterruptedDestinationKeepsWhatItCommittedAndWritesNothingMore) {
-  PgTestDatabase db;
-  const auto schema = connectors::sample::SampleData::schema("hris.Team");
-  auto destination = connectors::make_postgres_destination({{"url", db.url()}}, testing::loopback_context());
-  destination->prepare(schema);
-  connectors::RecordBatch empty(schema.fields.size());
-  destination->write(schema, empty, {"run-1", "committed"});
-  destination->interrupt();
-  const auto refused = error_of([&] { destination->write(schema, empty, {"run-1", "after"}); });
-  ASSERT_TRUE(refused) << "an interrupted destination still wrote";
-  EXPECT_TRUE(refused->transient()) << refused->what();
-  auto fresh = connectors::make_postgres_destination({{"url", db.url()}}, testing::loopback_context());
-  const auto checkpoint = fresh->checkpoint("hris.Team");
-  ASSERT_TRUE(checkpoint);
-  EXPECT_EQ(checkpoint->cursor, "committed");
 }
 
 }  // namespace

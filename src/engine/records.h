@@ -1,0 +1,95 @@
+// engine/records: a sync's copy of one model read back from its destination (SQLite or PostgreSQL), for the
+// APIs that serve the data itself (/v1 records, Merge's common-model lists). Pages follow the primary key, so
+// a cursor (the last key read) survives inserts and deletes; filters use the model's own columns: its
+// cursor field is when a row was last modified, a created_at column (or the one a mapping names) when it was
+// created. ferry's destinations delete rows the source deleted, so there are no soft-deleted rows to show.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "connectors/record.h"
+#include "connectors/registry.h"
+#include "core/domain.h"
+#include "engine/control.h"
+#include "engine/model_mapping.h"
+#include "store/store.h"
+
+namespace ferry::engine {
+
+// Which columns of a model's table answer "when created" and "when modified".
+struct RecordColumns {
+  std::optional<std::string> created;
+  std::optional<std::string> modified;
+};
+// The model's cursor field is its modified time and a `created_at` column its creation time, unless the
+// model's mapping renames them (`fields: {"modified_at": "…", "created_at": "…"}`).
+RecordColumns record_columns(const connectors::ModelSchema& model, const MappedModel* mapped = nullptr);
+
+struct RecordQuery {
+  std::optional<core::Timestamp> modified_after;   // strictly after
+  std::optional<core::Timestamp> modified_before;  // strictly before
+  std::optional<core::Timestamp> created_after;    // strictly after
+  // A position: the key (JSON array, primary-key order) of a row; the page starts after it, or with
+  // `backward`, is the page just before it.
+  std::optional<core::Json> from_key;
+  bool backward = false;
+  size_t limit = 100;
+};
+
+struct StoredRecord {
+  core::Json key;     // the primary key's values, as a JSON array in key order
+  core::Json values;  // column -> value (ferry's bookkeeping columns left out)
+};
+
+struct RecordPage {
+  std::vector<StoredRecord> records;  // in key order, whichever the direction read
+  bool more = false;                  // rows lie beyond this page in the direction read
+};
+
+class RecordReader {
+ public:
+  virtual ~RecordReader() = default;
+  virtual RecordPage page(const RecordQuery& query) = 0;
+  virtual std::optional<StoredRecord> find(const core::Json& key) = 0;
+};
+using RecordReaderPtr = std::unique_ptr<RecordReader>;
+
+// Reads `model` from where `sync` writes it. Throws FerryError(kConfigInvalid) for a model without a primary
+// key or a destination type that cannot be read back (file); a destination never written reads as empty.
+// A PostgreSQL destination is reached over the network: on a thread that serves HTTP it throws
+// ConnectorCallNeeded (engine/catalog.h), like any connector call.
+RecordReaderPtr open_records(const connectors::Registry& registry, const core::Sync& sync,
+                             const connectors::ModelSchema& model, const RecordColumns& columns);
+
+// Where a connection's model is read back from: the sync that copies it and the model's stored schema.
+struct RecordSource {
+  core::Sync sync;
+  connectors::ModelSchema schema;
+};
+// The models a connection's syncs copy, from stored state only (never calls a connector).
+std::vector<std::string> connection_models(store::Store& store, const SyncControl& control,
+                                           const core::Connection& connection);
+// The sync of `connection` that copies `model_id` (of several, the one that finished it last) with the
+// model's stored schema; nullopt when no sync copies it or its schema was never discovered.
+std::optional<RecordSource> record_source(store::Store& store, SyncControl& control,
+                                          const core::Connection& connection, const std::string& model_id);
+// The same for one sync.
+std::optional<connectors::ModelSchema> sync_model_schema(SyncControl& control,
+                                                         const core::Connection& connection,
+                                                         const core::Sync& sync, const std::string& model_id);
+
+// A record's id in URLs and cursors: a one-column key as its text ("42", "emp-7"), else the key's JSON.
+std::string record_id(const core::Json& key);
+// The key `id` names for `model`, or nullopt when it cannot name one.
+std::optional<core::Json> key_of_record_id(const connectors::ModelSchema& model, const std::string& id);
+
+// Backends (records_sqlite.cpp, records_postgres.cpp).
+RecordReaderPtr open_sqlite_records(const std::string& path, const connectors::ModelSchema& model,
+                                    const RecordColumns& columns);
+RecordReaderPtr open_postgres_records(const connectors::Registry& registry, const core::Sync& sync,
+                                      const connectors::ModelSchema& model, const RecordColumns& columns);
+
+}  // namespace ferry::engine
