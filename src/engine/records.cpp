@@ -114,4 +114,30 @@ std::optional<Json> key_of_record_id(const connectors::ModelSchema& model, const
   return Json::array({id});
 }
 
+std::string page_conditions(
+    const RecordColumns& columns, const RecordQuery& query, const std::string& never,
+    const std::function<std::string(const std::string& column, const char* op, core::Timestamp at)>& bound,
+    const std::function<std::string(const char* op)>& after_key) {
+  std::vector<std::string> conditions;
+  const auto add_bound = [&](const std::optional<std::string>& column, const char* op,
+                             const std::optional<core::Timestamp>& at) {
+    if (at) conditions.push_back(column ? bound(*column, op, *at) : never);
+  };
+  add_bound(columns.modified, ">", query.modified_after);
+  add_bound(columns.modified, "<", query.modified_before);
+  add_bound(columns.created, ">", query.created_after);
+  if (query.from_key) conditions.push_back(after_key(query.backward ? "<" : ">"));
+  std::string sql;
+  for (size_t i = 0; i < conditions.size(); ++i) sql += (i ? " AND " : " WHERE ") + conditions[i];
+  return sql;
+}
+
+void finish_page(RecordPage& page, const RecordQuery& query) {
+  if (page.records.size() > query.limit) {
+    page.more = true;
+    page.records.pop_back();
+  }
+  if (query.backward) std::reverse(page.records.begin(), page.records.end());
+}
+
 }  // namespace ferry::engine

@@ -5,6 +5,7 @@
 // created. ferry's destinations delete rows the source deleted, so there are no soft-deleted rows to show.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -87,6 +88,18 @@ std::string record_id(const core::Json& key);
 std::optional<core::Json> key_of_record_id(const connectors::ModelSchema& model, const std::string& id);
 
 // Backends (records_sqlite.cpp, records_postgres.cpp).
+// What both backends share. A page's conditions in SQL (" WHERE a AND b", or "" without any): each time bound
+// the query gives, in the order modified after, modified before, created after, as `bound(column, op, at)` on
+// the model's column for it, or `never` where the model has none (no row can be said to match); then the
+// query's position as `after_key(op)`, op "<" reading backward and ">" forward. Calls come in that order, so
+// they may number their parameters as they go.
+std::string page_conditions(
+    const RecordColumns& columns, const RecordQuery& query, const std::string& never,
+    const std::function<std::string(const std::string& column, const char* op, core::Timestamp at)>& bound,
+    const std::function<std::string(const char* op)>& after_key);
+// A page read as up to `query.limit` + 1 rows in the direction read: an extra row means `more` (and is
+// dropped); a backward page is put back in key order.
+void finish_page(RecordPage& page, const RecordQuery& query);
 RecordReaderPtr open_sqlite_records(const std::string& path, const connectors::ModelSchema& model,
                                     const RecordColumns& columns);
 RecordReaderPtr open_postgres_records(const connectors::Registry& registry, const core::Sync& sync,

@@ -1,7 +1,6 @@
 // Records read back from a PostgreSQL destination (connectors/postgres: a model lands in
 // <schema>.<table> from its id, or in the destination's `schema`; one column per field plus _ferry_hash).
 // The connection passes the operator's egress policy, as the destination's own does.
-#include <algorithm>
 #include <set>
 
 #include "connectors/postgres/postgres_destination_table.h"
@@ -56,52 +55,30 @@ class PostgresRecords final : public RecordReader {
   RecordPage page(const RecordQuery& query) override {
     RecordPage out;
     if (fields_.empty()) return out;
-    std::vector<std::string> conditions;
     std::vector<std::optional<std::string>> params;
-    const auto filter = [&](const std::optional<std::string>& column, const char* op,
-                            const std::optional<core::Timestamp>& bound) {
-      if (!bound) return;
-      if (!column) {
-        conditions.push_back("false");  // no such column: no row can be said to match
-        return;
-      }
-      params.push_back(core::format_rfc3339(*bound));
-      conditions.push_back("t." + connection_->quote_identifier(*column) + "::timestamptz " + op + " $" +
-                           std::to_string(params.size()) + "::timestamptz");
-    };
-    filter(columns_.modified, ">", query.modified_after);
-    filter(columns_.modified, "<", query.modified_before);
-    filter(columns_.created, ">", query.created_after);
-    if (query.from_key) {
-      std::string marks;
-      for (const auto& value : *query.from_key) {
-        params.push_back(as_text(value));
-        marks += (marks.empty() ? "$" : ", $") + std::to_string(params.size());
-      }
-      conditions.push_back("(" + key_list() + ") " + (query.backward ? "<" : ">") + " (" + marks + ")");
-    }
     std::string sql = "SELECT to_jsonb(t)::text FROM " + table_ + " t";
-    for (size_t i = 0; i < conditions.size(); ++i) sql += (i ? " AND " : " WHERE ") + conditions[i];
+    sql += page_conditions(
+        columns_, query, "false",
+        [&](const std::string& column, const char* op, core::Timestamp at) {
+          params.push_back(core::format_rfc3339(at));
+          return "t." + connection_->quote_identifier(column) + "::timestamptz " + op + " $" +
+                 std::to_string(params.size()) + "::timestamptz";
+        },
+        [&](const char* op) {
+          return "(" + key_list() + ") " + op + " (" + bind_all(*query.from_key, params) + ")";
+        });
     sql +=
         " ORDER BY " + key_list(query.backward ? " DESC" : "") + " LIMIT " + std::to_string(query.limit + 1);
     const auto result = connection_->exec(sql, params);
     for (int row = 0; row < result.rows(); ++row) out.records.push_back(record_of(result.text(row, 0)));
-    if (out.records.size() > query.limit) {
-      out.more = true;
-      out.records.pop_back();
-    }
-    if (query.backward) std::reverse(out.records.begin(), out.records.end());
+    finish_page(out, query);
     return out;
   }
 
   std::optional<StoredRecord> find(const Json& key) override {
     if (fields_.empty() || !key.is_array() || key.size() != model_.primary_key.size()) return std::nullopt;
     std::vector<std::optional<std::string>> params;
-    std::string marks;
-    for (const auto& value : key) {
-      params.push_back(as_text(value));
-      marks += (marks.empty() ? "$" : ", $") + std::to_string(params.size());
-    }
+    const std::string marks = bind_all(key, params);
     const auto result = connection_->exec(
         "SELECT to_jsonb(t)::text FROM " + table_ + " t WHERE (" + key_list() + ") = (" + marks + ")",
         params);
@@ -110,6 +87,16 @@ class PostgresRecords final : public RecordReader {
   }
 
  private:
+  // Appends each of `values` to `params` as text and returns their placeholders ("$3, $4").
+  static std::string bind_all(const Json& values, std::vector<std::optional<std::string>>& params) {
+    std::string marks;
+    for (const auto& value : values) {
+      params.push_back(as_text(value));
+      marks += (marks.empty() ? "$" : ", $") + std::to_string(params.size());
+    }
+    return marks;
+  }
+
   std::string key_list(const std::string& suffix = "") const {
     std::string out;
     for (const auto& key : model_.primary_key)

@@ -1,6 +1,5 @@
 // Records read back from a SQLite destination (connectors/sqlite/sqlite_destination: one table per model,
 // named by the model id, one column per field plus ferry's _ferry_* bookkeeping columns).
-#include <algorithm>
 #include <filesystem>
 #include <set>
 
@@ -71,38 +70,25 @@ class SqliteRecords final : public RecordReader {
   RecordPage page(const RecordQuery& query) override {
     RecordPage out;
     if (fields_.empty()) return out;
-    std::vector<std::string> conditions;
     std::vector<Json> params;
-    const auto filter = [&](const std::optional<std::string>& column, const char* op,
-                            const std::optional<core::Timestamp>& bound) {
-      if (!bound) return;
-      if (!column) {
-        conditions.push_back("0");  // no such column: no row can be said to match
-        return;
-      }
-      conditions.push_back(sqlite::quote_identifier(*column) + " " + op + " ?");
-      params.push_back(core::format_rfc3339(*bound));
-    };
-    filter(columns_.modified, ">", query.modified_after);
-    filter(columns_.modified, "<", query.modified_before);
-    filter(columns_.created, ">", query.created_after);
-    if (query.from_key) {
-      conditions.push_back("(" + key_list() + ") " + (query.backward ? "<" : ">") + " (" + marks() + ")");
-      for (const auto& value : *query.from_key) params.push_back(value);
-    }
     std::string sql = "SELECT " + select_list() + " FROM " + sqlite::quote_identifier(model_.model_id);
-    for (size_t i = 0; i < conditions.size(); ++i) sql += (i ? " AND " : " WHERE ") + conditions[i];
+    sql += page_conditions(
+        columns_, query, "0",
+        [&](const std::string& column, const char* op, core::Timestamp at) {
+          params.push_back(core::format_rfc3339(at));
+          return sqlite::quote_identifier(column) + " " + op + " ?";
+        },
+        [&](const char* op) {
+          for (const auto& value : *query.from_key) params.push_back(value);
+          return "(" + key_list() + ") " + op + " (" + marks() + ")";
+        });
     sql += " ORDER BY " + key_list(query.backward ? " DESC" : "") + " LIMIT ?";
     auto stmt = db_->prepare(sql);
     int index = 1;
     for (const auto& value : params) bind_json(stmt, index++, value);
     stmt.bind(index, static_cast<int64_t>(query.limit + 1));
     while (stmt.step()) out.records.push_back(read_row(stmt));
-    if (out.records.size() > query.limit) {
-      out.more = true;
-      out.records.pop_back();
-    }
-    if (query.backward) std::reverse(out.records.begin(), out.records.end());
+    finish_page(out, query);
     return out;
   }
 

@@ -84,6 +84,7 @@ struct SyncActivity {
   std::optional<core::Run> active;  // the run that has not finished, if any
   std::optional<core::Run> last_finished;
   std::vector<core::ModelState> model_states;
+  std::optional<core::Timestamp> newest_run_created_at;  // of any run of the sync, whatever its state
 };
 
 struct StoredCatalog {
@@ -167,7 +168,15 @@ class Store {
   // What a status poll shows of a sync. A store that can reads it from one snapshot, so the runs and the
   // model states agree; this default reads each part on its own.
   virtual SyncActivity sync_activity(const std::string& sync_id) {
-    return {active_run(sync_id), last_finished_run(sync_id), model_states(sync_id)};
+    SyncActivity activity{active_run(sync_id), last_finished_run(sync_id), model_states(sync_id),
+                          std::nullopt};
+    // A sync has one active run at a time: the newest run is the active one, else the last to finish.
+    if (activity.active) {
+      activity.newest_run_created_at = activity.active->created_at;
+    } else if (activity.last_finished) {
+      activity.newest_run_created_at = activity.last_finished->created_at;
+    }
+    return activity;
   }
   // Compare-and-set along `path` (two states or more) in one statement: applies only if the run is in
   // path.front() and leaves it in path.back(), so no reader and no crash ever sees the states between (a

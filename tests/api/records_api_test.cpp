@@ -2,53 +2,24 @@
 // mapping and account-token import seen through /v1 and Merge: one file-source connection synced once.
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <fstream>
 
-#include "api/app.h"
-#include "engine/control.h"
-#include "engine/worker_pool.h"
-#include "fakes/fake_clock.h"
-#include "fakes/temp_dir.h"
-#include "store/sqlite/sqlite_store.h"
+#include "api/app_under_test.h"
 
 namespace ferry::testing {
 namespace {
 
 using core::Json;
 
-connectors::Registry file_registry(const std::filesystem::path& data_root) {
-  const auto builtin = connectors::builtin_registry();
-  connectors::Registry registry;
-  registry.add_source(*builtin.source("file"));
-  registry.add_destination(*builtin.destination("sqlite"));
-  connectors::ConnectorPolicy policy;
-  policy.data_root = data_root;
-  registry.set_policy(std::move(policy));
-  return registry;
-}
-
-class RecordsApiTest : public ::testing::Test {
+class RecordsApiTest : public FileSyncApiTest {
  protected:
   RecordsApiTest() {
-    const auto in = dir.path() / "data" / tenant.id / "in";
+    const auto in = tenant_in_dir();
     std::filesystem::create_directories(in);
     std::ofstream file(in / "public.employees.csv");
     file << "id,name,created_at,updated_at\n";
     for (int i = 1; i <= 5; ++i)
       file << i << ",e" << i << ",2024-01-0" << i << "T00:00:00Z,2024-02-0" << i << "T00:00:00Z\n";
-  }
-
-  static std::array<unsigned char, 32> master_key() {
-    std::array<unsigned char, 32> key{};
-    key.fill(5);
-    return key;
-  }
-  static engine::WorkerPoolOptions no_threads() {
-    engine::WorkerPoolOptions options;
-    options.workers = 0;
-    options.executor.heartbeat_interval = {};
-    return options;
   }
 
   api::HttpResponse request(const std::string& method, const std::string& path, const Json& body = nullptr,
@@ -93,15 +64,6 @@ class RecordsApiTest : public ::testing::Test {
   }
   std::string records_path() const { return "/v1/syncs/" + sync_id + "/models/public.employees/records"; }
 
-  TempDir dir;
-  FakeClock clock;
-  store::SqliteStore store{dir.file("ferry.db"), core::SecretBox(master_key())};
-  connectors::Registry registry = file_registry(dir.path() / "data");
-  engine::SyncControl control{store, registry, clock};
-  api::App app{api::Services{store, registry, control, clock}, api::RateLimitOptions{0, 1}};
-  engine::WorkerPool pool{store, registry, clock, nullptr, no_threads()};
-  core::Tenant tenant = store.create_tenant("acme");
-  std::string key = store.create_api_key(tenant.id);
   core::Tenant other = store.create_tenant("globex");
   std::string other_key = store.create_api_key(other.id);
   std::string sync_id;

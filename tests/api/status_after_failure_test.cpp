@@ -3,53 +3,22 @@
 // FAILED, /v1 failed, Airweave failed, Polytomic failed, Stuut failed — never the previous run's DONE.
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <fstream>
 
-#include "api/app.h"
-#include "engine/control.h"
-#include "engine/worker_pool.h"
-#include "fakes/fake_clock.h"
-#include "fakes/temp_dir.h"
-#include "store/sqlite/sqlite_store.h"
+#include "api/app_under_test.h"
 
 namespace ferry::testing {
 namespace {
 
 using core::Json;
 
-connectors::Registry file_registry(const std::filesystem::path& data_root) {
-  const auto builtin = connectors::builtin_registry();
-  connectors::Registry registry;
-  registry.add_source(*builtin.source("file"));
-  registry.add_destination(*builtin.destination("sqlite"));
-  connectors::ConnectorPolicy policy;
-  policy.data_root = data_root;
-  registry.set_policy(std::move(policy));
-  return registry;
-}
-
-class StatusAfterFailureTest : public ::testing::Test {
+class StatusAfterFailureTest : public FileSyncApiTest {
  protected:
   StatusAfterFailureTest() {
     // One model in a Merge category, so Merge's sync-status lists it.
-    std::filesystem::create_directories(source_path());
-    std::ofstream(source_path() / "hris.Employee.csv") << "id,name\n1,ada\n2,alan\n";
+    std::filesystem::create_directories(tenant_in_dir());
+    std::ofstream(tenant_in_dir() / "hris.Employee.csv") << "id,name\n1,ada\n2,alan\n";
   }
-
-  static std::array<unsigned char, 32> master_key() {
-    std::array<unsigned char, 32> key{};
-    key.fill(4);
-    return key;
-  }
-  static engine::WorkerPoolOptions no_threads() {
-    engine::WorkerPoolOptions options;
-    options.workers = 0;
-    options.executor.heartbeat_interval = {};
-    return options;
-  }
-
-  std::filesystem::path source_path() const { return dir.path() / "data" / tenant.id / "in"; }
 
   Json call(const std::string& method, const std::string& path, const Json& body = nullptr,
             std::map<std::string, std::string> headers = {}) {
@@ -98,7 +67,7 @@ class StatusAfterFailureTest : public ::testing::Test {
   // The source's directory is gone; a new run is triggered and fails at discovery (config_invalid).
   void fail_next_run() {
     clock.advance(std::chrono::minutes(1));
-    std::filesystem::remove_all(source_path());
+    std::filesystem::remove_all(tenant_in_dir());
     run_id = call("POST", "/v1/syncs/" + sync_id + "/runs")["id"];
     ASSERT_TRUE(pool.run_once("w"));
   }
@@ -115,15 +84,6 @@ class StatusAfterFailureTest : public ::testing::Test {
     return call("GET", "/v2/integrations/connections/" + connection_id + "/syncs")[0];
   }
 
-  TempDir dir;
-  FakeClock clock;
-  store::SqliteStore store{dir.file("ferry.db"), core::SecretBox(master_key())};
-  connectors::Registry registry = file_registry(dir.path() / "data");
-  engine::SyncControl control{store, registry, clock};
-  api::App app{api::Services{store, registry, control, clock}, api::RateLimitOptions{0, 1}};
-  engine::WorkerPool pool{store, registry, clock, nullptr, no_threads()};
-  core::Tenant tenant = store.create_tenant("acme");
-  std::string key = store.create_api_key(tenant.id);
   std::string connection_id, account_token, sync_id, run_id;
 };
 

@@ -149,6 +149,22 @@ TEST_F(SqliteStoreReadsTest, ModelIdsOfAStoredCatalogComeInOrderWithoutTheCatalo
   EXPECT_EQ(store.connection_model_ids(other.id, hr.id), std::nullopt);  // another tenant's connection
 }
 
+TEST_F(SqliteStoreReadsTest, CatalogsStoredBeforeTheIdsColumnGetTheirIdsOnUpgrade) {
+  const auto hr = connection("hr");
+  const core::Json models = {{{"model_id", "b.Second"}}, {{"model_id", "a.First"}}};
+  store.save_connection_catalog(tenant.id, hr.id, {models, core::SystemClock().now()});
+  {
+    // The database as migration 10 left it.
+    sqlite::Database db(path);
+    db.exec(
+        "ALTER TABLE connection_catalogs DROP COLUMN model_ids; DELETE FROM schema_migrations WHERE version "
+        "= 11");
+  }
+  SqliteStore upgraded(path, core::SecretBox(test_key()));
+  const std::vector<std::string> expected{"b.Second", "a.First"};
+  EXPECT_EQ(upgraded.connection_model_ids(tenant.id, hr.id), expected);
+}
+
 TEST(ApiKeyCacheTest, ANewerGenerationDropsEveryEntryAndAnOlderOneNeverHits) {
   ApiKeyCache cache;
   const CachedApiKey key{core::Tenant{"t", "acme", core::SystemClock().now()}, "k", std::nullopt};

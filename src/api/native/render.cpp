@@ -98,7 +98,7 @@ Json render_run(const core::Run& r) {
           {"error_category", r.error_category ? Json(core::to_string(*r.error_category)) : Json()},
           {"identities", r.identities ? Json(*r.identities) : Json()},
           {"test", r.test_run},
-          {"tasks", tasks}};
+          {"tasks", std::move(tasks)}};
 }
 
 Json render_schema(const connectors::ModelSchema& s) {

@@ -122,7 +122,7 @@ Json render_status(Services& s, const core::Sync& sync) {
           {"status", sync.active ? "active" : "paused"},
           {"current_run", activity.active ? render_run(*activity.active) : Json()},
           {"last_run", activity.last_finished ? render_run(*activity.last_finished) : Json()},
-          {"models", rows}};
+          {"models", std::move(rows)}};
 }
 
 }  // namespace

@@ -6,7 +6,7 @@ namespace ferry::sqlite {
 namespace {
 
 // Append only: a released migration never changes.
-constexpr std::array<const char*, 10> kMigrations{
+constexpr std::array<const char*, 11> kMigrations{
     R"sql(
 CREATE TABLE tenants (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);
 CREATE TABLE api_keys (key_hash TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),
@@ -144,6 +144,13 @@ ORDER BY s.created_at;
     // that runs every five minutes has thousands.
     R"sql(
 CREATE INDEX runs_finished_by_sync ON runs(sync_id, finished_at DESC) WHERE finished_at IS NOT NULL;
+)sql",
+    // 11: the ids of a stored catalog's models beside the catalog, so a status poll reads a short array
+    // instead of walking every field of every model.
+    R"sql(
+ALTER TABLE connection_catalogs ADD COLUMN model_ids TEXT;
+UPDATE connection_catalogs SET model_ids = (SELECT json_group_array(id) FROM (
+  SELECT json_extract(m.value, '$.model_id') AS id FROM json_each(connection_catalogs.models) m ORDER BY m.key));
 )sql",
 };
 

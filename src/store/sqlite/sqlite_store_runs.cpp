@@ -202,8 +202,12 @@ std::optional<core::Run> SqliteStore::last_finished_run(sqlite::Database& db, co
 SyncActivity SqliteStore::sync_activity(const std::string& sync_id) {
   auto reader = readers_.lease();
   const ReadSnapshot snapshot(*reader);
+  auto newest = reader->prepare_cached("SELECT max(created_at) FROM runs WHERE sync_id = ?");
+  newest.bind(1, sync_id);
+  newest.step();
   return {run_where(*reader, std::string("sync_id = ? AND state IN ") + kActiveStates, sync_id),
-          last_finished_run(*reader, sync_id), model_states(*reader, sync_id)};
+          last_finished_run(*reader, sync_id), model_states(*reader, sync_id),
+          sqlite::optional_time(newest, 0)};
 }
 
 bool SqliteStore::transition_path(const std::string& run_id, std::span<const RunState> path,

@@ -3,7 +3,6 @@
 // PostgreSQL database the operator lets tenants reach). The decisions live in SyncControl.
 #include <algorithm>
 #include <cctype>
-#include <limits>
 
 #include "api/compat/airweave/airweave_params.h"
 #include "api/compat/airweave/airweave_render.h"
@@ -130,29 +129,16 @@ bool contains_folded(const std::string& text, const std::string& term) {
 }
 
 HttpResponse list(Services& s, const RequestContext& ctx) {
-  ValidationErrors errors;
-  const auto skip = query_int(ctx, "skip", 0, std::numeric_limits<int32_t>::max(), errors).value_or(0);
-  const auto limit = query_int(ctx, "limit", 1, 1000, errors).value_or(100);
-  errors.raise_if_any();
   const auto search = ctx.request.query_param("search");
-  Json out = Json::array();
-  int64_t seen = 0;
-  store::PageRequest page;
-  page.limit = 100;
-  while (static_cast<int64_t>(out.size()) < limit) {
-    auto result = s.store.collections(ctx.tenant.id, page);
-    for (const auto& collection : result.items) {
-      if (static_cast<int64_t>(out.size()) >= limit) break;
-      if (search && !contains_folded(collection.name, *search) &&
-          !contains_folded(collection.readable_id, *search))
-        continue;
-      if (seen++ < skip) continue;
-      out.push_back(render_collection(s, collection));
-    }
-    if (!result.next) break;
-    page.after = result.next;
-  }
-  return json_response(200, out);
+  return list_response(
+      ctx, [&](const store::PageRequest& page) { return s.store.collections(ctx.tenant.id, page); },
+      [&](store::Collection&& collection) -> std::optional<store::Collection> {
+        if (search && !contains_folded(collection.name, *search) &&
+            !contains_folded(collection.readable_id, *search))
+          return std::nullopt;
+        return std::move(collection);
+      },
+      [&](const store::Collection& collection) { return render_collection(s, collection); });
 }
 
 HttpResponse create(Services& s, const RequestContext& ctx) {

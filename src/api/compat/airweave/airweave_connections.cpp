@@ -1,7 +1,6 @@
 // Airweave source connections: a ferry connection (short_name = source_type; config + direct credentials =
 // its config, secrets split by the source's spec) with its sync into the collection's SQLite file.
 #include <cctype>
-#include <limits>
 
 #include "api/compat/airweave/airweave_params.h"
 #include "api/compat/airweave/airweave_render.h"
@@ -127,29 +126,17 @@ HttpResponse remove(Services& s, const RequestContext& ctx) {
 }
 
 HttpResponse list(Services& s, const RequestContext& ctx) {
-  ValidationErrors errors;
-  const auto skip = query_int(ctx, "skip", 0, std::numeric_limits<int32_t>::max(), errors).value_or(0);
-  const auto limit = query_int(ctx, "limit", 1, 1000, errors).value_or(100);
-  errors.raise_if_any();
   const auto collection = ctx.request.query_param("collection");
-  Json out = Json::array();
-  int64_t seen = 0;
-  store::PageRequest page;
-  page.limit = 100;
-  while (static_cast<int64_t>(out.size()) < limit) {
-    auto result = s.store.connections(ctx.tenant.id, page);
-    for (auto& connection : result.items) {
-      if (static_cast<int64_t>(out.size()) >= limit) break;
-      auto facts = gather(s, ctx.tenant.id, std::move(connection), false);
-      if (collection && collection_of(facts) != *collection) continue;
-      if (seen++ < skip) continue;
-      facts = gather(s, ctx.tenant.id, std::move(facts.connection));
-      out.push_back(render_list_item(facts));
-    }
-    if (!result.next) break;
-    page.after = result.next;
-  }
-  return json_response(200, out);
+  return list_response(
+      ctx, [&](const store::PageRequest& page) { return s.store.connections(ctx.tenant.id, page); },
+      [&](core::Connection&& connection) -> std::optional<SourceConnectionFacts> {
+        auto facts = gather(s, ctx.tenant.id, std::move(connection), false);
+        if (collection && collection_of(facts) != *collection) return std::nullopt;
+        return facts;
+      },
+      [&](SourceConnectionFacts&& facts) {
+        return render_list_item(gather(s, ctx.tenant.id, std::move(facts.connection)));
+      });
 }
 
 }  // namespace

@@ -18,8 +18,8 @@ struct SyncView {
   const core::Sync& sync;
   std::optional<core::Run> active;
   std::optional<core::Run> last_finished;
-  std::optional<core::Run> newest;
   std::vector<core::ModelState> states;
+  std::optional<core::Timestamp> newest_run_created_at;
 };
 
 const core::RunTask* task_of(const core::Run& run, const std::string& model_id) {
@@ -75,7 +75,8 @@ Row render_row(const SyncView& view, const engine::MappedModel& model, bool queu
   }
   // Selective sync: the model selection changed after the newest run, so it applies from the next one.
   const bool selection_pending =
-      view.sync.models_changed_at && (!view.newest || *view.sync.models_changed_at > view.newest->created_at);
+      view.sync.models_changed_at &&
+      (!view.newest_run_created_at || *view.sync.models_changed_at > *view.newest_run_created_at);
 
   Row row;
   row.syncing = syncing;
@@ -111,10 +112,8 @@ std::vector<Json> sync_status_rows(Services& s, const core::Connection& account,
   const auto mapping = engine::ModelMapping::of(account.config);
   for (const auto& sync : s.store.syncs_of_connection(account.tenant_id, account.id)) {
     auto activity = s.store.sync_activity(sync.id);
-    SyncView view{sync, std::move(activity.active), std::move(activity.last_finished), std::nullopt,
-                  std::move(activity.model_states)};
-    auto newest = s.store.runs_of_sync(account.tenant_id, sync.id, {.limit = 1, .after = std::nullopt});
-    if (!newest.items.empty()) view.newest = std::move(newest.items.front());
+    SyncView view{sync, std::move(activity.active), std::move(activity.last_finished),
+                  std::move(activity.model_states), activity.newest_run_created_at};
     for (const auto& model : mapping.in_category(models_of(s, sync, view.states), category)) {
       Row row = render_row(view, model, sync.active && queued.count(model.model_id) > 0);
       auto [it, inserted] = rows.try_emplace(model.common_id(), row);

@@ -126,21 +126,6 @@ HttpResponse update_bulk(Services& s, const RequestContext& ctx) {
   return data_response(render_bulk_sync(sync));
 }
 
-// Polytomic cancels a running execution before deleting; one still stopping answers 409.
-HttpResponse delete_bulk(Services& s, const RequestContext& ctx) {
-  const auto sync = load_sync(s, ctx);
-  if (auto run = s.store.active_run(sync.id)) s.control.cancel(*run);
-  switch (s.control.delete_sync(ctx.tenant.id, sync.id)) {
-    case store::DeleteResult::kNotFound:
-      not_found("bulk sync");
-    case store::DeleteResult::kInUse:
-      throw ApiError(409, "conflict", "the sync's running execution is still stopping; retry shortly");
-    case store::DeleteResult::kDeleted:
-      break;
-  }
-  return HttpResponse{204, "", "application/json", {}};
-}
-
 // BulkSchema: a model of the sync's connection, enabled when the sync copies it.
 Json render_schema(const core::Sync& sync, const connectors::ModelSchema& model) {
   const bool enabled = !sync.models || std::find(sync.models->begin(), sync.models->end(), model.model_id) !=
@@ -182,25 +167,25 @@ HttpResponse get_schema(Services& s, const RequestContext& ctx) {
 }  // namespace
 
 void add_bulk_routes(Router& router, Services s) {
-  auto bind = [s](HttpResponse (*handler)(Services&, const RequestContext&)) {
-    return route(s, [s, handler](const RequestContext& ctx) mutable { return handler(s, ctx); });
-  };
-  router.add("GET", "/api/bulk/syncs", bind(list_bulk));
-  router.add("POST", "/api/bulk/syncs", bind(create_bulk));
-  router.add("GET", "/api/bulk/syncs/{id}", bind([](Services& s, const RequestContext& ctx) {
+  router.add("GET", "/api/bulk/syncs", bind_route(s, list_bulk));
+  router.add("POST", "/api/bulk/syncs", bind_route(s, create_bulk));
+  router.add("GET", "/api/bulk/syncs/{id}", bind_route(s, [](Services& s, const RequestContext& ctx) {
                return data_response(render_bulk_sync(load_sync(s, ctx)));
              }));
-  router.add("PUT", "/api/bulk/syncs/{id}", bind(update_bulk));
-  router.add("DELETE", "/api/bulk/syncs/{id}", bind(delete_bulk));
-  router.add("POST", "/api/bulk/syncs/{id}/activate", bind([](Services& s, const RequestContext& ctx) {
+  router.add("PUT", "/api/bulk/syncs/{id}", bind_route(s, update_bulk));
+  router.add("DELETE", "/api/bulk/syncs/{id}", bind_route(s, [](Services& s, const RequestContext& ctx) {
+               return delete_sync_cancelling(s, ctx, "bulk sync");
+             }));
+  router.add("POST", "/api/bulk/syncs/{id}/activate",
+             bind_route(s, [](Services& s, const RequestContext& ctx) {
                auto sync = load_sync(s, ctx);
                const auto active = bool_field(json_body(ctx.request), "active");
                if (!active) bad_request("active is required");
                if (!s.control.set_active(sync, *active)) not_found("bulk sync");
                return data_response({{"id", sync.id}, {"active", sync.active}});
              }));
-  router.add("GET", "/api/bulk/syncs/{id}/schemas", bind(list_schemas));
-  router.add("GET", "/api/bulk/syncs/{id}/schemas/{schema_id}", bind(get_schema));
+  router.add("GET", "/api/bulk/syncs/{id}/schemas", bind_route(s, list_schemas));
+  router.add("GET", "/api/bulk/syncs/{id}/schemas/{schema_id}", bind_route(s, get_schema));
 }
 
 }  // namespace ferry::api::compat::polytomic

@@ -28,79 +28,31 @@ engine::TriggerRequest parse_start(const Json& body) {
   }
   request.full_refresh = bool_field(body, "resync").value_or(false) || fetch_mode == "full";
   request.test_run = bool_field(body, "test").value_or(false);
-  if (auto schemas = array_field(body, "schemas"); schemas && !schemas->empty()) {
-    std::vector<std::string> models;
-    for (const auto& schema : *schemas) {
-      if (!schema.is_string()) bad_request("schemas must be an array of schema ids");
-      models.push_back(schema.get<std::string>());
-    }
-    request.models = std::move(models);
-  }
+  request.models = string_list(body, "schemas", "schemas must be an array of schema ids");
   return request;
-}
-
-core::Run load_execution(Services& s, const RequestContext& ctx, const core::Sync& sync) {
-  const auto& id = uuid_param(ctx, "execution_id");
-  auto run = s.store.run(ctx.tenant.id, id);
-  if (!run || run->sync_id != sync.id) not_found("execution");
-  return std::move(*run);
 }
 
 HttpResponse start(Services& s, const RequestContext& ctx) {
   const auto sync = load_sync(s, ctx);
-  const auto request = parse_start(json_body(ctx.request));
-  if (!sync.active) throw ApiError(409, "conflict", "the sync is not active; activate it first");
-  const auto created = s.control.trigger(sync, request);  // an unknown schema: FerryError, 422
-  if (!created.created) {
-    throw ApiError(409, "conflict", "the sync already has an execution in progress: " + created.run.id);
-  }
-  return data_response(render_bulk_execution(created.run, s.clock.now()));
+  const auto run = start_execution(s, sync, parse_start(json_body(ctx.request)));
+  return data_response(render_bulk_execution(run, s.clock.now()));
 }
 
-HttpResponse list(Services& s, const RequestContext& ctx) {
-  const auto sync = load_sync(s, ctx);
-  const auto page = page_query(ctx.request);
-  const bool only_terminal = bool_query(ctx.request, "only_terminal").value_or(false);
-  const bool ascending = bool_query(ctx.request, "ascending").value_or(false);
-  auto keep = [only_terminal](const core::Run& run) {
-    return !only_terminal || core::is_terminal(run.state);
-  };
-  auto fetch = [&](const store::PageRequest& request) {
-    return s.store.runs_of_sync(ctx.tenant.id, sync.id, request);
-  };
-  const auto result = ascending ? oldest_first<core::Run>(fetch, page.token, page.limit, keep)
-                                : newest_first<core::Run>(fetch, page.token, page.limit, keep);
-  const auto now = s.clock.now();
-  Json data = Json::array();
-  for (const auto& run : result.items) data.push_back(render_bulk_execution(run, now));
-  Json body = {{"data", data}};
-  if (result.next_token) body["pagination"] = {{"next_page_token", *result.next_token}};
-  return {200, safe_dump(body), "application/json", {}};
-}
-
-std::string cancel_message(Services& s, const core::Run& run) {
-  switch (s.control.cancel(run)) {
-    case engine::CancelOutcome::kCancelled:
-      return "execution " + run.id + " canceled";
-    case engine::CancelOutcome::kCancelling:
-      return "cancellation of execution " + run.id + " requested";
-    case engine::CancelOutcome::kAlreadyFinished:
-      break;
-  }
-  return "execution " + run.id + " already finished";
+std::string bulk_cancel_message(Services& s, const core::Run& run) {
+  return cancel_message(s, run).value_or("execution " + run.id + " already finished");
 }
 
 HttpResponse cancel_execution(Services& s, const RequestContext& ctx) {
   const auto sync = load_sync(s, ctx);
   const auto run = load_execution(s, ctx, sync);
   if (core::is_terminal(run.state)) throw ApiError(409, "conflict", "the execution already finished");
-  return data_response({{"message", cancel_message(s, run)}});
+  return data_response({{"message", bulk_cancel_message(s, run)}});
 }
 
 HttpResponse cancel_sync(Services& s, const RequestContext& ctx) {
   const auto sync = load_sync(s, ctx);
   const auto run = s.store.active_run(sync.id);
-  return data_response({{"message", run ? cancel_message(s, *run) : "no execution is in progress"}});
+  return data_response({{"message", run ? bulk_cancel_message(s, *run) : "no execution is in progress"}});
 }
 
 // Absent executions are left out (the SDK's fields are optional), not null.
@@ -166,21 +118,22 @@ HttpResponse list_status(Services& s, const RequestContext& ctx) {
 }  // namespace
 
 void add_bulk_execution_routes(Router& router, Services s) {
-  auto bind = [s](HttpResponse (*handler)(Services&, const RequestContext&)) {
-    return route(s, [s, handler](const RequestContext& ctx) mutable { return handler(s, ctx); });
-  };
   // Before /api/bulk/syncs/{id} (add_bulk_routes), so "status" is not read as a sync id.
-  router.add("GET", "/api/bulk/syncs/status", bind(list_status));
-  router.add("POST", "/api/bulk/syncs/{id}/executions", bind(start));
-  router.add("GET", "/api/bulk/syncs/{id}/executions", bind(list));
+  router.add("GET", "/api/bulk/syncs/status", bind_route(s, list_status));
+  router.add("POST", "/api/bulk/syncs/{id}/executions", bind_route(s, start));
+  router.add("GET", "/api/bulk/syncs/{id}/executions",
+             bind_route(s, [](Services& s, const RequestContext& ctx) {
+               return list_executions(s, ctx, "only_terminal", render_bulk_execution);
+             }));
   router.add("GET", "/api/bulk/syncs/{id}/executions/{execution_id}",
-             bind([](Services& s, const RequestContext& ctx) {
+             bind_route(s, [](Services& s, const RequestContext& ctx) {
                const auto sync = load_sync(s, ctx);
                return data_response(render_bulk_execution(load_execution(s, ctx, sync), s.clock.now()));
              }));
-  router.add("POST", "/api/bulk/syncs/{id}/executions/{execution_id}/cancel", bind(cancel_execution));
-  router.add("POST", "/api/bulk/syncs/{id}/cancel", bind(cancel_sync));
-  router.add("GET", "/api/bulk/syncs/{id}/status", bind(status));
+  router.add("POST", "/api/bulk/syncs/{id}/executions/{execution_id}/cancel",
+             bind_route(s, cancel_execution));
+  router.add("POST", "/api/bulk/syncs/{id}/cancel", bind_route(s, cancel_sync));
+  router.add("GET", "/api/bulk/syncs/{id}/status", bind_route(s, status));
 }
 
 }  // namespace ferry::api::compat::polytomic

@@ -33,6 +33,7 @@ Json render_bulk_sync(const core::Sync& sync) {
           {"updated_at", render_time(sync.updated_at)}};
 }
 
+// The model-sync vocabulary but for the states that have not started.
 std::string bulk_execution_status(const core::Run& run, core::Timestamp now) {
   switch (run.state) {
     case RunState::kScheduled:
@@ -40,18 +41,9 @@ std::string bulk_execution_status(const core::Run& run, core::Timestamp now) {
       return "scheduled";
     case RunState::kQueued:
       return "created";
-    case RunState::kRunning:
-      return run.lease_until && *run.lease_until < now ? "interrupted" : "running";
-    case RunState::kCancelling:
-      return "canceling";
-    case RunState::kComplete:
-      return "completed";
-    case RunState::kFailed:
-      return "failed";
-    case RunState::kCancelled:
-      return "canceled";
+    default:
+      return execution_status(run, now);
   }
-  return "failed";
 }
 
 namespace {

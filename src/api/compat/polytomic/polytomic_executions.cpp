@@ -16,56 +16,15 @@ engine::TriggerRequest parse_start(const Json& body) {
   request.trigger = "polytomic";
   request.full_refresh = bool_field(body, "resync").value_or(false);
   request.test_run = bool_field(body, "test").value_or(false);
-  if (auto identities = array_field(body, "identities"); identities && !identities->empty()) {
-    std::vector<std::string> keys;
-    for (const auto& identity : *identities) {
-      if (!identity.is_string()) bad_request("identities must be an array of strings");
-      keys.push_back(identity.get<std::string>());
-    }
-    request.identities = std::move(keys);
-  }
+  request.identities = string_list(body, "identities", "identities must be an array of strings");
   return request;
-}
-
-core::Run load_execution(Services& s, const RequestContext& ctx, const core::Sync& sync) {
-  const auto& id = uuid_param(ctx, "execution_id");
-  auto run = s.store.run(ctx.tenant.id, id);
-  if (!run || run->sync_id != sync.id) not_found("execution");
-  return std::move(*run);
 }
 
 HttpResponse start(Services& s, const RequestContext& ctx) {
   const auto sync = load_sync(s, ctx);
-  const auto request = parse_start(json_body(ctx.request));
-  if (!sync.active) throw ApiError(409, "conflict", "the sync is not active; activate it first");
-  const auto created = s.control.trigger(sync, request);
-  if (!created.created) {
-    throw ApiError(409, "conflict", "the sync already has an execution in progress: " + created.run.id);
-  }
+  const auto run = start_execution(s, sync, parse_start(json_body(ctx.request)));
   // The seed's start response: the execution has just been created.
-  return data_response(
-      {{"id", created.run.id}, {"status", "created"}, {"created_at", render_time(created.run.created_at)}});
-}
-
-HttpResponse list(Services& s, const RequestContext& ctx) {
-  const auto sync = load_sync(s, ctx);
-  const auto page = page_query(ctx.request);
-  const bool only_completed = bool_query(ctx.request, "only_completed").value_or(false);
-  const bool ascending = bool_query(ctx.request, "ascending").value_or(false);
-  auto keep = [only_completed](const core::Run& run) {
-    return !only_completed || core::is_terminal(run.state);
-  };
-  auto fetch = [&](const store::PageRequest& request) {
-    return s.store.runs_of_sync(ctx.tenant.id, sync.id, request);
-  };
-  const auto result = ascending ? oldest_first<core::Run>(fetch, page.token, page.limit, keep)
-                                : newest_first<core::Run>(fetch, page.token, page.limit, keep);
-  const auto now = s.clock.now();
-  Json data = Json::array();
-  for (const auto& run : result.items) data.push_back(render_execution(run, now));
-  Json body = {{"data", data}};
-  if (result.next_token) body["pagination"] = {{"next_page_token", *result.next_token}};
-  return {200, safe_dump(body), "application/json", {}};
+  return data_response({{"id", run.id}, {"status", "created"}, {"created_at", render_time(run.created_at)}});
 }
 
 // PUT /api/syncs/{id}/executions/{execution_id} {"status": "canceled"}: the one change a client may make.
@@ -84,20 +43,8 @@ HttpResponse update(Services& s, const RequestContext& ctx) {
 HttpResponse cancel(Services& s, const RequestContext& ctx) {
   const auto sync = load_sync(s, ctx);
   const auto run = s.store.active_run(sync.id);
-  std::string message = "no execution is in progress";
-  if (run) {
-    switch (s.control.cancel(*run)) {
-      case engine::CancelOutcome::kCancelled:
-        message = "execution " + run->id + " canceled";
-        break;
-      case engine::CancelOutcome::kCancelling:
-        message = "cancellation of execution " + run->id + " requested";
-        break;
-      case engine::CancelOutcome::kAlreadyFinished:
-        break;
-    }
-  }
-  return data_response({{"message", message}});
+  const std::string none = "no execution is in progress";
+  return data_response({{"message", run ? cancel_message(s, *run).value_or(none) : none}});
 }
 
 HttpResponse status(Services& s, const RequestContext& ctx) {
@@ -113,20 +60,81 @@ HttpResponse status(Services& s, const RequestContext& ctx) {
 
 }  // namespace
 
-void add_execution_routes(Router& router, Services s) {
-  auto bind = [s](HttpResponse (*handler)(Services&, const RequestContext&)) {
-    return route(s, [s, handler](const RequestContext& ctx) mutable { return handler(s, ctx); });
+std::optional<std::vector<std::string>> string_list(const Json& body, const std::string& name,
+                                                    const std::string& message) {
+  const auto items = array_field(body, name);
+  if (!items || items->empty()) return std::nullopt;
+  std::vector<std::string> out;
+  for (const auto& item : *items) {
+    if (!item.is_string()) bad_request(message);
+    out.push_back(item.get<std::string>());
+  }
+  return out;
+}
+
+core::Run load_execution(Services& s, const RequestContext& ctx, const core::Sync& sync) {
+  const auto& id = uuid_param(ctx, "execution_id");
+  auto run = s.store.run(ctx.tenant.id, id);
+  if (!run || run->sync_id != sync.id) not_found("execution");
+  return std::move(*run);
+}
+
+core::Run start_execution(Services& s, const core::Sync& sync, const engine::TriggerRequest& request) {
+  if (!sync.active) throw ApiError(409, "conflict", "the sync is not active; activate it first");
+  auto created = s.control.trigger(sync, request);  // an unknown schema: FerryError, 422
+  if (!created.created) {
+    throw ApiError(409, "conflict", "the sync already has an execution in progress: " + created.run.id);
+  }
+  return std::move(created.run);
+}
+
+HttpResponse list_executions(Services& s, const RequestContext& ctx, const std::string& finished_flag,
+                             Json (*render)(const core::Run&, core::Timestamp)) {
+  const auto sync = load_sync(s, ctx);
+  const auto page = page_query(ctx.request);
+  const bool only_finished = bool_query(ctx.request, finished_flag).value_or(false);
+  const bool ascending = bool_query(ctx.request, "ascending").value_or(false);
+  auto keep = [only_finished](const core::Run& run) {
+    return !only_finished || core::is_terminal(run.state);
   };
-  router.add("POST", "/api/syncs/{id}/executions", bind(start));
-  router.add("GET", "/api/syncs/{id}/executions", bind(list));
+  auto fetch = [&](const store::PageRequest& request) {
+    return s.store.runs_of_sync(ctx.tenant.id, sync.id, request);
+  };
+  const auto result = ascending ? oldest_first<core::Run>(fetch, page.token, page.limit, keep)
+                                : newest_first<core::Run>(fetch, page.token, page.limit, keep);
+  const auto now = s.clock.now();
+  Json data = Json::array();
+  for (const auto& run : result.items) data.push_back(render(run, now));
+  Json body = {{"data", data}};
+  if (result.next_token) body["pagination"] = {{"next_page_token", *result.next_token}};
+  return {200, safe_dump(body), "application/json", {}};
+}
+
+std::optional<std::string> cancel_message(Services& s, const core::Run& run) {
+  switch (s.control.cancel(run)) {
+    case engine::CancelOutcome::kCancelled:
+      return "execution " + run.id + " canceled";
+    case engine::CancelOutcome::kCancelling:
+      return "cancellation of execution " + run.id + " requested";
+    case engine::CancelOutcome::kAlreadyFinished:
+      break;
+  }
+  return std::nullopt;
+}
+
+void add_execution_routes(Router& router, Services s) {
+  router.add("POST", "/api/syncs/{id}/executions", bind_route(s, start));
+  router.add("GET", "/api/syncs/{id}/executions", bind_route(s, [](Services& s, const RequestContext& ctx) {
+               return list_executions(s, ctx, "only_completed", render_execution);
+             }));
   router.add("GET", "/api/syncs/{id}/executions/{execution_id}",
-             bind([](Services& s, const RequestContext& ctx) {
+             bind_route(s, [](Services& s, const RequestContext& ctx) {
                const auto sync = load_sync(s, ctx);
                return data_response(render_execution(load_execution(s, ctx, sync), s.clock.now()));
              }));
-  router.add("PUT", "/api/syncs/{id}/executions/{execution_id}", bind(update));
-  router.add("POST", "/api/syncs/{id}/cancel", bind(cancel));
-  router.add("GET", "/api/syncs/{id}/status", bind(status));
+  router.add("PUT", "/api/syncs/{id}/executions/{execution_id}", bind_route(s, update));
+  router.add("POST", "/api/syncs/{id}/cancel", bind_route(s, cancel));
+  router.add("GET", "/api/syncs/{id}/status", bind_route(s, status));
 }
 
 }  // namespace ferry::api::compat::polytomic

@@ -32,6 +32,30 @@ core::Sync load_sync(Services& services, const RequestContext& ctx, const std::s
 core::Connection load_connection(Services& services, const RequestContext& ctx,
                                  const std::string& param = "id");
 
+// Deletes the sync named by path parameter "id", cancelling its running execution first (as Polytomic
+// does): 204; 404 naming `what` when it is gone; 409 while that execution is still stopping.
+HttpResponse delete_sync_cancelling(Services& services, const RequestContext& ctx, const std::string& what);
+
+// A start body's array field `name` as strings: nullopt when absent, null or empty; 400 `message` when an
+// item is not a string.
+std::optional<std::vector<std::string>> string_list(const core::Json& body, const std::string& name,
+                                                    const std::string& message);
+
+// The execution named by path parameter "execution_id" of `sync`: 400 for a malformed id, 404 for an
+// unknown one or another sync's.
+core::Run load_execution(Services& services, const RequestContext& ctx, const core::Sync& sync);
+// Starts `request` on `sync`: 409 when the sync is inactive or already has an execution in progress.
+core::Run start_execution(Services& services, const core::Sync& sync, const engine::TriggerRequest& request);
+// One page (`page_token`, `limit`, `ascending`) of the sync named by path parameter "id"'s executions,
+// only the finished ones when query flag `finished_flag` is true, each rendered by `render`.
+HttpResponse list_executions(Services& services, const RequestContext& ctx, const std::string& finished_flag,
+                             core::Json (*render)(const core::Run&, core::Timestamp));
+// Cancels `run` and says what came of it; nullopt when it had already finished.
+std::optional<std::string> cancel_message(Services& services, const core::Run& run);
+
+// A route of `handler(services, ctx)` under the surface policy.
+Handler bind_route(Services services, HttpResponse (*handler)(Services&, const RequestContext&));
+
 // Applies a create/update body to `sync`. `full` (POST, PUT) requires name, mode, schedule, target and
 // fields; PATCH applies only the fields present. See docs/compat/polytomic.md for the mapping.
 void apply_sync_body(Services& services, const core::Tenant& tenant, core::Sync& sync, const core::Json& body,

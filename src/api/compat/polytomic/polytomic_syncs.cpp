@@ -63,6 +63,24 @@ core::Sync load_sync(Services& s, const RequestContext& ctx, const std::string& 
   return std::move(*sync);
 }
 
+HttpResponse delete_sync_cancelling(Services& s, const RequestContext& ctx, const std::string& what) {
+  const auto sync = load_sync(s, ctx);
+  if (auto run = s.store.active_run(sync.id)) s.control.cancel(*run);
+  switch (s.control.delete_sync(ctx.tenant.id, sync.id)) {
+    case store::DeleteResult::kNotFound:
+      not_found(what);
+    case store::DeleteResult::kInUse:
+      throw ApiError(409, "conflict", "the sync's running execution is still stopping; retry shortly");
+    case store::DeleteResult::kDeleted:
+      break;
+  }
+  return HttpResponse{204, "", "application/json", {}};
+}
+
+Handler bind_route(Services s, HttpResponse (*handler)(Services&, const RequestContext&)) {
+  return route(s, [s, handler](const RequestContext& ctx) mutable { return handler(s, ctx); });
+}
+
 void add_sync_routes(Router& router, Services s) {
   router.add("GET", "/api/syncs",
              route(s, [s](const RequestContext& ctx) mutable { return list_syncs(s, ctx); }));
@@ -91,20 +109,8 @@ void add_sync_routes(Router& router, Services s) {
   router.add("PATCH", "/api/syncs/{id}",
              route(s, [s](const RequestContext& ctx) mutable { return update_sync(s, ctx, false); }));
 
-  // Polytomic cancels a running execution before deleting; one still stopping answers 409.
   router.add("DELETE", "/api/syncs/{id}", route(s, [s](const RequestContext& ctx) mutable {
-               const auto sync = load_sync(s, ctx);
-               if (auto run = s.store.active_run(sync.id)) s.control.cancel(*run);
-               switch (s.control.delete_sync(ctx.tenant.id, sync.id)) {
-                 case store::DeleteResult::kNotFound:
-                   not_found("sync");
-                 case store::DeleteResult::kInUse:
-                   throw ApiError(409, "conflict",
-                                  "the sync's running execution is still stopping; retry shortly");
-                 case store::DeleteResult::kDeleted:
-                   break;
-               }
-               return HttpResponse{204, "", "application/json", {}};
+               return delete_sync_cancelling(s, ctx, "sync");
              }));
 
   router.add("POST", "/api/syncs/{id}/activate", route(s, [s](const RequestContext& ctx) mutable {
