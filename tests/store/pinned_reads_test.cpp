@@ -7,31 +7,14 @@
 #include "db/sqlite/database.h"
 #include "fakes/temp_dir.h"
 #include "store/sqlite/sqlite_store.h"
+#include "store/sqlite_store_fixture.h"
 
 namespace ferry::store {
 namespace {
 
-std::array<unsigned char, 32> test_key() {
-  std::array<unsigned char, 32> key{};
-  key.fill(6);
-  return key;
-}
-
-class PinnedReadsTest : public ::testing::Test {
+class PinnedReadsTest : public SqliteStoreFixture {
  protected:
-  testing::TempDir dir;
-  std::string path = dir.file("ferry.db");
-  SqliteStore store{path, core::SecretBox(test_key())};
-  core::Tenant tenant = store.create_tenant("acme");
-  core::Connection hr = insert_connection("hr");
-
-  core::Connection insert_connection(const std::string& name) {
-    const auto now = core::SystemClock().now();
-    core::Connection c{core::new_uuid(),        tenant.id, name, "sample", {{"size", 10}}, {{"api_key", "k"}},
-                       core::new_token("act_"), now,       now};
-    store.insert_connection(c);
-    return c;
-  }
+  core::Connection hr = connection("hr");
 
   // A write the store's own writer does not make (another process: `ferry admin`, a second server).
   void rename_elsewhere(const std::string& name) {
@@ -69,7 +52,7 @@ TEST_F(PinnedReadsTest, APinnedThreadReadsItsOwnWrites) {
   renamed.name = "renamed here";
   ASSERT_TRUE(store.update_connection(renamed));
   EXPECT_EQ(name_now(), "renamed here");
-  const auto payroll = insert_connection("payroll");
+  const auto payroll = connection("payroll");
   EXPECT_EQ(store.connections(tenant.id, {}).items.size(), 2u);
   EXPECT_TRUE(store.connection(tenant.id, payroll.id));
 }
@@ -105,7 +88,7 @@ TEST_F(PinnedReadsTest, PinnedReadersGoBackToThePool) {
 }
 
 TEST(PinnedReadsInMemoryTest, AStoreWithoutAFilePinsNothingAndStillReads) {
-  SqliteStore store(":memory:", core::SecretBox(test_key()));
+  SqliteStore store(":memory:", core::SecretBox(store_test_key()));
   const auto tenant = store.create_tenant("acme");
   const auto pinned = store.pin_reads();
   EXPECT_TRUE(store.tenant_exists(tenant.id));

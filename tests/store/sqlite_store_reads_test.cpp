@@ -12,31 +12,12 @@
 #include "fakes/temp_dir.h"
 #include "store/sqlite/api_key_cache.h"
 #include "store/sqlite/sqlite_store.h"
+#include "store/sqlite_store_fixture.h"
 
 namespace ferry::store {
 namespace {
 
-std::array<unsigned char, 32> test_key() {
-  std::array<unsigned char, 32> key{};
-  key.fill(5);
-  return key;
-}
-
-class SqliteStoreReadsTest : public ::testing::Test {
- protected:
-  testing::TempDir dir;
-  std::string path = dir.file("ferry.db");
-  SqliteStore store{path, core::SecretBox(test_key())};
-  core::Tenant tenant = store.create_tenant("acme");
-
-  core::Connection connection(const std::string& name) {
-    const auto now = core::SystemClock().now();
-    core::Connection c{core::new_uuid(),        tenant.id, name, "sample", {{"size", 10}}, {{"api_key", "k"}},
-                       core::new_token("act_"), now,       now};
-    store.insert_connection(c);
-    return c;
-  }
-};
+class SqliteStoreReadsTest : public SqliteStoreFixture {};
 
 TEST_F(SqliteStoreReadsTest, AReadAfterAWriteSeesItThoughAReaderWasOpenedBefore) {
   const auto first = connection("first");
@@ -99,8 +80,8 @@ TEST_F(SqliteStoreReadsTest, ManyThreadsReadWhileOneWrites) {
 TEST_F(SqliteStoreReadsTest, AKeyRevokedByAnotherProcessFailsOnItsNextLookup) {
   const auto created = store.issue_api_key(tenant.id);
   ASSERT_TRUE(store.tenant_for_api_key(created.secret));
-  ASSERT_TRUE(store.tenant_for_api_key(created.secret));        // answered from the cache
-  SqliteStore operator_cli(path, core::SecretBox(test_key()));  // `ferry admin revoke-key`
+  ASSERT_TRUE(store.tenant_for_api_key(created.secret));              // answered from the cache
+  SqliteStore operator_cli(path, core::SecretBox(store_test_key()));  // `ferry admin revoke-key`
   ASSERT_TRUE(operator_cli.revoke_api_key_of_any_tenant(created.key.id));
   EXPECT_FALSE(store.tenant_for_api_key(created.secret));
 }
@@ -160,7 +141,7 @@ TEST_F(SqliteStoreReadsTest, CatalogsStoredBeforeTheIdsColumnGetTheirIdsOnUpgrad
         "ALTER TABLE connection_catalogs DROP COLUMN model_ids; DELETE FROM schema_migrations WHERE version "
         "= 11");
   }
-  SqliteStore upgraded(path, core::SecretBox(test_key()));
+  SqliteStore upgraded(path, core::SecretBox(store_test_key()));
   const std::vector<std::string> expected{"b.Second", "a.First"};
   EXPECT_EQ(upgraded.connection_model_ids(tenant.id, hr.id), expected);
 }
