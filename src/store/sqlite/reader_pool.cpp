@@ -7,6 +7,16 @@ bool has_file(const std::string& path) {
   return !path.empty() && path != ":memory:" && path.rfind("file::memory:", 0) != 0;
 }
 
+// Ends a read transaction: nothing to keep, so a failed COMMIT rolls back and leaves the connection fit for
+// its next use.
+void end_read(sqlite::Database& db) {
+  try {
+    db.prepare_cached("COMMIT").run();
+  } catch (const std::exception&) {
+    sqlite3_exec(db.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+}
+
 }  // namespace
 
 ReaderPool::ReaderPool(std::string path, sqlite::Database& writer, std::mutex& writer_mutex,
@@ -61,7 +71,7 @@ sqlite::Database& ReaderPool::pinned_reader(Pinned& pinned) {
   const uint64_t commits = commits_.load(std::memory_order_acquire);
   const bool in_snapshot = sqlite3_get_autocommit(db.handle()) == 0;
   if (in_snapshot && pinned.snapshot_commits == commits) return db;
-  if (in_snapshot) db.prepare_cached("COMMIT").run();
+  if (in_snapshot) end_read(db);
   // The count is read before BEGIN: a commit that lands in between makes the next lease begin again, never
   // keeps a snapshot that misses it.
   pinned.snapshot_commits = commits;
@@ -89,14 +99,7 @@ void ReaderPool::unpin() {
     pinned_.erase(it);
   }
   if (!db) return;
-  if (sqlite3_get_autocommit(db->handle()) == 0) {
-    try {
-      db->prepare_cached("COMMIT").run();
-    } catch (const std::exception&) {
-      // Ends a read: nothing to keep. The rollback leaves the connection fit for its next lease.
-      sqlite3_exec(db->handle(), "ROLLBACK", nullptr, nullptr, nullptr);
-    }
-  }
+  if (sqlite3_get_autocommit(db->handle()) == 0) end_read(*db);
   give_back(std::move(db));
 }
 
@@ -142,13 +145,7 @@ ReadSnapshot::ReadSnapshot(sqlite::Database& db) : db_(db) {
 }
 
 ReadSnapshot::~ReadSnapshot() {
-  if (!began_) return;
-  try {
-    db_.prepare_cached("COMMIT").run();
-  } catch (const std::exception&) {
-    // Ends a read: nothing to keep. The rollback leaves the connection fit for its next lease.
-    sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
-  }
+  if (began_) end_read(db_);
 }
 
 }  // namespace ferry::store

@@ -15,9 +15,9 @@ SqliteStore::SqliteStore(const std::string& path, core::SecretBox secrets)
       readers_(path, db_, mutex_, commits_),
       secrets_(std::move(secrets)) {
   sqlite::migrate(db_);
-  // Called inside each write transaction's commit, before it is visible: a pinned reader that sees the new
-  // count begins its next snapshot after the commit it counts has landed (its own thread's writes) or at
-  // worst reads one snapshot more before seeing another thread's.
+  // Counts the writer's commits for pinned readers (ReaderPool::Pin). The hook runs just before a commit is
+  // visible: the writing thread has returned before it reads again, so it always sees its own write; another
+  // thread's snapshot may miss that one commit until its request ends.
   sqlite3_commit_hook(
       db_.handle(),
       [](void* commits) {
