@@ -5,6 +5,11 @@
 #   bench/api.sh                      builds build-bench/ (RelWithDebInfo, -DFERRY_BENCH=ON) and measures it
 #   FERRY_BIN=/path/to/ferry bench/api.sh   measures that binary instead (same CLI)
 #   WRK_DURATION=8s WRK_CONNECTIONS=32 WRK_THREADS=2   wrk's settings (defaults shown)
+#   WRK_DISTINCT=1 bench/api.sh       every request carries a header of its own (X-Bench-Request: n), so none
+#                                     is answered from the response cache (src/api/response_cache.h): what a
+#                                     poll costs when the cache misses. By default each route repeats one
+#                                     request, as an SDK polling one sync does, and the cache answers all but
+#                                     the first after each commit (the running sync commits every 50 ms).
 #   PERF_DIR=DIR bench/api.sh         also records `perf record -g` of ferry during each route, DIR/<n>.data
 #                                     (PERF_ARGS="--call-graph dwarf" for stacks through code without frame pointers)
 # The sync that runs is a REST connection to a local pager that answers each page of 100 records after
@@ -32,7 +37,7 @@ if [ -z "${FERRY_BIN:-}" ]; then
   scripts/setup.sh build-bench -DFERRY_BENCH=ON >/dev/null
   FERRY_BIN="$repo/build-bench/ferry"
 fi
-echo "binary: $FERRY_BIN"
+echo "binary: $FERRY_BIN${WRK_DISTINCT:+ (WRK_DISTINCT=$WRK_DISTINCT: no request repeats)}"
 
 work=$(mktemp -d)
 pids=()
@@ -133,10 +138,24 @@ wait_for "$running" running
 
 # ---- wrk, one route at a time ----
 cat >"$work/count.lua" <<'LUA'
--- Counts the responses that are not 2xx, per wrk thread, and prints the total after the run.
+-- Counts the responses that are not 2xx, per wrk thread, and prints the total after the run. With
+-- WRK_DISTINCT set, every request carries a header no other request carries.
 local threads = {}
-function setup(thread) table.insert(threads, thread) end
-function init(args) non2xx = 0 end
+function setup(thread)
+  table.insert(threads, thread)
+  thread:set("thread_id", #threads)
+end
+function init(args)
+  non2xx = 0
+  sent = 0
+end
+if os.getenv("WRK_DISTINCT") == "1" then
+  function request()
+    sent = sent + 1
+    wrk.headers["X-Bench-Request"] = thread_id .. "-" .. sent
+    return wrk.format()
+  end
+end
 function response(status, headers, body)
   if status < 200 or status > 299 then non2xx = non2xx + 1 end
 end

@@ -14,8 +14,22 @@
 
 namespace ferry::api {
 
-App::App(Services services, RateLimitOptions rate_limit, ConnectorPoolOptions connector_pool)
-    : store_(services.store), rate_limiter_(rate_limit, services.clock), connector_pool_(connector_pool) {
+namespace {
+
+// What operators and scrapers poll: neither rate limited nor kept in the response cache (/metrics renders
+// the App's own counters, which no store snapshot names; the others read nothing).
+bool is_probe(const std::string& path) {
+  return path == "/healthz" || path == "/metrics" || path == "/openapi.json";
+}
+
+}  // namespace
+
+App::App(Services services, RateLimitOptions rate_limit, ConnectorPoolOptions connector_pool,
+         ResponseCacheOptions response_cache)
+    : store_(services.store),
+      rate_limiter_(rate_limit, services.clock),
+      responses_(services.clock, response_cache),
+      connector_pool_(connector_pool) {
   router_.add("GET", "/healthz", [](const HttpRequest&, const PathParams&) {
     return json_response(200, {{"status", "ok"}});
   });
@@ -71,20 +85,39 @@ void App::handle_async(HttpRequest&& request, Reply reply) {
   if (match.lane == Lane::kRequest) {
     try {
       engine::NoConnectorCalls on_an_http_thread;
-      HttpResponse response;
-      {
-        // The request's reads share one snapshot: one read transaction instead of one per store call.
-        // Only here, where a request ends in microseconds: a connector call would hold its reader's
-        // snapshot, and the WAL behind it, for as long as the source takes.
-        const auto pinned = store_.pin_reads();
-        response = (*match.handler)(*shared, match.params);
-      }
-      return reply(finish(std::move(response)));
+      return reply(finish(answer_pinned(*shared, match)));
     } catch (const engine::ConnectorCallNeeded&) {
       // Nothing was written before the connector was needed: the handler runs again on the pool.
     }
   }
   run_on_connector_pool(std::move(shared), std::move(match), std::move(reply));
+}
+
+HttpResponse App::answer_pinned(const HttpRequest& request, const Router::Match& match) {
+  // The request's reads share one snapshot: one read transaction instead of one per store call. Only on the
+  // HTTP lane, where a request ends in microseconds: a connector call would hold its reader's snapshot, and
+  // the WAL behind it, for as long as the source takes.
+  const auto pinned = store_.pin_reads();
+  const auto key = pinned && responses_.enabled() && !is_probe(request.path) ? ResponseCache::key_of(request)
+                                                                             : std::nullopt;
+  const auto snapshot = [&pinned]() -> std::optional<store::SnapshotToken> {
+    try {
+      return pinned->snapshot();
+    } catch (const std::exception&) {
+      return std::nullopt;  // the handler meets the same failure and answers it in its surface's shape
+    }
+  };
+  const auto before = key ? snapshot() : std::nullopt;
+  ResponseCache::Found found;
+  if (before) {
+    found = responses_.find(*key, *before);
+    if (found.response) return std::move(*found.response);
+  }
+  auto response = (*match.handler)(request, match.params);
+  // Kept only when the handler read the snapshot it was looked up under: a write since (its own, or any on
+  // this store's writer) begins another, under another token.
+  if (found.worth_keeping && snapshot() == before) responses_.keep(*key, *before, response);
+  return response;
 }
 
 void App::run_on_connector_pool(std::shared_ptr<HttpRequest> request, Router::Match match, Reply reply) {
@@ -151,10 +184,7 @@ HttpResponse App::surface_error(const HttpRequest& request, int status, const st
 
 // Before routing, so every surface is limited in one place; the probes operators and scrapers poll are not.
 std::optional<HttpResponse> App::rate_limited(const HttpRequest& request) {
-  if (!rate_limiter_.enabled()) return std::nullopt;
-  if (request.path == "/healthz" || request.path == "/metrics" || request.path == "/openapi.json") {
-    return std::nullopt;
-  }
+  if (!rate_limiter_.enabled() || is_probe(request.path)) return std::nullopt;
   const auto wait = rate_limiter_.acquire(presented_credentials(request));
   if (!wait) return std::nullopt;
   auto response =

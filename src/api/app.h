@@ -10,6 +10,7 @@
 #include "api/metrics.h"
 #include "api/native/native_api.h"
 #include "api/rate_limit.h"
+#include "api/response_cache.h"
 #include "api/server.h"
 
 namespace ferry::api {
@@ -17,16 +18,20 @@ namespace ferry::api {
 class App {
  public:
   // The rate limiter reads `services.clock`, so tests drive it with a fake clock.
-  explicit App(Services services, RateLimitOptions rate_limit = {}, ConnectorPoolOptions connector_pool = {});
+  explicit App(Services services, RateLimitOptions rate_limit = {}, ConnectorPoolOptions connector_pool = {},
+               ResponseCacheOptions response_cache = {});
   // Answers on the calling thread, connector calls included (tests, fuzzing).
   HttpResponse handle(HttpRequest&& request);
   // What the server calls: answers at once on the HTTP thread, or later from the connector pool for
-  // requests that call a connector; a full pool answers 429 with Retry-After.
+  // requests that call a connector; a full pool answers 429 with Retry-After. A GET answered on the HTTP
+  // thread may be answered from the response cache (api/response_cache.h).
   void handle_async(HttpRequest&& request, Reply reply);
   // Waits for connector work in flight; call before the server's threads and io_context go away.
   void stop() { connector_pool_.stop(); }
   // Every route served, for tests/api/api_fuzz_test.cpp, which generates requests for each of them.
   const Router& router() const { return router_; }
+  // What handle_async keeps of GET answers, for tests.
+  const ResponseCache& response_cache() const { return responses_; }
 
  private:
   // Paths no route matches, in the error shape of the surface that owns the prefix (first match wins).
@@ -45,6 +50,8 @@ class App {
                              const std::string& message) const;
   // 429 with Retry-After when the request's credential is over its rate; nullopt to go on.
   std::optional<HttpResponse> rate_limited(const HttpRequest& request);
+  // The handler's answer inside one read snapshot, or for a GET, the answer it gave over the same snapshot.
+  HttpResponse answer_pinned(const HttpRequest& request, const Router::Match& match);
   void run_on_connector_pool(std::shared_ptr<HttpRequest> request, Router::Match match, Reply reply);
   HttpResponse finish(HttpResponse response);
 
@@ -53,6 +60,7 @@ class App {
   std::vector<SurfaceFallback> fallbacks_;
   HttpMetrics metrics_;
   RateLimiter rate_limiter_;
+  ResponseCache responses_;
   ConnectorPool connector_pool_;
 };
 

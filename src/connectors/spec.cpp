@@ -1,5 +1,7 @@
 #include "connectors/spec.h"
 
+#include <algorithm>
+
 namespace ferry::connectors {
 namespace {
 
@@ -35,6 +37,14 @@ std::string validate_config(const Spec& spec, const core::Json& config) {
       if (field->maximum && n > *field->maximum) {
         return "config." + key + " must be at most " + std::to_string(*field->maximum);
       }
+    }
+    const auto& allowed_values = field->one_of;
+    if (field->type == "string" && !allowed_values.empty() &&
+        std::find(allowed_values.begin(), allowed_values.end(), value.get<std::string>()) ==
+            allowed_values.end()) {
+      std::string allowed;
+      for (const auto& v : allowed_values) allowed += (allowed.empty() ? "\"" : ", \"") + v + "\"";
+      return "config." + key + " must be one of " + allowed;
     }
     if (field->type == "string" && field->required && value.get<std::string>().empty()) {
       return "config." + key + " must not be empty";

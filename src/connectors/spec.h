@@ -21,6 +21,8 @@ struct SpecField {
   // A file or directory the tenant names: relative, resolved under the tenant's data directory by the
   // registry before the connector sees it (connectors/tenant_path.h).
   bool tenant_path = false;
+  // A string field's allowed values; empty: any.
+  std::vector<std::string> one_of = {};
 };
 
 struct Spec {

@@ -213,6 +213,7 @@ class SyncControl {
   Catalogs catalogs_;
   const core::Clock& clock_;
   std::function<void()> on_run_queued_;
+  OwnershipLocks ownership_locks_;  // held from a sync's conflict check until it is stored
 };
 
 }  // namespace ferry::engine

@@ -65,6 +65,7 @@ std::optional<OwnershipConflict> SyncControl::create_connection_with_sync(core::
   sync.created_at = sync.updated_at = connection.created_at;
   sync.models_changed_at.reset();
   sync.next_sync_start = sync.active ? next_start(sync.schedule, connection.created_at) : std::nullopt;
+  const auto checked_until_stored = ownership_locks_.lock(sync.tenant_id);
   if (auto conflict = destination_conflict(sync, &connection)) return conflict;
   store_.insert_connection(connection);
   store_.insert_sync(sync);

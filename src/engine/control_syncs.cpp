@@ -41,6 +41,7 @@ std::optional<OwnershipConflict> SyncControl::create_sync(core::Sync& sync) {
   if (sync.id.empty()) sync.id = core::new_uuid();
   sync.created_at = sync.updated_at = clock_.now();
   sync.models_changed_at.reset();  // a new sync's selection applies from its first run
+  const auto checked_until_stored = ownership_locks_.lock(sync.tenant_id);
   if (auto conflict = destination_conflict(sync)) return conflict;
   if (!sync.models) {
     // Before anything is stored: on an HTTP thread the discovery moves the whole request to the pool.
@@ -58,6 +59,7 @@ std::optional<OwnershipConflict> SyncControl::create_sync(core::Sync& sync) {
 }
 
 SyncControl::SyncUpdate SyncControl::update_sync(const core::Sync& before, core::Sync& sync) {
+  const auto checked_until_stored = ownership_locks_.lock(sync.tenant_id);
   if (auto conflict = update_conflict(before, sync)) return {conflict, true};
   sync.updated_at = clock_.now();
   return {std::nullopt, store_.update_sync(sync)};

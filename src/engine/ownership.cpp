@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 
 #include "core/error.h"
 #include "db/postgres/pg_conninfo.h"
@@ -88,6 +89,10 @@ std::string OwnershipConflict::message() const {
   }
   return "sync " + sync_id + " already writes model " + model_id + " into this destination; " +
          "delete it, leave the model out or choose another destination";
+}
+
+std::unique_lock<std::mutex> OwnershipLocks::lock(const std::string& tenant_id) {
+  return std::unique_lock<std::mutex>(stripes_[std::hash<std::string>{}(tenant_id) % kStripes]);
 }
 
 }  // namespace ferry::engine

@@ -5,6 +5,8 @@
 // tables; the next sync to write one starts with a full sync.
 #pragma once
 
+#include <array>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,6 +56,20 @@ struct OwnershipConflict {
   std::string sync_id;   // the owner
   std::string model_id;  // one model both would write; "" when both copy every model of one connection
   std::string message() const;
+};
+
+// Makes the control plane's "does another sync write this?" and the store's insert (or update) of the sync
+// one step: SyncControl holds the tenant's lock from its conflict check until the sync is stored, so two
+// requests racing to write one destination model cannot both pass the check. Only one tenant's syncs can
+// conflict; tenants share a lock only when their ids hash to the same stripe. In-process: one `ferry serve`
+// creates a SQLite store's syncs (a multi-host store would take this lock in the database).
+class OwnershipLocks {
+ public:
+  std::unique_lock<std::mutex> lock(const std::string& tenant_id);
+
+ private:
+  static constexpr size_t kStripes = 64;
+  std::array<std::mutex, kStripes> stripes_;
 };
 
 }  // namespace ferry::engine

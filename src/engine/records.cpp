@@ -116,9 +116,11 @@ std::optional<Json> key_of_record_id(const connectors::ModelSchema& model, const
 
 std::string page_conditions(
     const RecordColumns& columns, const RecordQuery& query, const std::string& never,
+    const std::string& live_only,
     const std::function<std::string(const std::string& column, const char* op, core::Timestamp at)>& bound,
     const std::function<std::string(const char* op)>& after_key) {
   std::vector<std::string> conditions;
+  if (!live_only.empty() && !query.include_deleted) conditions.push_back(live_only);
   const auto add_bound = [&](const std::optional<std::string>& column, const char* op,
                              const std::optional<core::Timestamp>& at) {
     if (at) conditions.push_back(column ? bound(*column, op, *at) : never);

@@ -2,7 +2,8 @@
 // APIs that serve the data itself (/v1 records, Merge's common-model lists). Pages follow the primary key, so
 // a cursor (the last key read) survives inserts and deletes; filters use the model's own columns: its
 // cursor field is when a row was last modified, a created_at column (or the one a mapping names) when it was
-// created. ferry's destinations delete rows the source deleted, so there are no soft-deleted rows to show.
+// created. A destination in deleted_rows "keep" mode keeps the rows the source deleted, stamped in
+// `_ferry_deleted_at` (connectors/deleted_rows.h): they are left out unless a query asks for them.
 #pragma once
 
 #include <functional>
@@ -38,11 +39,14 @@ struct RecordQuery {
   std::optional<core::Json> from_key;
   bool backward = false;
   size_t limit = 100;
+  bool include_deleted = false;  // rows kept as deleted too (a table without `_ferry_deleted_at` has none)
 };
 
 struct StoredRecord {
   core::Json key;     // the primary key's values, as a JSON array in key order
   core::Json values;  // column -> value (ferry's bookkeeping columns left out)
+  std::optional<core::Timestamp> deleted_at =
+      std::nullopt;  // when the source deleted the row; nullopt for a live row
 };
 
 struct RecordPage {
@@ -54,7 +58,8 @@ class RecordReader {
  public:
   virtual ~RecordReader() = default;
   virtual RecordPage page(const RecordQuery& query) = 0;
-  virtual std::optional<StoredRecord> find(const core::Json& key) = 0;
+  // A row kept as deleted is found only `include_deleted`.
+  virtual std::optional<StoredRecord> find(const core::Json& key, bool include_deleted = false) = 0;
 };
 using RecordReaderPtr = std::unique_ptr<RecordReader>;
 
@@ -88,13 +93,16 @@ std::string record_id(const core::Json& key);
 std::optional<core::Json> key_of_record_id(const connectors::ModelSchema& model, const std::string& id);
 
 // Backends (records_sqlite.cpp, records_postgres.cpp).
-// What both backends share. A page's conditions in SQL (" WHERE a AND b", or "" without any): each time bound
+// What both backends share. A page's conditions in SQL (" WHERE a AND b", or "" without any): first
+// `live_only` (the condition that a row is not kept as deleted; "" when the table keeps none) unless the
+// query includes deleted rows; then each time bound
 // the query gives, in the order modified after, modified before, created after, as `bound(column, op, at)` on
 // the model's column for it, or `never` where the model has none (no row can be said to match); then the
 // query's position as `after_key(op)`, op "<" reading backward and ">" forward. Calls come in that order, so
 // they may number their parameters as they go.
 std::string page_conditions(
     const RecordColumns& columns, const RecordQuery& query, const std::string& never,
+    const std::string& live_only,
     const std::function<std::string(const std::string& column, const char* op, core::Timestamp at)>& bound,
     const std::function<std::string(const char* op)>& after_key);
 // A page read as up to `query.limit` + 1 rows in the direction read: an extra row means `more` (and is

@@ -3,6 +3,7 @@
 // The connection passes the operator's egress policy, as the destination's own does.
 #include <set>
 
+#include "connectors/deleted_rows.h"
 #include "connectors/postgres/postgres_destination_table.h"
 #include "db/postgres/pg_conninfo.h"
 #include "engine/catalog.h"
@@ -50,6 +51,7 @@ class PostgresRecords final : public RecordReader {
     for (const auto& key : model_.primary_key) {
       if (!present.contains(key)) fields_.clear();  // not this model's table (yet)
     }
+    keeps_deleted_ = present.contains(connectors::kDeletedAtColumn);
   }
 
   RecordPage page(const RecordQuery& query) override {
@@ -58,7 +60,7 @@ class PostgresRecords final : public RecordReader {
     std::vector<std::optional<std::string>> params;
     std::string sql = "SELECT to_jsonb(t)::text FROM " + table_ + " t";
     sql += page_conditions(
-        columns_, query, "false",
+        columns_, query, "false", keeps_deleted_ ? live_only() : "",
         [&](const std::string& column, const char* op, core::Timestamp at) {
           params.push_back(core::format_rfc3339(at));
           return "t." + connection_->quote_identifier(column) + "::timestamptz " + op + " $" +
@@ -75,13 +77,14 @@ class PostgresRecords final : public RecordReader {
     return out;
   }
 
-  std::optional<StoredRecord> find(const Json& key) override {
+  std::optional<StoredRecord> find(const Json& key, bool include_deleted) override {
     if (fields_.empty() || !key.is_array() || key.size() != model_.primary_key.size()) return std::nullopt;
     std::vector<std::optional<std::string>> params;
     const std::string marks = bind_all(key, params);
-    const auto result = connection_->exec(
-        "SELECT to_jsonb(t)::text FROM " + table_ + " t WHERE (" + key_list() + ") = (" + marks + ")",
-        params);
+    const auto result =
+        connection_->exec("SELECT to_jsonb(t)::text FROM " + table_ + " t WHERE (" + key_list() + ") = (" +
+                              marks + ")" + (keeps_deleted_ && !include_deleted ? " AND " + live_only() : ""),
+                          params);
     if (result.rows() == 0) return std::nullopt;
     return record_of(result.text(0, 0));
   }
@@ -97,6 +100,8 @@ class PostgresRecords final : public RecordReader {
     return marks;
   }
 
+  static std::string live_only() { return std::string("t.") + connectors::kDeletedAtColumn + " IS NULL"; }
+
   std::string key_list(const std::string& suffix = "") const {
     std::string out;
     for (const auto& key : model_.primary_key)
@@ -111,6 +116,9 @@ class PostgresRecords final : public RecordReader {
       if (fields_.contains(field.name)) record.values[field.name] = row.value(field.name, Json());
     }
     for (const auto& key : model_.primary_key) record.key.push_back(record.values[key]);
+    if (const auto deleted_at = row.find(connectors::kDeletedAtColumn);
+        keeps_deleted_ && deleted_at != row.end() && deleted_at->is_string())
+      record.deleted_at = core::parse_rfc3339(deleted_at->get<std::string>());
     return record;
   }
 
@@ -119,6 +127,7 @@ class PostgresRecords final : public RecordReader {
   std::optional<postgres::PgConnection> connection_;
   std::string table_;             // "schema"."table"
   std::set<std::string> fields_;  // the model's fields its table has
+  bool keeps_deleted_ = false;    // the table has `_ferry_deleted_at` (deleted_rows "keep")
 };
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <set>
 
+#include "connectors/deleted_rows.h"
 #include "core/encoding.h"
 #include "db/sqlite/database.h"
 #include "engine/records.h"
@@ -65,6 +66,7 @@ class SqliteRecords final : public RecordReader {
     for (const auto& key : model.primary_key) {
       if (!existing.contains(key)) fields_.clear();  // not this model's table (yet)
     }
+    keeps_deleted_ = existing.contains(connectors::kDeletedAtColumn);
   }
 
   RecordPage page(const RecordQuery& query) override {
@@ -73,7 +75,7 @@ class SqliteRecords final : public RecordReader {
     std::vector<Json> params;
     std::string sql = "SELECT " + select_list() + " FROM " + sqlite::quote_identifier(model_.model_id);
     sql += page_conditions(
-        columns_, query, "0",
+        columns_, query, "0", keeps_deleted_ ? live_only() : "",
         [&](const std::string& column, const char* op, core::Timestamp at) {
           params.push_back(core::format_rfc3339(at));
           return sqlite::quote_identifier(column) + " " + op + " ?";
@@ -92,11 +94,12 @@ class SqliteRecords final : public RecordReader {
     return out;
   }
 
-  std::optional<StoredRecord> find(const Json& key) override {
+  std::optional<StoredRecord> find(const Json& key, bool include_deleted) override {
     if (fields_.empty() || !key.is_array() || key.size() != model_.primary_key.size()) return std::nullopt;
     auto stmt =
         db_->prepare("SELECT " + select_list() + " FROM " + sqlite::quote_identifier(model_.model_id) +
-                     " WHERE (" + key_list() + ") = (" + marks() + ")");
+                     " WHERE (" + key_list() + ") = (" + marks() + ")" +
+                     (keeps_deleted_ && !include_deleted ? " AND " + live_only() : ""));
     int index = 1;
     for (const auto& value : key) bind_json(stmt, index++, value);
     if (!stmt.step()) return std::nullopt;
@@ -108,8 +111,10 @@ class SqliteRecords final : public RecordReader {
     std::string out;
     for (const auto* field : fields_)
       out += (out.empty() ? "" : ", ") + sqlite::quote_identifier(field->name);
+    if (keeps_deleted_) out += std::string(", ") + connectors::kDeletedAtColumn;  // last: read_row's index
     return out;
   }
+  static std::string live_only() { return std::string(connectors::kDeletedAtColumn) + " IS NULL"; }
   std::string key_list(const std::string& suffix = "") const {
     std::string out;
     for (const auto& key : model_.primary_key)
@@ -127,6 +132,9 @@ class SqliteRecords final : public RecordReader {
     for (size_t i = 0; i < fields_.size(); ++i)
       record.values[fields_[i]->name] = read_value(stmt, static_cast<int>(i), fields_[i]->type);
     for (const auto& key : model_.primary_key) record.key.push_back(record.values[key]);
+    const int deleted_at = static_cast<int>(fields_.size());
+    if (keeps_deleted_ && !stmt.is_null(deleted_at))
+      record.deleted_at = core::parse_rfc3339(stmt.text(deleted_at));
     return record;
   }
 
@@ -134,6 +142,7 @@ class SqliteRecords final : public RecordReader {
   RecordColumns columns_;
   std::optional<sqlite::Database> db_;
   std::vector<const connectors::Field*> fields_;  // the model's fields its table has
+  bool keeps_deleted_ = false;                    // the table has `_ferry_deleted_at` (deleted_rows "keep")
 };
 
 }  // namespace

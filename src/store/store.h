@@ -92,6 +92,14 @@ struct StoredCatalog {
   core::Timestamp refreshed_at;
 };
 
+// Opaque name of a read snapshot (Store::PinnedReads::snapshot). `version` counts in `reader`'s own
+// numbering (a reader's next snapshot supersedes its last); tokens of different readers are never equal.
+struct SnapshotToken {
+  uint64_t reader = 0;
+  int64_t version = 0;
+  friend bool operator==(const SnapshotToken&, const SnapshotToken&) = default;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -102,6 +110,9 @@ class Store {
   class PinnedReads {
    public:
     virtual ~PinnedReads() = default;
+    // Names the snapshot the thread's reads see from here on (beginning it if none is open). Equal tokens
+    // see equal data, whichever connection or process committed in between; nullopt: none to name.
+    virtual std::optional<SnapshotToken> snapshot() { return std::nullopt; }
   };
   virtual std::unique_ptr<PinnedReads> pin_reads() { return nullptr; }
 

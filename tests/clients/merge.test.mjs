@@ -371,29 +371,39 @@ test('errors come back the way Merge sends them', async () => {
 
 // ---- model mapping and common-model reads (issue 17)
 
-// A file source whose model `public.employees` is mapped to hris.Employee, synced once into SQLite.
-async function mappedEmployees(count = 7) {
+// A file source whose model `public.employees` is mapped to hris.Employee, synced once into SQLite
+// (`destination` adds to the SQLite destination's config). `write(ids)` rewrites the source file.
+async function mappedEmployees(count = 7, destination = {}) {
   const relative = `files-mapped-${Math.random().toString(36).slice(2)}`;
   const dir = ferry.hostPath(relative);
   mkdirSync(dir, { recursive: true });
-  const lines = [];
-  for (let i = 1; i <= count; i++) {
-    const day = String(i).padStart(2, '0');
-    lines.push(JSON.stringify({
-      id: i, fname: `First${i}`, last_name: `Last${i}`,
-      created_at: `2024-01-${day}T00:00:00Z`, updated_at: `2024-02-${day}T12:00:00Z`,
-    }));
-  }
-  writeFileSync(join(dir, 'public.employees.jsonl'), lines.join('\n') + '\n');
+  const write = (ids) => {
+    const lines = ids.map((i) => {
+      const day = String(i).padStart(2, '0');
+      return JSON.stringify({
+        id: i, fname: `First${i}`, last_name: `Last${i}`,
+        created_at: `2024-01-${day}T00:00:00Z`, updated_at: `2024-02-${day}T12:00:00Z`,
+      });
+    });
+    writeFileSync(join(dir, 'public.employees.jsonl'), lines.join('\n') + '\n');
+  };
+  write(Array.from({ length: count }, (_, i) => i + 1));
   writeFileSync(join(dir, 'public.notes.jsonl'), '{"id":1,"text":"not mapped","updated_at":"2024-01-01T00:00:00Z"}\n');
   const connection = await ferry.v1('POST', '/v1/connections', {
     name: 'mapped files', source_type: 'file',
     config: { path: relative, merge_models: { 'public.employees': { model: 'hris.Employee', fields: { first_name: 'fname' } } } },
   });
   const sync = await ferry.v1('POST', '/v1/syncs', {
-    connection_id: connection.id, destination: { type: 'sqlite', config: { path: `${relative}.db` } },
+    connection_id: connection.id, destination: { type: 'sqlite', config: { path: `${relative}.db`, ...destination } },
   });
-  return { connection, sync };
+  return { connection, sync, write };
+}
+
+// Runs the sync once through /v1 as a full pass (a file source lists no keys, so only a full pass finds the
+// rows it deleted) and waits for the run to complete.
+async function runOnce(sync) {
+  const run = await ferry.v1('POST', `/v1/syncs/${sync.id}/runs`, { full_refresh: true });
+  assert.equal((await waitForRun(run.id)).status, 'complete');
 }
 
 test('a mapped model shows in sync status, resyncs, and lists through hris.employees with paging and filters', async () => {
@@ -495,6 +505,69 @@ test('common-model reads refuse other tenants, malformed filters and bad mapping
     });
     assert.equal(res.status, 422, JSON.stringify(merge_models));
     assert.match((await res.json()).error.message, /merge_models/);
+  }
+});
+
+test('a destination that keeps deleted rows serves them through includeDeletedData as remoteWasDeleted', async () => {
+  const { connection, sync, write } = await mappedEmployees(4, { deleted_rows: 'keep' });
+  const client = merge(connection.account_token);
+  await runOnce(sync);
+  write([1, 2, 4]);  // employee 3 leaves the source
+  await runOnce(sync);
+
+  const live = await client.hris.employees.list();
+  assert.deepEqual(live.data.map((e) => [e.id, e.remoteWasDeleted]), [['1', false], ['2', false], ['4', false]]);
+  const all = await client.hris.employees.list({ includeDeletedData: true });
+  assert.deepEqual(all.data.map((e) => [e.id, e.remoteWasDeleted]),
+    [['1', false], ['2', false], ['3', true], ['4', false]]);
+  assert.equal(all.data[2].firstName, 'First3');  // the row as it was last seen
+  const parsed = serialization.hris.PaginatedEmployeeList.parse(
+    (await raw('GET', '/api/hris/v1/employees?include_deleted_data=true', auth(connection.account_token))).json,
+    { unrecognizedObjectKeys: 'passthrough' });
+  assert.ok(parsed.ok, JSON.stringify(parsed.errors));
+  // retrieve takes no includeDeletedData (the SDK has none): as Merge, a deleted object reads marked deleted
+  const gone = await client.hris.employees.retrieve('3');
+  assert.equal(gone.remoteWasDeleted, true);
+  assert.equal((await client.hris.employees.retrieve('2')).remoteWasDeleted, false);
+
+  // ferry's own read-back: the same row with include_deleted=true, marked deleted.
+  const records = `/v1/syncs/${sync.id}/models/public.employees/records`;
+  assert.deepEqual((await ferry.v1('GET', records)).data.map((r) => r.id), ['1', '2', '4']);
+  const withDeleted = (await ferry.v1('GET', `${records}?include_deleted=true`)).data;
+  assert.deepEqual(withDeleted.map((r) => [r.id, r.deleted]), [['1', false], ['2', false], ['3', true], ['4', false]]);
+  assert.ok(MICROS_Z.test(withDeleted[2].deleted_at), withDeleted[2].deleted_at);
+  assert.equal(withDeleted[0].deleted_at, null);
+  const bad = await fetch(`${ferry.baseUrl}${records}?include_deleted=maybe`, { headers: { Authorization: `Bearer ${ferry.keyA}` } });
+  assert.equal(bad.status, 400);
+  assert.equal((await bad.json()).error.code, 'invalid_parameter');
+
+  // The row coming back is live again.
+  write([1, 2, 3, 4]);
+  await runOnce(sync);
+  const back = await client.hris.employees.list({ includeDeletedData: true });
+  assert.deepEqual(back.data.map((e) => [e.id, e.remoteWasDeleted]),
+    [['1', false], ['2', false], ['3', false], ['4', false]]);
+});
+
+test('a destination that deletes rows never reports remoteWasDeleted, even with includeDeletedData', async () => {
+  const { connection, sync, write } = await mappedEmployees(3);
+  await runOnce(sync);
+  write([1, 3]);
+  await runOnce(sync);
+  const all = await merge(connection.account_token).hris.employees.list({ includeDeletedData: true });
+  assert.deepEqual(all.data.map((e) => [e.id, e.remoteWasDeleted]), [['1', false], ['3', false]]);
+});
+
+test('deleted_rows takes only "delete" or "keep", and a file destination only "delete"', async () => {
+  const { connection } = await ferry.sampleSync({ size: 10 });
+  for (const destination of [{ type: 'sqlite', config: { path: 'x.db', deleted_rows: 'archive' } },
+    { type: 'file', config: { directory: 'files-out', deleted_rows: 'keep' } }]) {
+    const res = await fetch(ferry.baseUrl + '/v1/syncs', {
+      method: 'POST', headers: { Authorization: `Bearer ${ferry.keyA}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ connection_id: connection.id, destination }),
+    });
+    assert.equal(res.status, 422, JSON.stringify(destination));
+    assert.match((await res.json()).error.message, /deleted_rows/);
   }
 });
 

@@ -111,6 +111,33 @@ TEST_F(SqliteKeySweepTest, AnEmptyListingDeletesEveryRow) {
   EXPECT_TRUE(remaining(schema).empty());
 }
 
+// Probes usually come in key order (a scan of the destination's key) and then gallop forward from the last
+// one; out of order, or past the end, they must answer just as right.
+TEST(SweepKeySetTest, AnswersRightInAnyProbeOrder) {
+  SweepKeySet integers(SweepKeySet::Kind::kInteger);
+  RecordBatch batch(1);
+  for (int64_t k = 0; k < 1000; k += 3) batch.add_row({Value(k)});
+  ASSERT_TRUE(integers.add(batch));
+  integers.seal();
+  auto expected = [&](int64_t k) { return k >= 0 && k < 1000 && k % 3 == 0; };
+  for (int64_t k = -2; k < 1005; ++k) EXPECT_EQ(integers.contains(k), expected(k)) << "ascending " << k;
+  for (int64_t k = 1004; k >= -2; --k) EXPECT_EQ(integers.contains(k), expected(k)) << "descending " << k;
+  for (const int64_t k : {999, 0, 500, 3, 998, 501, 1000, 996, -1, 6}) {
+    EXPECT_EQ(integers.contains(k), expected(k)) << "scattered " << k;
+  }
+
+  SweepKeySet texts(SweepKeySet::Kind::kText);
+  RecordBatch words(1);
+  for (const char* w : {"pear", "apple", "fig", "kiwi"}) words.add_row({Value(std::string(w))});
+  ASSERT_TRUE(texts.add(words));
+  texts.seal();
+  for (const char* w : {"apple", "banana", "fig", "kiwi", "pear", "zebra", "apple", "aardvark", "pear"}) {
+    const std::string word(w);
+    EXPECT_EQ(texts.contains(word), word == "apple" || word == "fig" || word == "kiwi" || word == "pear")
+        << word;
+  }
+}
+
 TEST(SweepKeySetTest, RefusesABatchPastItsBudgetWithoutTakingAnyOfIt) {
   SweepKeySet set(SweepKeySet::Kind::kInteger, 3 * sizeof(int64_t));
   RecordBatch two(1), more(1);

@@ -99,5 +99,24 @@ TEST_F(PostgresRecordsTest, TheEgressPolicyApplies) {
   EXPECT_THROW(reader(), core::FerryError);
 }
 
+TEST_F(PostgresRecordsTest, RowsKeptAsDeletedAreLeftOutUnlessAskedFor) {
+  {
+    postgres::PgConnection db(database.url(), postgres::Side::kSource);
+    db.exec("ALTER TABLE public.employees ADD COLUMN _ferry_deleted_at timestamptz");
+    db.exec("UPDATE public.employees SET _ferry_deleted_at = '2024-03-01T10:00:00Z' WHERE id = 20");
+  }
+  RecordQuery query;
+  EXPECT_EQ(ids(reader()->page(query)), (std::vector<int64_t>{10, 30, 40, 50, 60, 70}));
+  EXPECT_FALSE(reader()->find(Json::array({20})));
+  query.include_deleted = true;
+  const auto page = reader()->page(query);
+  ASSERT_EQ(ids(page), (std::vector<int64_t>{10, 20, 30, 40, 50, 60, 70}));
+  EXPECT_FALSE(page.records[0].deleted_at);
+  ASSERT_TRUE(page.records[1].deleted_at);
+  EXPECT_EQ(core::format_rfc3339(*page.records[1].deleted_at), "2024-03-01T10:00:00.000000Z");
+  EXPECT_FALSE(page.records[1].values.contains("_ferry_deleted_at"));
+  EXPECT_TRUE(reader()->find(Json::array({20}), true)->deleted_at);
+}
+
 }  // namespace
 }  // namespace ferry::engine

@@ -151,5 +151,27 @@ TEST_F(RecordsTest, OnlySqliteAndPostgresDestinationsReadBack) {
   EXPECT_THROW(open_records(registry, sync, keyless, {}), core::FerryError);
 }
 
+TEST_F(RecordsTest, RowsKeptAsDeletedAreLeftOutUnlessAskedFor) {
+  {
+    sqlite::Database db(path);
+    db.exec("ALTER TABLE \"public.employees\" ADD COLUMN _ferry_deleted_at TEXT");
+    db.exec("UPDATE \"public.employees\" SET _ferry_deleted_at = '2024-03-01T10:00:00.000Z' WHERE id = 20");
+  }
+  RecordQuery query;
+  EXPECT_EQ(ids(reader()->page(query)), (std::vector<int64_t>{10, 30, 40, 50, 60, 70, 80, 90}));
+  EXPECT_FALSE(reader()->find(Json::array({20}))) << "a deleted row is not found by default";
+  query.include_deleted = true;
+  query.limit = 2;
+  const auto page = reader()->page(query);
+  EXPECT_EQ(ids(page), (std::vector<int64_t>{10, 20}));
+  EXPECT_FALSE(page.records[0].deleted_at);
+  ASSERT_TRUE(page.records[1].deleted_at);
+  EXPECT_EQ(core::format_rfc3339(*page.records[1].deleted_at), "2024-03-01T10:00:00.000000Z");
+  EXPECT_FALSE(page.records[1].values.contains("_ferry_deleted_at")) << "bookkeeping stays out of the values";
+  const auto found = reader()->find(Json::array({20}), true);
+  ASSERT_TRUE(found);
+  EXPECT_TRUE(found->deleted_at);
+}
+
 }  // namespace
 }  // namespace ferry::engine

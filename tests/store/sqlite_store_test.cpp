@@ -377,7 +377,10 @@ TEST(SqliteStoreMigration, KeysFromBeforeTheLifecycleGetAnIdAndKeepWorking) {
         " created_at INTEGER NOT NULL);"
         "CREATE TABLE model_states (sync_id TEXT NOT NULL, model_id TEXT NOT NULL);"  // migration 6 alters it
         "CREATE TABLE runs (id TEXT PRIMARY KEY, sync_id TEXT, finished_at INTEGER);"  // migrations 8, 10
-        "CREATE TABLE connections (id TEXT PRIMARY KEY);"  // migration 9 reads syncs and refers to both
+        // Migration 9 reads syncs and refers to both; migration 12 rebuilds connections.
+        "CREATE TABLE connections (id TEXT PRIMARY KEY, tenant_id TEXT, name TEXT, source_type TEXT, config "
+        "TEXT,"
+        " secrets BLOB, account_token TEXT, created_at INTEGER, updated_at INTEGER);"
         "CREATE TABLE syncs (id TEXT PRIMARY KEY, tenant_id TEXT, connection_id TEXT, destination_type TEXT,"
         " destination_config TEXT, created_at INTEGER);"
         "INSERT INTO tenants VALUES ('t1', 'acme', 1);");

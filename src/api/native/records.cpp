@@ -32,6 +32,13 @@ size_t limit_param(const RequestContext& ctx) {
   return value;
 }
 
+bool bool_param(const RequestContext& ctx, const std::string& name) {
+  const auto value = ctx.request.query_param(name);
+  if (!value || value->empty() || *value == "false") return false;
+  if (*value == "true") return true;
+  throw ApiError(400, "invalid_parameter", name + " must be true or false");
+}
+
 Json render_time_value(const Json& value) {
   if (!value.is_string()) return nullptr;
   const auto parsed = core::parse_rfc3339(value.get<std::string>());
@@ -58,6 +65,7 @@ void add_record_routes(Router& router, Services s) {
         query.modified_before = time_param(ctx, "modified_before");
         query.created_after = time_param(ctx, "created_after");
         query.limit = limit_param(ctx);
+        query.include_deleted = bool_param(ctx, "include_deleted");
         if (auto cursor = ctx.request.query_param("cursor"); cursor && !cursor->empty()) {
           const auto raw = cursor->size() <= 2048 ? core::base64url_decode(*cursor) : std::nullopt;
           auto key = raw ? Json::parse(*raw, nullptr, false) : Json(nullptr);
@@ -78,6 +86,8 @@ void add_record_routes(Router& router, Services s) {
                {"modified_at", columns.modified
                                    ? render_time_value(record.values.value(*columns.modified, Json()))
                                    : Json()},
+               {"deleted", record.deleted_at.has_value()},
+               {"deleted_at", record.deleted_at ? render_time(*record.deleted_at) : Json()},
                {"values", record.values}});
         }
         Json next_cursor = nullptr;
@@ -85,6 +95,7 @@ void add_record_routes(Router& router, Services s) {
         if (page.more && !page.records.empty()) {
           next_cursor = core::base64url_encode(page.records.back().key.dump());
           std::string link = ctx.request.path + "?limit=" + std::to_string(query.limit);
+          if (query.include_deleted) link += "&include_deleted=true";
           // The filters, as ferry renders timestamps (nothing in them needs escaping in a query).
           for (const auto& [name, bound] : {std::pair{"modified_after", query.modified_after},
                                             std::pair{"modified_before", query.modified_before},

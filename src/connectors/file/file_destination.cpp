@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <map>
 
+#include "connectors/deleted_rows.h"
 #include "connectors/file/file_destination_export.h"
 #include "connectors/sqlite/sqlite_destination.h"
 #include "core/log.h"
@@ -248,6 +249,20 @@ Spec file_destination_spec() {
            "a model's file is rewritten after every batch while the model holds at most this many rows; "
            "larger models are rewritten when their read ends",
            0, std::nullopt},
+          // Each rewrite of a file holds the model's current rows, so a row the source deleted is simply not
+          // in the next file; ferry cannot read a file destination back to show kept rows either.
+          {"deleted_rows",
+           "string",
+           false,
+           false,
+           "delete",
+           "only \"delete\": a rewritten file holds the model's current rows, so a deleted row leaves the "
+           "file "
+           "(\"keep\" is a setting of the SQLite and PostgreSQL destinations)",
+           std::nullopt,
+           std::nullopt,
+           false,
+           {"delete"}},
       }};
 }
 
@@ -260,6 +275,11 @@ DestinationPtr make_file_destination(const core::Json& config) {
   const std::string format = full.at("format").get<std::string>();
   if (format != "jsonl" && format != "csv") {
     throw FerryError(ErrorCategory::kConfigInvalid, "config.format must be \"jsonl\" or \"csv\"");
+  }
+  if (deleted_rows_of(full) != DeletedRows::kDelete) {
+    throw FerryError(ErrorCategory::kConfigInvalid,
+                     "config.deleted_rows: a file destination can only delete the rows the source deleted "
+                     "(\"keep\" is for SQLite and PostgreSQL destinations)");
   }
   const int64_t rewrite_max_rows = full.at("rewrite_max_rows").get<int64_t>();
   if (rewrite_max_rows < 0) {

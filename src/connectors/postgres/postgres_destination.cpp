@@ -7,6 +7,7 @@
 #include <span>
 #include <utility>
 
+#include "connectors/deleted_rows.h"
 #include "connectors/postgres/pg_binary_writer.h"
 #include "connectors/postgres/postgres_destination_batch.h"
 #include "connectors/postgres/postgres_destination_sql.h"
@@ -42,8 +43,9 @@ struct ModelTarget {
 
 class PostgresDestination final : public Destination {
  public:
-  PostgresDestination(postgres::TenantConninfo url, std::optional<std::string> schema)
-      : url_(std::move(url)), schema_(std::move(schema)) {}
+  PostgresDestination(postgres::TenantConninfo url, std::optional<std::string> schema,
+                      DeletedRows deleted_rows)
+      : url_(std::move(url)), schema_(std::move(schema)), keep_deleted_(deleted_rows == DeletedRows::kKeep) {}
 
   void connect() override {
     try {
@@ -57,7 +59,7 @@ class PostgresDestination final : public Destination {
     const auto name = postgres::target_name(model.model_id, schema_);
     try {
       ModelTarget target;
-      target.layout = postgres::ensure_table(connection(), model, name);
+      target.layout = postgres::ensure_table(connection(), model, name, keep_deleted_);
       target.sql = postgres::table_statements(target.layout);
       targets_.insert_or_assign(model.model_id, std::move(target));
     } catch (const FerryError& e) {
@@ -95,7 +97,7 @@ class PostgresDestination final : public Destination {
   std::optional<int64_t> count_rows(const ModelSchema& model) override {
     const auto& layout = target_for(model).layout;
     if (const auto kept = postgres::kept_row_count(connection(), layout.name)) return kept;
-    return postgres::recount_rows(connection(), layout.name, layout.target);
+    return postgres::recount_rows(connection(), layout.name, layout.live_rows);
   }
 
   void interrupt() override {
@@ -202,10 +204,16 @@ class PostgresDestination final : public Destination {
     const std::vector<uint32_t>& to_merge = probe ? changed : rows;
     if (!to_merge.empty()) {
       copy_rows(target.sql.copy_stage, model, target.layout, batch, to_merge, RowShape::kColumnsAndHash);
+      // "keep" mode: a row kept as deleted that comes back is rewritten by the merge (its hash was cleared)
+      // and counts as inserted: it is live again
+      const int64_t revived =
+          target.layout.keep_deleted ? c.exec(target.sql.count_revived).int64(0, 0) : int64_t{0};
       if (!target.layout.merge_counted || !merge_and_count(target, counts)) {
         counts.updated = c.exec(target.sql.merge_update).affected();
         counts.inserted = c.exec(target.sql.merge_insert).affected();
       }
+      counts.updated -= revived;
+      counts.inserted += revived;
       if (mark_seen && !probe) c.exec(target.sql.mark_seen);
     }
     target.probe_next = static_cast<size_t>(counts.inserted + counts.updated) * 2 < rows.size();
@@ -262,7 +270,7 @@ class PostgresDestination final : public Destination {
     Counts counts;
     if (!state || state->checkpoint.run_id != commit.run_id) {
       // the pass wrote nothing: the source has no rows
-      counts.deleted = c.exec("DELETE FROM " + target.layout.target).affected();
+      counts.deleted = c.exec(target.sql.delete_all).affected();
     } else if (state->pass == PassState::kTrackingSeen) {
       counts.deleted = c.exec(target.sql.delete_unseen).affected();
     }
@@ -274,7 +282,7 @@ class PostgresDestination final : public Destination {
       const auto& run = state->checkpoint.counts;
       postgres::keep_row_count(c, target.layout.name, run.inserted - run.deleted);
     } else {
-      postgres::recount_rows(c, target.layout.name, target.layout.target);
+      postgres::recount_rows(c, target.layout.name, target.layout.live_rows);
     }
     tx.commit();
     return counts;
@@ -346,6 +354,7 @@ class PostgresDestination final : public Destination {
 
   postgres::TenantConninfo url_;  // secret: holds the password
   std::optional<std::string> schema_;
+  bool keep_deleted_;  // deleted_rows: "keep"
   std::unique_ptr<PgConnection> connection_;
   std::exception_ptr connect_error_;  // connect()'s failure, for the next call that needs the connection
   std::mutex interrupt_mutex_;  // interrupt() comes from another thread, maybe while connection() connects
@@ -433,7 +442,8 @@ Spec postgres_destination_spec() {
         nullptr,
         "put every table in this schema (default: the model's own schema, e.g. public.orders → public)",
         {},
-        {}}}};
+        {}},
+       deleted_rows_spec_field()}};
 }
 
 DestinationPtr make_postgres_destination(const core::Json& config, const ConnectorContext& context) {
@@ -445,7 +455,7 @@ DestinationPtr make_postgres_destination(const core::Json& config, const Connect
   if (auto problem = postgres::conninfo_problem(url.conninfo, "config.url"); !problem.empty()) {
     throw FerryError(core::ErrorCategory::kConfigInvalid, problem);
   }
-  return std::make_unique<PostgresDestination>(std::move(url), std::move(schema));
+  return std::make_unique<PostgresDestination>(std::move(url), std::move(schema), deleted_rows_of(config));
 }
 
 }  // namespace ferry::connectors

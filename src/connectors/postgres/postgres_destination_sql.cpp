@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <functional>
 
+#include "connectors/deleted_rows.h"
+
 namespace ferry::postgres {
 namespace {
 
@@ -39,6 +41,19 @@ std::string key_match(const TableLayout& layout, const std::string& target_alias
   });
 }
 
+// Removes the target rows `where` selects ("t" the target, "FROM …" joins after `using_from`), or in "keep"
+// mode marks those not yet marked, clearing their hash so that the row's return is written again.
+std::string remove_rows(const TableLayout& layout, const std::string& using_from, const std::string& where) {
+  if (!layout.keep_deleted) {
+    return "DELETE FROM " + layout.target + " t" + (using_from.empty() ? "" : " USING " + using_from) +
+           (where.empty() ? "" : " WHERE " + where);
+  }
+  const std::string deleted_at = connectors::kDeletedAtColumn;
+  return "UPDATE " + layout.target + " t SET " + deleted_at + " = now(), " + kHashColumn + " = NULL" +
+         (using_from.empty() ? "" : " FROM " + using_from) + " WHERE t." + deleted_at + " IS NULL" +
+         (where.empty() ? "" : " AND " + where);
+}
+
 }  // namespace
 
 TableStatements table_statements(const TableLayout& layout) {
@@ -71,6 +86,7 @@ TableStatements table_statements(const TableLayout& layout) {
     const ColumnLayout& c = layout.columns[i];
     assignments += c.quoted + " = " + c.read("s") + ", ";
   }
+  if (layout.keep_deleted) assignments += std::string(connectors::kDeletedAtColumn) + " = NULL, ";
   s.merge_update = "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; UPDATE " +
                    layout.target + " AS t SET " + assignments + hash + " = s." + hash + " FROM " +
                    layout.stage + " s WHERE " + key_match(layout, "t", "s", false) + " AND t." + hash +
@@ -100,18 +116,25 @@ TableStatements table_statements(const TableLayout& layout) {
                    key_match(layout, "o", "p", false) + ")";
   s.mark_seen_probed = "INSERT INTO " + layout.seen + " (" + keys + ") SELECT " + reads(layout, true, "p") +
                        " FROM " + layout.probe + " p";
-  s.delete_tombstones = "DELETE FROM " + layout.target + " t USING " + layout.tombstones + " d WHERE " +
-                        key_match(layout, "t", "d", false);
-  s.delete_unseen = "DELETE FROM " + layout.target + " t WHERE NOT EXISTS (SELECT 1 FROM " + layout.seen +
-                    " s WHERE " + key_match(layout, "t", "s", true) + ")";
+  s.delete_tombstones = remove_rows(layout, layout.tombstones + " d", key_match(layout, "t", "d", false));
+  s.delete_unseen = remove_rows(
+      layout, "",
+      "NOT EXISTS (SELECT 1 FROM " + layout.seen + " s WHERE " + key_match(layout, "t", "s", true) + ")");
+  s.delete_all = remove_rows(layout, "", "");
+  if (layout.keep_deleted) {
+    s.count_revived = "SELECT count(*) FROM " + layout.stage + " s JOIN " + layout.target + " t ON " +
+                      key_match(layout, "t", "s", false) + " WHERE t." + connectors::kDeletedAtColumn +
+                      " IS NOT NULL";
+  }
   s.clear_seen = "TRUNCATE " + layout.seen;
   // lives until the sweep ends, across the transactions of its COPYs
   std::string sweep = layout.tombstones;
   if (const auto at = sweep.find("tombstones_"); at != std::string::npos) sweep.replace(at, 11, "sweep_");
   s.create_sweep = "CREATE TEMP TABLE IF NOT EXISTS " + sweep + " (" + staging_columns(layout, true) + ")";
   s.copy_sweep = "COPY " + sweep + " (" + keys + ") FROM STDIN (FORMAT binary)";
-  s.delete_unswept = "DELETE FROM " + layout.target + " t WHERE NOT EXISTS (SELECT 1 FROM " + sweep +
-                     " w WHERE " + key_match(layout, "t", "w", false) + ")";
+  s.delete_unswept = remove_rows(
+      layout, "",
+      "NOT EXISTS (SELECT 1 FROM " + sweep + " w WHERE " + key_match(layout, "t", "w", false) + ")");
   s.clear_sweep = "TRUNCATE " + sweep;
   return s;
 }

@@ -29,10 +29,14 @@ struct TableStatements {
   // one (or that are new) travel in full. Pays off when most rows of a pass are unchanged.
   std::string create_probe;
   std::string copy_probe;
-  std::string changed_rows;       // the indexes of probed rows whose hash differs or that are new
-  std::string mark_seen_probed;   // the probed keys into the seen table
+  std::string changed_rows;      // the indexes of probed rows whose hash differs or that are new
+  std::string mark_seen_probed;  // the probed keys into the seen table
+  // The deletes below, in deleted_rows "keep" mode (TableLayout::keep_deleted), mark the rows not yet marked
+  // instead (each reports the rows it newly marked), and the merge clears the mark of a row that came back.
   std::string delete_tombstones;  // target rows whose keys are staged as tombstones
   std::string delete_unseen;      // target rows the full pass did not write
+  std::string delete_all;         // every target row (a full pass that wrote none)
+  std::string count_revived;      // "keep" mode: staged rows whose target row is marked deleted
   std::string clear_seen;
   // A key sweep after an incremental read: every key the source lists now, then the rows whose key it did
   // not list are deleted.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "connectors/deleted_rows.h"
 #include "connectors/postgres/postgres_destination_transaction.h"
 #include "core/encoding.h"
 
@@ -137,7 +138,7 @@ std::string join(const std::vector<std::string>& parts, const std::string& separ
 
 void check_model(const connectors::ModelSchema& model) {
   for (const auto& f : model.fields) {
-    if (f.name == kHashColumn || f.name == kRowColumn) {
+    if (f.name == kHashColumn || f.name == kRowColumn || f.name == connectors::kDeletedAtColumn) {
       throw FerryError(ErrorCategory::kConfigInvalid,
                        model.model_id + ": the column name " + f.name + " is reserved by ferry");
     }
@@ -206,7 +207,7 @@ std::string ColumnLayout::read(const std::string& alias) const {
 }
 
 TableLayout ensure_table(PgConnection& connection, const connectors::ModelSchema& model,
-                         const TargetName& name) {
+                         const TargetName& name, bool keep_deleted) {
   check_model(model);
   TableLayout layout;
   layout.name = name;
@@ -233,6 +234,12 @@ TableLayout ensure_table(PgConnection& connection, const connectors::ModelSchema
                           native.value_or(mapped_sql_type(f.type)));
   }
   if (keyed && !existing.contains(kHashColumn)) new_columns.push_back(std::string(kHashColumn) + " bigint");
+  layout.keep_deleted = keyed && keep_deleted;
+  const std::string deleted_at = connectors::kDeletedAtColumn;
+  if (layout.keep_deleted && !existing.contains(deleted_at))
+    new_columns.push_back(deleted_at + " timestamptz");
+  const bool drop_deleted_at = !layout.keep_deleted && existing.contains(deleted_at);
+  layout.live_rows = layout.target + (layout.keep_deleted ? " WHERE " + deleted_at + " IS NULL" : "");
 
   PgTransaction tx(connection);
   if (!table_exists) {
@@ -245,6 +252,12 @@ TableLayout ensure_table(PgConnection& connection, const connectors::ModelSchema
     // A field the source added since becomes a new column; existing rows keep theirs, nothing is dropped.
     for (const auto& column : new_columns) {
       connection.exec("ALTER TABLE " + layout.target + " ADD COLUMN IF NOT EXISTS " + column);
+    }
+    // Back in "delete" mode: the rows kept as deleted go (they were counted deleted when marked), and the
+    // column with them, so none of them can read as a live row.
+    if (drop_deleted_at) {
+      connection.exec("DELETE FROM " + layout.target + " WHERE " + deleted_at + " IS NOT NULL");
+      connection.exec("ALTER TABLE " + layout.target + " DROP COLUMN " + deleted_at);
     }
   }
   existing = read_columns(connection, layout.target);

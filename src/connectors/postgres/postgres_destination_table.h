@@ -21,6 +21,8 @@ inline constexpr const char* kStateSchema = "_ferry";
 inline constexpr const char* kHashColumn = "_ferry_hash";
 // A probe row's index in its batch (postgres_destination_sql).
 inline constexpr const char* kRowColumn = "_ferry_row";
+// deleted_rows "keep": a keyed table's rows the source deleted stay, stamped in connectors::kDeletedAtColumn
+// (timestamptz; NULL on a live row) with their hash cleared, so that the row's return rewrites it.
 
 // Where a model lands (unquoted names): "hris.Employee" → hris / Employee; `schema` overrides the schema.
 struct TargetName {
@@ -55,11 +57,13 @@ struct TableLayout {
   // statistics: PostgreSQL 15 or later, track_counts on, and a plain table (a partitioned one counts in its
   // partitions). Otherwise an UPDATE and an INSERT, each counting its rows.
   bool merge_counted = false;
-  std::string seen;        // _ferry."seen_<id>": keys written by the current full pass
-  std::string replace;     // _ferry."replace_<id>": a key-less model's rows until the swap
-  std::string stage;       // pg_temp."stage_<id>": one batch's upserts
-  std::string tombstones;  // pg_temp."tombstones_<id>": one batch's deleted keys
-  std::string probe;       // pg_temp."probe_<id>": one batch's (row, key, hash)
+  bool keep_deleted = false;  // deleted_rows "keep" (keyed tables only): the table has kDeletedAtColumn
+  std::string live_rows;      // what count(*) reads for the live rows: the target, filtered when keep_deleted
+  std::string seen;           // _ferry."seen_<id>": keys written by the current full pass
+  std::string replace;        // _ferry."replace_<id>": a key-less model's rows until the swap
+  std::string stage;          // pg_temp."stage_<id>": one batch's upserts
+  std::string tombstones;     // pg_temp."tombstones_<id>": one batch's deleted keys
+  std::string probe;          // pg_temp."probe_<id>": one batch's (row, key, hash)
 
   bool has_key() const { return !key.empty(); }
 };
@@ -69,7 +73,10 @@ void ensure_schema(PgConnection& connection, const std::string& schema);
 
 // Creates or widens the target and its bookkeeping tables for `model`; returns the layout it ended with.
 // A key-less model's replace table starts empty: each attempt reloads such a model from scratch.
+// `keep_deleted` (deleted_rows "keep") adds kDeletedAtColumn to a keyed table that lacks it; without it, a
+// table that has the column (kept in "keep" mode before) loses its kept deleted rows and the column. A
+// key-less model is replaced wholesale in either mode: without a key no row can be told deleted.
 TableLayout ensure_table(PgConnection& connection, const connectors::ModelSchema& model,
-                         const TargetName& name);
+                         const TargetName& name, bool keep_deleted);
 
 }  // namespace ferry::postgres

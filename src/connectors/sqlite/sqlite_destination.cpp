@@ -3,6 +3,7 @@
 #include <map>
 #include <set>
 
+#include "connectors/deleted_rows.h"
 #include "connectors/sqlite/sweep_key_set.h"
 #include "db/sqlite/database.h"
 
@@ -10,6 +11,11 @@ namespace ferry::connectors {
 namespace {
 
 using sqlite::quote_identifier;
+
+// "keep" mode: a deleted row's stamp (one time per statement), and the condition that it is not yet stamped,
+// so that a row is marked, and counted, once.
+constexpr const char* kMarkDeleted = "_ferry_deleted_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')";
+constexpr const char* kNotDeleted = "_ferry_deleted_at IS NULL";
 
 std::string sql_type(FieldType type) {
   switch (type) {
@@ -58,12 +64,13 @@ struct ModelStatements {
   sqlite::Statement insert;
   sqlite::Statement update;
   sqlite::Statement touch;
-  sqlite::Statement remove;
+  sqlite::Statement remove;  // in "keep" mode, marks the row deleted
 };
 
 class SqliteDestination final : public Destination {
  public:
-  explicit SqliteDestination(const std::string& path) : db_(path) {
+  SqliteDestination(const std::string& path, DeletedRows deleted_rows)
+      : db_(path), keep_deleted_(deleted_rows == DeletedRows::kKeep) {
     db_.exec(
         "CREATE TABLE IF NOT EXISTS _ferry_state (model_id TEXT PRIMARY KEY, run_id TEXT NOT NULL, cursor "
         "TEXT NOT "
@@ -91,8 +98,9 @@ class SqliteDestination final : public Destination {
     std::vector<std::string> keys;
     for (const auto& k : model.primary_key) keys.push_back(quote_identifier(k));
     db_.exec("CREATE TABLE IF NOT EXISTS " + table + " (" + join(columns, ", ") +
-             ", _ferry_hash INTEGER NOT NULL, _ferry_seen TEXT NOT NULL, PRIMARY KEY (" + join(keys, ", ") +
-             "))");
+             ", _ferry_hash INTEGER NOT NULL, _ferry_seen TEXT NOT NULL" +
+             (keep_deleted_ ? std::string(", ") + kDeletedAtColumn + " TEXT" : std::string()) +
+             ", PRIMARY KEY (" + join(keys, ", ") + "))");
     // A field the source added since the table was created becomes a new column; nothing is dropped.
     std::set<std::string> existing;
     auto info = db_.prepare("SELECT name FROM pragma_table_info(?)");
@@ -102,6 +110,17 @@ class SqliteDestination final : public Destination {
       if (!existing.contains(f.name)) {
         db_.exec("ALTER TABLE " + table + " ADD COLUMN " + quote_identifier(f.name) + " " + sql_type(f.type));
       }
+    }
+    // The mode switched since the table was made: "keep" adds the column; "delete" deletes the rows kept as
+    // deleted and drops it, so the table is again what "delete" mode makes and no kept row reads as live.
+    const bool has_deleted_at = existing.contains(kDeletedAtColumn);
+    if (keep_deleted_ && !has_deleted_at) {
+      db_.exec("ALTER TABLE " + table + " ADD COLUMN " + kDeletedAtColumn + " TEXT");
+    } else if (!keep_deleted_ && has_deleted_at) {
+      sqlite::Transaction tx(db_);
+      db_.exec("DELETE FROM " + table + " WHERE " + kDeletedAtColumn + " IS NOT NULL");
+      db_.exec("ALTER TABLE " + table + " DROP COLUMN " + kDeletedAtColumn);
+      tx.commit();
     }
     statements_.erase(model.model_id);
     statements_.emplace(model.model_id, make_statements(model));
@@ -127,18 +146,20 @@ class SqliteDestination final : public Destination {
       bind_key(s.select_hash, s, batch, row, 1);
       const bool exists = s.select_hash.step();
       const int64_t old_hash = exists ? s.select_hash.int64(0) : 0;
+      // "keep" mode: a row kept as deleted that comes back is written (clearing its mark) and counts as new
+      const bool revived = keep_deleted_ && exists && s.select_hash.int64(1) != 0;
       s.select_hash.reset();
       if (batch.deleted(row)) {
         if (exists) {
           bind_key(s.remove, s, batch, row, 1);
           s.remove.run();
+          counts.deleted += s.remove.changes();  // 1, or 0 for a row already kept as deleted
           s.remove.reset();
-          ++counts.deleted;
         }
         continue;
       }
       const auto hash = static_cast<int64_t>(canonical_row_hash(batch, row));
-      if (!exists || old_hash != hash) {
+      if (!exists || revived || old_hash != hash) {
         sqlite::Statement& stmt = exists ? s.update : s.insert;
         const int n = static_cast<int>(batch.columns());
         for (int c = 0; c < n; ++c) {
@@ -148,7 +169,7 @@ class SqliteDestination final : public Destination {
         if (exists) bind_key(stmt, s, batch, row, n + 3);
         stmt.run();
         stmt.reset();
-        ++(exists ? counts.updated : counts.inserted);
+        ++(exists && !revived ? counts.updated : counts.inserted);
       } else {
         s.touch.bind(1, commit.run_id);
         bind_key(s.touch, s, batch, row, 2);
@@ -163,7 +184,10 @@ class SqliteDestination final : public Destination {
 
   core::Counts finish_full_pass(const ModelSchema& model, const Commit& commit) override {
     sqlite::Transaction tx(db_);
-    auto remove = db_.prepare("DELETE FROM " + quote_identifier(model.model_id) + " WHERE _ferry_seen <> ?");
+    const auto table = quote_identifier(model.model_id);
+    auto remove = db_.prepare(keep_deleted_ ? "UPDATE " + table + " SET " + kMarkDeleted +
+                                                  " WHERE _ferry_seen <> ? AND " + kNotDeleted
+                                            : "DELETE FROM " + table + " WHERE _ferry_seen <> ?");
     remove.bind(1, commit.run_id);
     remove.run();
     core::Counts counts;
@@ -176,7 +200,9 @@ class SqliteDestination final : public Destination {
   std::unique_ptr<KeySweep> begin_key_sweep(const ModelSchema& model) override;
 
   std::optional<int64_t> count_rows(const ModelSchema& model) override {
-    auto count = db_.prepare("SELECT count(*) FROM " + quote_identifier(model.model_id));
+    std::string sql = "SELECT count(*) FROM " + quote_identifier(model.model_id);
+    if (keep_deleted_) sql.append(" WHERE ").append(kNotDeleted);
+    auto count = db_.prepare(sql);
     if (!count.step()) return std::nullopt;
     return count.int64(0);
   }
@@ -206,16 +232,20 @@ class SqliteDestination final : public Destination {
     }
     std::vector<FieldType> types;
     for (const auto& f : model.fields) types.push_back(f.type);
+    const std::string deleted_at = kDeletedAtColumn;
     return ModelStatements{
         key_columns,
         std::move(types),
-        db_.prepare("SELECT _ferry_hash FROM " + table + where),
+        db_.prepare("SELECT _ferry_hash" + (keep_deleted_ ? ", " + deleted_at + " IS NOT NULL" : "") +
+                    " FROM " + table + where),
         db_.prepare("INSERT INTO " + table + " (" + join(names, ", ") +
                     ", _ferry_hash, _ferry_seen) VALUES (" + join(placeholders, ", ") + ", ?, ?)"),
         db_.prepare("UPDATE " + table + " SET " + join(assignments, ", ") +
-                    ", _ferry_hash = ?, _ferry_seen = ?" + where),
+                    ", _ferry_hash = ?, _ferry_seen = ?" +
+                    (keep_deleted_ ? ", " + deleted_at + " = NULL" : "") + where),
         db_.prepare("UPDATE " + table + " SET _ferry_seen = ?" + where),
-        db_.prepare("DELETE FROM " + table + where),
+        db_.prepare(keep_deleted_ ? "UPDATE " + table + " SET " + kMarkDeleted + where + " AND " + kNotDeleted
+                                  : "DELETE FROM " + table + where),
     };
   }
 
@@ -255,13 +285,14 @@ class SqliteDestination final : public Destination {
   friend class SqliteKeySweep;
 
   sqlite::Database db_;
+  bool keep_deleted_;  // deleted_rows: "keep"
   std::map<std::string, ModelStatements> statements_;
 };
 
 // Collects the source's current keys, then deletes the rows whose key is not among them and records the
 // commit, in one transaction. One integer or text key is held in memory (SweepKeySet) and the table's keys
 // are checked against it in one scan; other keys, or more than the memory budget holds, go to a temporary
-// table that the delete anti-joins.
+// table that the delete anti-joins. In "keep" mode the rows are marked deleted instead of deleted.
 class SqliteKeySweep final : public KeySweep {
  public:
   SqliteKeySweep(SqliteDestination& destination, const ModelSchema& model)
@@ -325,9 +356,12 @@ class SqliteKeySweep final : public KeySweep {
             ")) WITHOUT ROWID");
     std::vector<std::string> marks(keys.size(), "?");
     insert_sql_ = "INSERT OR IGNORE INTO temp._ferry_sweep VALUES (" + join(marks, ", ") + ")";
-    delete_sql_ = "DELETE FROM " + quote_identifier(model_.model_id) +
-                  " AS t WHERE NOT EXISTS (SELECT 1 FROM temp._ferry_sweep s WHERE " + join(match, " AND ") +
-                  ")";
+    const std::string missing =
+        "NOT EXISTS (SELECT 1 FROM temp._ferry_sweep s WHERE " + join(match, " AND ") + ")";
+    delete_sql_ = destination_.keep_deleted_
+                      ? "UPDATE " + quote_identifier(model_.model_id) + " AS t SET " + kMarkDeleted +
+                            " WHERE " + kNotDeleted + " AND " + missing
+                      : "DELETE FROM " + quote_identifier(model_.model_id) + " AS t WHERE " + missing;
     table_ = true;
   }
 
@@ -362,14 +396,22 @@ class SqliteKeySweep final : public KeySweep {
     const bool integers = memory_->kind() == SweepKeySet::Kind::kInteger;
     const auto key = quote_identifier(model_.primary_key.front());
     std::vector<Value> missing;
-    auto scan = db.prepare("SELECT " + key + " FROM " + quote_identifier(model_.model_id));
+    const bool keep = destination_.keep_deleted_;
+    const auto table = quote_identifier(model_.model_id);
+    std::string scan_sql = "SELECT " + key + " FROM " + table;
+    if (keep) scan_sql.append(" WHERE ").append(kNotDeleted);
+    // In key order (the key's own index: no sort), each probe of the set costs about one comparison.
+    scan_sql.append(" ORDER BY ").append(key);
+    auto scan = db.prepare(scan_sql);
     while (scan.step()) {
       const int type = scan.column_type(0);
       if (integers && type == SQLITE_INTEGER && memory_->contains(scan.int64(0))) continue;
       if (!integers && type == SQLITE_TEXT && memory_->contains(scan.text(0))) continue;
       missing.push_back(stored_key(scan));
     }
-    auto remove = db.prepare("DELETE FROM " + quote_identifier(model_.model_id) + " WHERE " + key + " IS ?");
+    auto remove = db.prepare(keep ? "UPDATE " + table + " SET " + kMarkDeleted + " WHERE " + key +
+                                        " IS ? AND " + kNotDeleted
+                                  : "DELETE FROM " + table + " WHERE " + key + " IS ?");
     int64_t deleted = 0;
     for (const auto& value : missing) {
       bind_stored(remove, value);
@@ -430,11 +472,12 @@ Spec sqlite_destination_spec() {
                 "the SQLite database file, relative to the tenant's data directory",
                 {},
                 {},
-                true}}};
+                true},
+               deleted_rows_spec_field()}};
 }
 
 DestinationPtr make_sqlite_destination(const core::Json& config) {
-  return std::make_unique<SqliteDestination>(config.at("path").get<std::string>());
+  return std::make_unique<SqliteDestination>(config.at("path").get<std::string>(), deleted_rows_of(config));
 }
 
 }  // namespace ferry::connectors

@@ -148,6 +148,21 @@ class TableReader {
     }
   }
 
+  // The rows the table holds now, in one statement (one snapshot), for the engine's deletion check
+  // (Source::read_counting). nullopt when some row has no key or no cursor value: an incremental read never
+  // delivers such a row, so a count that includes it cannot vouch for the destination. An index on the cursor
+  // column (which incremental reads want anyway) makes the check a seek; count(*) reads the smallest b-tree.
+  std::optional<int64_t> count_rows() {
+    if (!plan_.cursor) return std::nullopt;
+    std::vector<std::string> unset{"EXISTS(SELECT 1 FROM " + plan_.table + " WHERE " + *plan_.cursor +
+                                   " IS NULL)"};
+    for (const auto& k : plan_.key)
+      unset.push_back("EXISTS(SELECT 1 FROM " + plan_.table + " WHERE " + k + " IS NULL)");
+    auto count = db_.prepare("SELECT (SELECT count(*) FROM " + plan_.table + "), " + join(unset, " OR "));
+    if (!count.step() || count.int64(1) != 0) return std::nullopt;
+    return count.int64(0);
+  }
+
   // Every key, in key order: batches of the key columns only.
   void read_keys(BatchSink& sink, std::stop_token stop) {
     std::vector<FieldType> types;
@@ -168,16 +183,18 @@ class TableReader {
       for (const auto& v : last) bind_stored(query, index++, v);
       query.bind(index, static_cast<int64_t>(batch_size_));
       RecordBatch keys(types.size());
+      keys.reserve(batch_size_);
       while (query.step()) {
         std::vector<Value> row(types.size());
-        last.clear();
         for (size_t i = 0; i < types.size(); ++i) {
           auto value = read_value(query, static_cast<int>(i), types[i]);
           if (!value) bad_key(query);
           row[i] = std::move(*value);
-          last.push_back(read_stored(query, static_cast<int>(i)));
         }
         keys.add_row(std::move(row));
+        // Only a full batch's last key is needed (where the next batch starts): a million keys, a million
+        // marks saved.
+        if (keys.rows() == batch_size_) last = mark_of_key(query);
       }
       query.reset();
       const bool done = keys.rows() < batch_size_;
@@ -222,6 +239,12 @@ class TableReader {
       values[i] = std::move(*value);
     }
     return values;
+  }
+
+  Mark mark_of_key(const sqlite::Statement& row) const {
+    Mark mark;
+    for (int i = 0; i < static_cast<int>(plan_.key.size()); ++i) mark.push_back(read_stored(row, i));
+    return mark;
   }
 
   Mark mark_of(const sqlite::Statement& row, size_t count) const {
@@ -275,6 +298,16 @@ void read_table_keys(sqlite::Database& db, const Table& table, const ModelSchema
 void read_table(sqlite::Database& db, const Table& table, const ModelSchema& schema, const Cursor& from,
                 size_t batch_size, BatchSink& sink, std::stop_token stop) {
   TableReader(db, table, schema, batch_size).read(from, sink, stop);
+}
+
+std::optional<int64_t> count_then_read_table(sqlite::Database& db, const Table& table,
+                                             const ModelSchema& schema, const Cursor& from, size_t batch_size,
+                                             BatchSink& sink, std::stop_token stop) {
+  TableReader reader(db, table, schema, batch_size);
+  const auto rows = reader.count_rows();
+  reader.read(from, sink, stop);
+  if (stop.stop_requested()) return std::nullopt;
+  return rows;
 }
 
 }  // namespace ferry::connectors::sqlite_source

@@ -12,6 +12,7 @@
 // Values keep their SQLite storage class (see sqlite_source_values.h) so they compare as SQLite compares.
 #pragma once
 
+#include <optional>
 #include <stop_token>
 
 #include "connectors/source.h"
@@ -24,6 +25,13 @@ namespace ferry::connectors::sqlite_source {
 // holds a value its declared type can't carry.
 void read_table(sqlite::Database& db, const Table& table, const ModelSchema& schema, const Cursor& from,
                 size_t batch_size, BatchSink& sink, std::stop_token stop);
+
+// read_table, after counting the table's rows (Source::read_counting): the count is taken before the read's
+// first batch, in its own statement; nullopt when the read was stopped or some row lacks a key or a cursor
+// value (it would be counted but never read incrementally).
+std::optional<int64_t> count_then_read_table(sqlite::Database& db, const Table& table,
+                                             const ModelSchema& schema, const Cursor& from, size_t batch_size,
+                                             BatchSink& sink, std::stop_token stop);
 
 // Every primary key the table holds now, in key order, as batches of the key columns (Source::read_keys).
 void read_table_keys(sqlite::Database& db, const Table& table, const ModelSchema& schema, size_t batch_size,

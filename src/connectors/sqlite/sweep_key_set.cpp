@@ -34,13 +34,34 @@ void SweepKeySet::seal() {
   std::sort(texts_.begin(), texts_.end());
 }
 
-bool SweepKeySet::contains(int64_t key) const {
-  return std::binary_search(integers_.begin(), integers_.end(), key);
+namespace {
+
+// The first element of sorted `keys` not less than `key`, searched from `from` onward by doubling steps:
+// when the probes come in key order each costs about one comparison instead of a binary search of the whole
+// set. A probe smaller than the one before restarts from the beginning, so any order still answers right.
+template <typename Key, typename Probe>
+size_t gallop(const std::vector<Key>& keys, size_t from, const Probe& key) {
+  if (from > 0 && (from > keys.size() || !(keys[from - 1] < key))) from = 0;
+  size_t low = from, step = 1;
+  while (low + step < keys.size() && keys[low + step - 1] < key) {
+    low += step;
+    step *= 2;
+  }
+  const auto high = keys.begin() + static_cast<std::ptrdiff_t>(std::min(low + step, keys.size()));
+  return static_cast<size_t>(std::lower_bound(keys.begin() + static_cast<std::ptrdiff_t>(low), high, key) -
+                             keys.begin());
 }
 
-bool SweepKeySet::contains(std::string_view key) const {
-  return std::binary_search(texts_.begin(), texts_.end(), key,
-                            [](std::string_view a, std::string_view b) { return a < b; });
+}  // namespace
+
+bool SweepKeySet::contains(int64_t key) {
+  next_ = gallop(integers_, next_, key);
+  return next_ < integers_.size() && integers_[next_] == key;
+}
+
+bool SweepKeySet::contains(std::string_view key) {
+  next_ = gallop(texts_, next_, key);
+  return next_ < texts_.size() && texts_[next_] == key;
 }
 
 void SweepKeySet::for_each(const std::function<void(const Value&)>& visit) const {

@@ -1,12 +1,17 @@
 #include "store/sqlite/migrations.h"
 
+#include <algorithm>
 #include <array>
+#include <optional>
+#include <string>
+
+#include "core/error.h"
 
 namespace ferry::sqlite {
 namespace {
 
 // Append only: a released migration never changes.
-constexpr std::array<const char*, 11> kMigrations{
+constexpr std::array<const char*, 12> kMigrations{
     R"sql(
 CREATE TABLE tenants (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);
 CREATE TABLE api_keys (key_hash TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),
@@ -152,7 +157,67 @@ ALTER TABLE connection_catalogs ADD COLUMN model_ids TEXT;
 UPDATE connection_catalogs SET model_ids = (SELECT json_group_array(id) FROM (
   SELECT json_extract(m.value, '$.model_id') AS id FROM json_each(connection_catalogs.models) m ORDER BY m.key));
 )sql",
+    // 12: an account token is unique within its tenant, not across the store: a store-wide UNIQUE told a
+    // tenant importing a token that another tenant holds it. SQLite cannot drop a column's UNIQUE, so the
+    // table is rebuilt (foreign keys off: kRebuildsTables), rows and rowids kept; the uniqueness moves to
+    // the (tenant_id, account_token) index the token lookups already use, which a later change can drop.
+    R"sql(
+CREATE TABLE connections_rebuilt (
+  id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id), name TEXT NOT NULL,
+  source_type TEXT NOT NULL, config TEXT NOT NULL, secrets BLOB NOT NULL, account_token TEXT NOT NULL,
+  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+INSERT INTO connections_rebuilt (rowid, id, tenant_id, name, source_type, config, secrets, account_token,
+                                 created_at, updated_at)
+SELECT rowid, id, tenant_id, name, source_type, config, secrets, account_token, created_at, updated_at
+FROM connections;
+DROP TABLE connections;
+ALTER TABLE connections_rebuilt RENAME TO connections;
+CREATE INDEX connections_by_tenant ON connections(tenant_id, created_at DESC, id DESC);
+CREATE UNIQUE INDEX connections_by_account_token ON connections(tenant_id, account_token);
+)sql",
 };
+
+// Migrations that rebuild a table other tables refer to. They run with foreign keys off (with them on,
+// dropping the old table would cascade its deletes into the tables that refer to it), then check the
+// references to the rebuilt table before they commit. Each names the tables whose references it checks.
+struct TableRebuild {
+  int version;
+  std::array<const char*, 4> checked_tables;
+};
+constexpr std::array<TableRebuild, 1> kRebuildsTables{
+    TableRebuild{12, {"connections", "syncs", "connection_catalogs", "collection_members"}},
+};
+
+const TableRebuild* table_rebuild(int version) {
+  for (const auto& rebuild : kRebuildsTables) {
+    if (rebuild.version == version) return &rebuild;
+  }
+  return nullptr;
+}
+
+// PRAGMA foreign_keys does nothing inside a transaction: this is set before the migration's BEGIN and
+// restored after its COMMIT or ROLLBACK (declare it before the Transaction).
+class ForeignKeysOff {
+ public:
+  explicit ForeignKeysOff(Database& db) : db_(db) { db_.exec("PRAGMA foreign_keys=OFF"); }
+  ~ForeignKeysOff() { sqlite3_exec(db_.handle(), "PRAGMA foreign_keys=ON", nullptr, nullptr, nullptr); }
+  ForeignKeysOff(const ForeignKeysOff&) = delete;
+  ForeignKeysOff& operator=(const ForeignKeysOff&) = delete;
+
+ private:
+  Database& db_;
+};
+
+void check_references(Database& db, const TableRebuild& rebuild) {
+  for (const char* table : rebuild.checked_tables) {
+    auto violations = db.prepare(std::string("PRAGMA foreign_key_check(") + table + ")");
+    if (violations.step()) {
+      throw core::FerryError(core::ErrorCategory::kInternal,
+                             "migration " + std::to_string(rebuild.version) + " left table " +
+                                 violations.text(0) + " referring to a missing row of " + violations.text(2));
+    }
+  }
+}
 
 }  // namespace
 
@@ -160,15 +225,19 @@ int latest_schema_version() {
   return static_cast<int>(kMigrations.size());
 }
 
-void migrate(Database& db) {
+void migrate(Database& db, int up_to) {
   db.exec(
       "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
-  for (int version = 1; version <= latest_schema_version(); ++version) {
+  for (int version = 1; version <= std::min(up_to, latest_schema_version()); ++version) {
+    const TableRebuild* rebuild = table_rebuild(version);
+    std::optional<ForeignKeysOff> foreign_keys_off;
+    if (rebuild) foreign_keys_off.emplace(db);
     Transaction tx(db);
     auto done = db.prepare("SELECT 1 FROM schema_migrations WHERE version = ?");
     done.bind(1, version);
     if (done.step()) continue;  // tx rolls back an empty transaction
     db.exec(kMigrations[static_cast<size_t>(version - 1)]);
+    if (rebuild) check_references(db, *rebuild);
     auto record = db.prepare(
         "INSERT INTO schema_migrations (version, applied_at) VALUES (?, "
         "strftime('%Y-%m-%dT%H:%M:%fZ','now'))");

@@ -51,22 +51,29 @@ std::unique_ptr<sqlite::Database> ReaderPool::take() {
   }
   ++opened_;
   lock.unlock();
+  std::unique_ptr<sqlite::Database> db;
   try {
     // Read-write, so it shares the writer's WAL and error categories; query_only, so it never writes.
-    auto db =
+    db =
         std::make_unique<sqlite::Database>(path_, sqlite::OpenMode::kReadWrite, sqlite::Threads::kOneAtATime);
     db->exec("PRAGMA query_only = 1");
-    return db;
   } catch (...) {
     lock.lock();
     --opened_;
     returned_.notify_one();
     throw;
   }
+  lock.lock();
+  serials_[db.get()] = ++last_serial_;
+  return db;
 }
 
 sqlite::Database& ReaderPool::pinned_reader(Pinned& pinned) {
-  if (!pinned.db) pinned.db = take();
+  if (!pinned.db) {
+    pinned.db = take();
+    std::lock_guard lock(mutex_);
+    pinned.reader = serials_.at(pinned.db.get());
+  }
   auto& db = *pinned.db;
   const uint64_t commits = commits_.load(std::memory_order_acquire);
   const bool in_snapshot = sqlite3_get_autocommit(db.handle()) == 0;
@@ -75,8 +82,28 @@ sqlite::Database& ReaderPool::pinned_reader(Pinned& pinned) {
   // The count is read before BEGIN: a commit that lands in between makes the next lease begin again, never
   // keeps a snapshot that misses it.
   pinned.snapshot_commits = commits;
+  pinned.data_version.reset();
   db.prepare_cached("BEGIN").run();
   return db;
+}
+
+std::optional<SnapshotToken> ReaderPool::snapshot_token() {
+  if (max_readers_ == 0) return std::nullopt;
+  Pinned* pinned = nullptr;
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = pinned_.find(std::this_thread::get_id());
+    if (it == pinned_.end()) return std::nullopt;
+    pinned = &it->second;  // only this thread touches its entry
+  }
+  auto& db = pinned_reader(*pinned);
+  if (!pinned->data_version) {
+    // The transaction's first read: it takes the snapshot the version names, and the thread's reads see.
+    auto version = db.prepare_cached("PRAGMA data_version");
+    version.step();
+    pinned->data_version = version.int64(0);
+  }
+  return SnapshotToken{pinned->reader, *pinned->data_version};
 }
 
 ReaderPool::Pin::Pin(ReaderPool& pool) {

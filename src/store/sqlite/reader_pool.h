@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "db/sqlite/database.h"
+#include "store/store.h"
 
 namespace ferry::store {
 
@@ -71,10 +72,17 @@ class ReaderPool {
     ReaderPool* pool_ = nullptr;
   };
 
+  // The snapshot the calling thread's Pin reads from here on, begun now if none is open (or if the writer has
+  // committed since it began): its reader and that reader's `PRAGMA data_version` inside it, which changes
+  // whenever any other connection, in any process, has committed. nullopt without a Pin or a file.
+  std::optional<SnapshotToken> snapshot_token();
+
  private:
   struct Pinned {
     std::unique_ptr<sqlite::Database> db;  // null until the thread's first lease
     uint64_t snapshot_commits = 0;         // the writer's commits when its read transaction began
+    uint64_t reader = 0;                   // db's serial number
+    std::optional<int64_t> data_version;   // read inside the open read transaction; reset by each BEGIN
   };
   std::unique_ptr<sqlite::Database> take();  // an idle connection or a new one; waits at the bound
   void give_back(std::unique_ptr<sqlite::Database> db);
@@ -91,6 +99,9 @@ class ReaderPool {
   std::condition_variable returned_;
   std::vector<std::unique_ptr<sqlite::Database>> idle_;
   size_t opened_ = 0;
+  // Each connection's serial number, for snapshot tokens: an address could be reused, a serial is not.
+  std::unordered_map<const sqlite::Database*, uint64_t> serials_;
+  uint64_t last_serial_ = 0;
 };
 
 // A read transaction on a reader: the statements inside it see one snapshot (a run and its tasks agree).

@@ -30,9 +30,11 @@ SqliteStore::SqliteStore(const std::string& path, core::SecretBox secrets)
 namespace {
 class PinnedReader final : public Store::PinnedReads {
  public:
-  explicit PinnedReader(ReaderPool& pool) : pin_(pool) {}
+  explicit PinnedReader(ReaderPool& pool) : pool_(pool), pin_(pool) {}
+  std::optional<SnapshotToken> snapshot() override { return pool_.snapshot_token(); }
 
  private:
+  ReaderPool& pool_;
   ReaderPool::Pin pin_;
 };
 }  // namespace

@@ -230,7 +230,7 @@ TEST(PostgresDestinationTest, MergeIsUsedWhereItsCountsCanBeTrusted) {
   const auto merges = [&](const std::string& table) {
     auto model = m;
     model.model_id = "public." + table;
-    return postgres::ensure_table(c, model, postgres::target_name(model.model_id, std::nullopt))
+    return postgres::ensure_table(c, model, postgres::target_name(model.model_id, std::nullopt), false)
         .merge_counted;
   };
   EXPECT_TRUE(merges("plain"));

@@ -8,6 +8,7 @@
 
 #include "api/compat/airweave/airweave_model.h"
 #include "api/compat/airweave/airweave_params.h"
+#include "store/page_cursor.h"
 
 namespace ferry::api::compat::airweave {
 
@@ -36,20 +37,11 @@ HttpResponse list_response(const RequestContext& ctx, ReadPage read_page, Select
   errors.raise_if_any();
   core::Json out = core::Json::array();
   int64_t seen = 0;
-  store::PageRequest page;
-  page.limit = 100;
-  while (static_cast<int64_t>(out.size()) < limit) {
-    auto result = read_page(page);
-    for (auto& item : result.items) {
-      if (static_cast<int64_t>(out.size()) >= limit) break;
-      auto selected = select(std::move(item));
-      if (!selected) continue;
-      if (seen++ < skip) continue;
-      out.push_back(render(std::move(*selected)));
-    }
-    if (!result.next) break;
-    page.after = result.next;
-  }
+  store::visit_pages(read_page, [&](auto&& item) {
+    auto selected = select(std::move(item));
+    if (selected && seen++ >= skip) out.push_back(render(std::move(*selected)));
+    return static_cast<int64_t>(out.size()) < limit;  // a full list reads no further page
+  });
   return json_response(200, out);
 }
 

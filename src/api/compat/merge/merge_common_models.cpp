@@ -77,7 +77,8 @@ Json render_record(const Target& target, const engine::RecordColumns& columns,
     const auto field = target.model.field_of(column);
     if (!out.contains(field)) out[field] = value;
   }
-  out["remote_was_deleted"] = false;  // ferry's destinations delete what the source deleted
+  // only a destination that keeps deleted rows (deleted_rows "keep") has any, and only asked for
+  out["remote_was_deleted"] = record.deleted_at.has_value();
   out["field_mappings"] = {{"organization_defined_targets", Json::object()},
                            {"linked_account_defined_targets", Json::object()}};
   out["remote_data"] =
@@ -93,7 +94,7 @@ HttpResponse list_common_models(Services& s, const MergeRequest& req, const std:
   query.modified_before = time_param(req.http, "modified_before");
   query.created_after = time_param(req.http, "created_after");
   const bool remote_data = bool_param(req.http, "include_remote_data");
-  bool_param(req.http, "include_deleted_data");  // checked; there are no soft-deleted rows to add
+  query.include_deleted = bool_param(req.http, "include_deleted_data");
   const auto cursor = parse_cursor_request(req.http);
   if (cursor.key) {
     auto key = Json::parse(*cursor.key, nullptr, false);
@@ -132,7 +133,8 @@ HttpResponse retrieve_common_model(Services& s, const MergeRequest& req, const s
   if (!key) not_found();
   const auto columns = engine::record_columns(target.source.schema, &target.model);
   const auto record =
-      engine::open_records(s.registry, target.source.sync, target.source.schema, columns)->find(*key);
+      engine::open_records(s.registry, target.source.sync, target.source.schema, columns)
+          ->find(*key, /*include_deleted=*/true);  // as Merge: an object the source deleted, marked so
   if (!record) not_found();
   return json_response(200, render_record(target, columns, *record, remote_data));
 } catch (EarlyAnswer& answer) {

@@ -91,20 +91,18 @@ HttpResponse linked_accounts(Services& s, const MergeRequest& req) {
   }
   const AccountFilter filter{req.http};
   const std::function<void(const std::function<bool(AccountView &&)>&)> visit = [&](const auto& accept) {
-    store::PageRequest page{.limit = 100, .after = std::nullopt};
+    store::PageRequest start{.limit = 100, .after = std::nullopt};
     // Forward pages start right after the cursor's account instead of scanning up to it.
-    if (seek && !cursor.backward) page.after = store::encode_page_cursor(*seek);
-    while (true) {
-      auto batch = s.store.connections(req.tenant.id, page);
-      for (auto& connection : batch.items) {
-        if (!filter.connection(connection)) continue;
-        auto view = view_account(s, std::move(connection));
-        if (!filter.account(view)) continue;
-        if (!accept(std::move(view))) return;
-      }
-      if (!batch.next) return;
-      page.after = batch.next;
-    }
+    if (seek && !cursor.backward) start.after = store::encode_page_cursor(*seek);
+    store::visit_pages(
+        [&](const store::PageRequest& page) { return s.store.connections(req.tenant.id, page); },
+        [&](core::Connection&& connection) {
+          if (!filter.connection(connection)) return true;
+          auto view = view_account(s, std::move(connection));
+          if (!filter.account(view)) return true;
+          return accept(std::move(view));
+        },
+        start);
   };
   const auto page = page_through<AccountView>(
       cursor, visit, [](const AccountView& v) { return account_key(v.connection); },
