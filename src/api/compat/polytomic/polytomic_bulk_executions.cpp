@@ -16,8 +16,7 @@ namespace {
 using core::Json;
 
 engine::TriggerRequest parse_start(const Json& body) {
-  engine::TriggerRequest request;
-  request.trigger = "polytomic";
+  auto request = execution_request(body);
   const auto fetch_mode = string_field(body, "fetch_mode");
   if (fetch_mode && *fetch_mode != "none" && *fetch_mode != "incremental" && *fetch_mode != "full") {
     bad_request("fetch_mode must be one of none, incremental, full");
@@ -26,8 +25,7 @@ engine::TriggerRequest parse_start(const Json& body) {
   if (resync_mode && *resync_mode != "refetch" && *resync_mode != "resync" && *resync_mode != "rebuild") {
     bad_request("resync_mode must be one of refetch, resync, rebuild");
   }
-  request.full_refresh = bool_field(body, "resync").value_or(false) || fetch_mode == "full";
-  request.test_run = bool_field(body, "test").value_or(false);
+  request.full_refresh = request.full_refresh || fetch_mode == "full";
   request.models = string_list(body, "schemas", "schemas must be an array of schema ids");
   return request;
 }

@@ -12,10 +12,7 @@ namespace {
 using core::Json;
 
 engine::TriggerRequest parse_start(const Json& body) {
-  engine::TriggerRequest request;
-  request.trigger = "polytomic";
-  request.full_refresh = bool_field(body, "resync").value_or(false);
-  request.test_run = bool_field(body, "test").value_or(false);
+  auto request = execution_request(body);
   request.identities = string_list(body, "identities", "identities must be an array of strings");
   return request;
 }
@@ -77,6 +74,14 @@ core::Run load_execution(Services& s, const RequestContext& ctx, const core::Syn
   auto run = s.store.run(ctx.tenant.id, id);
   if (!run || run->sync_id != sync.id) not_found("execution");
   return std::move(*run);
+}
+
+engine::TriggerRequest execution_request(const Json& body) {
+  engine::TriggerRequest request;
+  request.trigger = "polytomic";
+  request.full_refresh = bool_field(body, "resync").value_or(false);
+  request.test_run = bool_field(body, "test").value_or(false);
+  return request;
 }
 
 core::Run start_execution(Services& s, const core::Sync& sync, const engine::TriggerRequest& request) {

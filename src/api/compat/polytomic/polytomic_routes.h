@@ -44,6 +44,9 @@ std::optional<std::vector<std::string>> string_list(const core::Json& body, cons
 // The execution named by path parameter "execution_id" of `sync`: 400 for a malformed id, 404 for an
 // unknown one or another sync's.
 core::Run load_execution(Services& services, const RequestContext& ctx, const core::Sync& sync);
+// What every execution start reads from its body: `resync` (a full refresh) and `test` (a sample that
+// writes nothing).
+engine::TriggerRequest execution_request(const core::Json& body);
 // Starts `request` on `sync`: 409 when the sync is inactive or already has an execution in progress.
 core::Run start_execution(Services& services, const core::Sync& sync, const engine::TriggerRequest& request);
 // One page (`page_token`, `limit`, `ascending`) of the sync named by path parameter "id"'s executions,
