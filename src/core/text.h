@@ -1,4 +1,4 @@
-// core/text: small string helpers shared by request parsing and settings.
+// core/text: small string helpers shared by request parsing, settings and SQL building.
 #pragma once
 
 #include <string>
@@ -9,5 +9,8 @@ namespace ferry::core {
 
 // "a,b,,c" -> {"a", "b", "c"}: the non-empty pieces between separators, untrimmed.
 std::vector<std::string> split_nonempty(std::string_view text, char separator);
+
+// {"a", "b"}, ", " -> "a, b"
+std::string join(const std::vector<std::string>& parts, std::string_view separator);
 
 }  // namespace ferry::core

@@ -92,7 +92,14 @@ std::string OwnershipConflict::message() const {
 }
 
 std::unique_lock<std::mutex> OwnershipLocks::lock(const std::string& tenant_id) {
-  return std::unique_lock<std::mutex>(stripes_[std::hash<std::string>{}(tenant_id) % kStripes]);
+  std::mutex* tenant = nullptr;
+  {
+    const std::lock_guard guard(tenants_mutex_);
+    auto& slot = tenants_[tenant_id];
+    if (!slot) slot = std::make_unique<std::mutex>();
+    tenant = slot.get();
+  }
+  return std::unique_lock<std::mutex>(*tenant);
 }
 
 }  // namespace ferry::engine

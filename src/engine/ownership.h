@@ -5,10 +5,11 @@
 // tables; the next sync to write one starts with a full sync.
 #pragma once
 
-#include <array>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "connectors/destination.h"
@@ -61,15 +62,17 @@ struct OwnershipConflict {
 // Makes the control plane's "does another sync write this?" and the store's insert (or update) of the sync
 // one step: SyncControl holds the tenant's lock from its conflict check until the sync is stored, so two
 // requests racing to write one destination model cannot both pass the check. Only one tenant's syncs can
-// conflict; tenants share a lock only when their ids hash to the same stripe. In-process: one `ferry serve`
-// creates a SQLite store's syncs (a multi-host store would take this lock in the database).
+// conflict, so each tenant has a lock of its own: the check may discover a source (seconds), and no other
+// tenant may wait on that. In-process: one `ferry serve` creates a SQLite store's syncs (a multi-host store
+// would take this lock in the database).
 class OwnershipLocks {
  public:
   std::unique_lock<std::mutex> lock(const std::string& tenant_id);
 
  private:
-  static constexpr size_t kStripes = 64;
-  std::array<std::mutex, kStripes> stripes_;
+  std::mutex tenants_mutex_;  // guards the map only, never held while a tenant's lock is awaited
+  // Entries stay for the process's life: one per tenant that created a sync, a few dozen bytes each.
+  std::unordered_map<std::string, std::unique_ptr<std::mutex>> tenants_;
 };
 
 }  // namespace ferry::engine

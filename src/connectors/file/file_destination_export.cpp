@@ -7,9 +7,12 @@
 
 #include "connectors/file/file_destination_atomic_file.h"
 #include "core/encoding.h"
+#include "core/text.h"
 
 namespace ferry::connectors::file {
 namespace {
+
+using core::join;
 
 std::string shortest_text(double d) {
   char buffer[32];
@@ -110,12 +113,6 @@ void append_csv_value(std::string& out, const sqlite::Statement& row, int column
   }
   const std::string text = row.text(column);
   append_csv_field(out, type == FieldType::kBytes ? core::base64_encode(text) : text);
-}
-
-std::string join(const std::vector<std::string>& parts, const std::string& separator) {
-  std::string out;
-  for (size_t i = 0; i < parts.size(); ++i) out += (i ? separator : "") + parts[i];
-  return out;
 }
 
 }  // namespace

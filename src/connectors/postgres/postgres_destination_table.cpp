@@ -6,9 +6,12 @@
 #include "connectors/deleted_rows.h"
 #include "connectors/postgres/postgres_destination_transaction.h"
 #include "core/encoding.h"
+#include "core/text.h"
 
 namespace ferry::postgres {
 namespace {
+
+using core::join;
 
 using connectors::Field;
 using connectors::FieldType;
@@ -128,12 +131,6 @@ std::optional<WireColumn> wire_for(const Field& field, const CatalogColumn& colu
   // An array column gets arrays as ferry's JSON arrays only; other values are PostgreSQL array text.
   if (wire->type == EncodeType::kArray && field.type != FieldType::kArray) return std::nullopt;
   return wire;
-}
-
-std::string join(const std::vector<std::string>& parts, const std::string& separator) {
-  std::string out;
-  for (size_t i = 0; i < parts.size(); ++i) out += (i ? separator : "") + parts[i];
-  return out;
 }
 
 void check_model(const connectors::ModelSchema& model) {

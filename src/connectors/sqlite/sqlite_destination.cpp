@@ -4,57 +4,18 @@
 #include <set>
 
 #include "connectors/deleted_rows.h"
-#include "connectors/sqlite/sweep_key_set.h"
+#include "connectors/sqlite/sqlite_destination_sql.h"
+#include "connectors/sqlite/sqlite_key_sweep.h"
+#include "core/text.h"
 #include "db/sqlite/database.h"
 
 namespace ferry::connectors {
 namespace {
 
+using core::join;
+
 using sqlite::quote_identifier;
-
-// "keep" mode: a deleted row's stamp (one time per statement), and the condition that it is not yet stamped,
-// so that a row is marked, and counted, once.
-constexpr const char* kMarkDeleted = "_ferry_deleted_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')";
-constexpr const char* kNotDeleted = "_ferry_deleted_at IS NULL";
-
-std::string sql_type(FieldType type) {
-  switch (type) {
-    case FieldType::kInteger:
-    case FieldType::kBoolean:
-      return "INTEGER";
-    case FieldType::kNumber:
-      return "REAL";
-    case FieldType::kBytes:
-      return "BLOB";
-    default:
-      return "TEXT";
-  }
-}
-
-// Bytes bind as BLOB, so the stored value is the raw bytes (a zero byte included) and compares as bytes.
-void bind_value(sqlite::Statement& stmt, int index, const Value& value, FieldType type) {
-  if (const auto* i = std::get_if<int64_t>(&value)) {
-    stmt.bind(index, *i);
-  } else if (const auto* d = std::get_if<double>(&value)) {
-    stmt.bind(index, *d);
-  } else if (const auto* b = std::get_if<bool>(&value)) {
-    stmt.bind(index, int64_t{*b ? 1 : 0});
-  } else if (const auto* s = std::get_if<std::string>(&value)) {
-    if (type == FieldType::kBytes) {
-      stmt.bind_blob(index, *s);
-    } else {
-      stmt.bind(index, *s);
-    }
-  } else {
-    stmt.bind_null(index);
-  }
-}
-
-std::string join(const std::vector<std::string>& parts, const std::string& sep) {
-  std::string out;
-  for (size_t i = 0; i < parts.size(); ++i) out += (i ? sep : "") + parts[i];
-  return out;
-}
+using namespace sqlite_destination;
 
 // The prepared statements for one model's table.
 struct ModelStatements {
@@ -97,10 +58,10 @@ class SqliteDestination final : public Destination {
     for (const auto& f : model.fields) columns.push_back(quote_identifier(f.name) + " " + sql_type(f.type));
     std::vector<std::string> keys;
     for (const auto& k : model.primary_key) keys.push_back(quote_identifier(k));
-    db_.exec("CREATE TABLE IF NOT EXISTS " + table + " (" + join(columns, ", ") +
-             ", _ferry_hash INTEGER NOT NULL, _ferry_seen TEXT NOT NULL" +
-             (keep_deleted_ ? std::string(", ") + kDeletedAtColumn + " TEXT" : std::string()) +
-             ", PRIMARY KEY (" + join(keys, ", ") + "))");
+    std::string create = "CREATE TABLE IF NOT EXISTS " + table + " (" + join(columns, ", ") +
+                         ", _ferry_hash INTEGER NOT NULL, _ferry_seen TEXT NOT NULL";
+    if (keep_deleted_) create.append(", ").append(kDeletedAtColumn).append(" TEXT");
+    db_.exec(create.append(", PRIMARY KEY (").append(join(keys, ", ")).append("))"));
     // A field the source added since the table was created becomes a new column; nothing is dropped.
     std::set<std::string> existing;
     auto info = db_.prepare("SELECT name FROM pragma_table_info(?)");
@@ -282,182 +243,21 @@ class SqliteDestination final : public Destination {
     stmt.run();
   }
 
-  friend class SqliteKeySweep;
-
   sqlite::Database db_;
   bool keep_deleted_;  // deleted_rows: "keep"
   std::map<std::string, ModelStatements> statements_;
 };
 
-// Collects the source's current keys, then deletes the rows whose key is not among them and records the
-// commit, in one transaction. One integer or text key is held in memory (SweepKeySet) and the table's keys
-// are checked against it in one scan; other keys, or more than the memory budget holds, go to a temporary
-// table that the delete anti-joins. In "keep" mode the rows are marked deleted instead of deleted.
-class SqliteKeySweep final : public KeySweep {
- public:
-  SqliteKeySweep(SqliteDestination& destination, const ModelSchema& model)
-      : destination_(destination), model_(model), statements_(destination.statements_for(model)) {
-    if (statements_.key_columns.size() != 1) return;
-    const auto type = statements_.types[static_cast<size_t>(statements_.key_columns.front())];
-    if (type == FieldType::kInteger) memory_.emplace(SweepKeySet::Kind::kInteger);
-    if (type == FieldType::kString) memory_.emplace(SweepKeySet::Kind::kText);
-  }
-  ~SqliteKeySweep() override {
-    if (!table_) return;
-    try {
-      destination_.db_.exec("DROP TABLE IF EXISTS temp._ferry_sweep");
-    } catch (...) {
-      // a temp table dies with the connection anyway
-    }
-  }
-
-  void add(const RecordBatch& keys) override {
-    if (memory_ && memory_->add(keys)) return;
-    if (memory_) {
-      move_to_table();
-    } else if (!table_) {
-      create_table();
-    }
-    insert_into_table(keys);
-  }
-
-  core::Counts finish(const Commit& commit) override {
-    auto& db = destination_.db_;
-    sqlite::Transaction tx(db);
-    core::Counts counts;
-    if (!memory_ && !table_) create_table();  // the source listed no key: every row goes
-    if (memory_) {
-      counts.deleted = delete_missing_from_memory();
-    } else {
-      auto remove = db.prepare(delete_sql_);
-      remove.run();
-      counts.deleted = remove.changes();
-    }
-    destination_.save_state(model_.model_id, commit, counts);
-    tx.commit();
-    return counts;
-  }
-
- private:
-  void create_table() {
-    std::vector<std::string> keys, columns, match;
-    for (size_t k = 0; k < model_.primary_key.size(); ++k) {
-      const auto name = quote_identifier(model_.primary_key[k]);
-      const auto type = statements_.types[static_cast<size_t>(statements_.key_columns[k])];
-      keys.push_back(name);
-      columns.push_back(name + " " + sql_type(type));
-      match.push_back("s." + name + " = t." + name);
-    }
-    auto& db = destination_.db_;
-    db.exec("DROP TABLE IF EXISTS temp._ferry_sweep");
-    // The key columns carry the table's types: an untyped column has no affinity, so `s.k = t.k` could not
-    // use the sweep table's key and the delete below scanned it once per row (quadratic).
-    db.exec("CREATE TEMP TABLE _ferry_sweep (" + join(columns, ", ") + ", PRIMARY KEY (" + join(keys, ", ") +
-            ")) WITHOUT ROWID");
-    std::vector<std::string> marks(keys.size(), "?");
-    insert_sql_ = "INSERT OR IGNORE INTO temp._ferry_sweep VALUES (" + join(marks, ", ") + ")";
-    const std::string missing =
-        "NOT EXISTS (SELECT 1 FROM temp._ferry_sweep s WHERE " + join(match, " AND ") + ")";
-    delete_sql_ = destination_.keep_deleted_
-                      ? "UPDATE " + quote_identifier(model_.model_id) + " AS t SET " + kMarkDeleted +
-                            " WHERE " + kNotDeleted + " AND " + missing
-                      : "DELETE FROM " + quote_identifier(model_.model_id) + " AS t WHERE " + missing;
-    table_ = true;
-  }
-
-  void move_to_table() {
-    create_table();
-    RecordBatch held(1);
-    memory_->for_each([&held](const Value& key) { held.add_row({key}); });
-    memory_.reset();
-    insert_into_table(held);
-  }
-
-  void insert_into_table(const RecordBatch& keys) {
-    auto& db = destination_.db_;
-    sqlite::Transaction tx(db);
-    auto insert = db.prepare(insert_sql_);
-    for (size_t r = 0; r < keys.rows(); ++r) {
-      for (size_t k = 0; k < keys.columns(); ++k) {
-        const auto column = static_cast<size_t>(statements_.key_columns[k]);
-        bind_value(insert, static_cast<int>(k) + 1, keys.at(r, k), statements_.types[column]);
-      }
-      insert.run();
-      insert.reset();
-    }
-    tx.commit();
-  }
-
-  // One scan of the table's keys; a stored key of another type than the set's matches no source key, as it
-  // would not in the anti-join either.
-  int64_t delete_missing_from_memory() {
-    auto& db = destination_.db_;
-    memory_->seal();
-    const bool integers = memory_->kind() == SweepKeySet::Kind::kInteger;
-    const auto key = quote_identifier(model_.primary_key.front());
-    std::vector<Value> missing;
-    const bool keep = destination_.keep_deleted_;
-    const auto table = quote_identifier(model_.model_id);
-    std::string scan_sql = "SELECT " + key + " FROM " + table;
-    if (keep) scan_sql.append(" WHERE ").append(kNotDeleted);
-    // In key order (the key's own index: no sort), each probe of the set costs about one comparison.
-    scan_sql.append(" ORDER BY ").append(key);
-    auto scan = db.prepare(scan_sql);
-    while (scan.step()) {
-      const int type = scan.column_type(0);
-      if (integers && type == SQLITE_INTEGER && memory_->contains(scan.int64(0))) continue;
-      if (!integers && type == SQLITE_TEXT && memory_->contains(scan.text(0))) continue;
-      missing.push_back(stored_key(scan));
-    }
-    auto remove = db.prepare(keep ? "UPDATE " + table + " SET " + kMarkDeleted + " WHERE " + key +
-                                        " IS ? AND " + kNotDeleted
-                                  : "DELETE FROM " + table + " WHERE " + key + " IS ?");
-    int64_t deleted = 0;
-    for (const auto& value : missing) {
-      bind_stored(remove, value);
-      remove.run();
-      deleted += remove.changes();
-      remove.reset();
-    }
-    return deleted;
-  }
-
-  // The key as stored, whatever its type, so the delete matches it exactly.
-  static Value stored_key(const sqlite::Statement& scan) {
-    switch (scan.column_type(0)) {
-      case SQLITE_INTEGER:
-        return scan.int64(0);
-      case SQLITE_FLOAT:
-        return scan.real(0);
-      case SQLITE_NULL:
-        return std::monostate{};
-      default:
-        return scan.text(0);  // TEXT; a BLOB key is not written by this destination for these kinds
-    }
-  }
-  static void bind_stored(sqlite::Statement& stmt, const Value& value) {
-    if (const auto* i = std::get_if<int64_t>(&value)) {
-      stmt.bind(1, *i);
-    } else if (const auto* d = std::get_if<double>(&value)) {
-      stmt.bind(1, *d);
-    } else if (const auto* t = std::get_if<std::string>(&value)) {
-      stmt.bind(1, *t);
-    } else {
-      stmt.bind_null(1);
-    }
-  }
-
-  SqliteDestination& destination_;
-  const ModelSchema& model_;
-  const ModelStatements& statements_;
-  std::optional<SweepKeySet> memory_;
-  bool table_ = false;
-  std::string insert_sql_;
-  std::string delete_sql_;
-};
-
 std::unique_ptr<KeySweep> SqliteDestination::begin_key_sweep(const ModelSchema& model) {
-  return std::make_unique<SqliteKeySweep>(*this, model);
+  const ModelStatements& statements = statements_for(model);
+  std::vector<FieldType> key_types;
+  for (const int column : statements.key_columns)
+    key_types.push_back(statements.types[static_cast<size_t>(column)]);
+  return make_sqlite_key_sweep(
+      {db_, model, std::move(key_types), keep_deleted_,
+       [this, model_id = model.model_id](const Commit& commit, const core::Counts& counts) {
+         save_state(model_id, commit, counts);
+       }});
 }
 
 }  // namespace

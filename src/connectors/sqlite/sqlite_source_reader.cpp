@@ -2,20 +2,17 @@
 
 #include "connectors/sqlite/sqlite_source_values.h"
 #include "core/error.h"
+#include "core/text.h"
 
 namespace ferry::connectors::sqlite_source {
 namespace {
+
+using core::join;
 
 using core::ErrorCategory;
 using core::FerryError;
 using core::Json;
 using Mark = std::vector<StoredValue>;
-
-std::string join(const std::vector<std::string>& parts, const std::string& separator) {
-  std::string out;
-  for (size_t i = 0; i < parts.size(); ++i) out += (i ? separator : "") + parts[i];
-  return out;
-}
 
 std::string placeholders(size_t count) {
   std::vector<std::string> marks(count, "?");

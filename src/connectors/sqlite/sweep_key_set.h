@@ -1,7 +1,7 @@
 // connectors/sqlite/sweep_key_set: a key sweep's source keys held in memory, for the common keys (one integer
 // or one text column) while they fit a memory budget. Checking each destination key against a sorted vector
 // costs a fraction of collecting the keys in a table and anti-joining it; past the budget, or for any other
-// key, the sweep moves the keys to a table instead (sqlite_destination.cpp).
+// key, the sweep moves the keys to a table instead (sqlite_key_sweep.cpp).
 #pragma once
 
 #include <cstdint>
