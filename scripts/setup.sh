@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 packages=(build-essential cmake ninja-build pkg-config libboost-dev libcurl4-openssl-dev nlohmann-json3-dev
           libsimdjson-dev libspdlog-dev libfmt-dev libcli11-dev libsodium-dev libsqlite3-dev libpq-dev
           libgtest-dev libgmock-dev libbenchmark-dev sqlite3 postgresql postgresql-client
-          libtomlplusplus-dev libgoogle-perftools-dev bubblewrap python3)
+          libtomlplusplus-dev libgoogle-perftools-dev bubblewrap python3 python3-yaml)
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 

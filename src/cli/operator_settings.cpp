@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/text.h"
+#include "store/store.h"
 
 namespace ferry::cli {
 namespace {
@@ -181,8 +182,12 @@ void OperatorFlags::apply_config_file() {
 connectors::ConnectorPolicy OperatorSettings::connector_policy(const std::string& db) const {
   namespace fs = std::filesystem;
   connectors::ConnectorPolicy policy;
-  const fs::path db_dir = fs::absolute(db).parent_path();
-  policy.data_root = data_root.empty() ? db_dir / "data" : fs::absolute(data_root);
+  // A PostgreSQL store has no directory here: tenants' files default to ferry-data/data, as they do beside
+  // the default SQLite store (every process sharing the store must see the same data root).
+  const bool postgres = store::is_postgres_url(db);
+  const fs::path db_dir = postgres ? fs::path() : fs::absolute(db).parent_path();
+  const fs::path default_root = postgres ? fs::absolute("ferry-data/data") : db_dir / "data";
+  policy.data_root = data_root.empty() ? default_root : fs::absolute(data_root);
   policy.data_root = policy.data_root.lexically_normal();
   if (const auto types = split_commas(connectors); !types.empty())
     policy.enabled_types = std::set<std::string>(types.begin(), types.end());
@@ -200,7 +205,8 @@ connectors::ConnectorPolicy OperatorSettings::connector_policy(const std::string
   }
   policy.process.user = process_user;
   // What a connector process must never see: ferry's store, its WAL and master key, and every tenant's files.
-  policy.process.hidden_paths = {db_dir, policy.data_root};
+  policy.process.hidden_paths = {policy.data_root};
+  if (!db_dir.empty()) policy.process.hidden_paths.push_back(db_dir);
   for (const auto& cidr : allow_egress) policy.egress.allow(cidr);
   for (const auto& cidr : deny_egress) policy.egress.deny(cidr);
   policy.max_connector_timeout_seconds = max_connector_timeout;

@@ -93,6 +93,25 @@ SecretBox SecretBox::from_environment_or_file(const std::filesystem::path& key_f
   return SecretBox(key);
 }
 
+SecretBox SecretBox::from_environment_or_existing_file(const std::optional<std::filesystem::path>& key_file) {
+  if (const char* env = std::getenv("FERRY_MASTER_KEY"); env != nullptr && *env != '\0') {
+    return from_environment_or_file({});
+  }
+  if (!key_file) {
+    throw FerryError(
+        ErrorCategory::kConfigInvalid,
+        "a PostgreSQL store needs its master key: set FERRY_MASTER_KEY (64 hex characters) or pass "
+        "--master-key-file, the same on every host (make one with: openssl rand -hex 32)");
+  }
+  if (!std::filesystem::exists(*key_file)) {
+    throw FerryError(ErrorCategory::kConfigInvalid,
+                     "master key file " + key_file->string() +
+                         " does not exist (make one with: openssl rand -hex 32 > " + key_file->string() +
+                         ")");
+  }
+  return from_environment_or_file(*key_file);
+}
+
 std::string hash_api_key(std::string_view key) {
   return sha256_hex(key);
 }

@@ -3,6 +3,7 @@
 
 #include <array>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -23,6 +24,9 @@ class SecretBox {
 
   // FERRY_MASTER_KEY (64 hex chars) if set; else `key_file`, created with mode 0600 on first use.
   static SecretBox from_environment_or_file(const std::filesystem::path& key_file);
+  // FERRY_MASTER_KEY if set; else `key_file`, which must exist (never created: every host sharing a store
+  // must hold the same key, so an operator makes it once). Throws FerryError(kConfigInvalid) naming both.
+  static SecretBox from_environment_or_existing_file(const std::optional<std::filesystem::path>& key_file);
 
  private:
   std::array<unsigned char, kKeySize> key_;

@@ -122,6 +122,9 @@ struct Run {
   bool test_run = false;
   // The runs one request started together share a batch: the id of its first run (nullopt: its own batch).
   std::optional<std::string> batch_id = std::nullopt;
+  // A scheduled run's slot: the next_sync_start it was due at. The store keeps one run per slot of a sync,
+  // so a scheduler leader that dies between queueing a run and moving the schedule on never fires it twice.
+  std::optional<Timestamp> scheduled_for = std::nullopt;
 };
 
 // Per (sync, model): what Merge calls a SyncStatus row.

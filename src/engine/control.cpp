@@ -102,6 +102,7 @@ store::CreatedRun SyncControl::trigger(const core::Sync& sync, const TriggerRequ
   run.identities = request.identities;
   run.test_run = request.test_run;
   run.batch_id = request.batch_id;
+  run.scheduled_for = request.scheduled_for;
   run.created_at = clock_.now();
   for (const auto& model : models)
     run.tasks.push_back({run.id, model, core::TaskState::kPending, request.full_refresh, {}, {}, {}});

@@ -25,6 +25,8 @@ struct TriggerRequest {
   std::optional<std::vector<std::string>> identities = std::nullopt;  // only these primary keys
   bool test_run = false;                                              // read a bounded sample, write nothing
   std::optional<std::string> batch_id = std::nullopt;  // joins this batch (core::Run::batch_id)
+  std::optional<core::Timestamp> scheduled_for =
+      std::nullopt;  // the schedule slot (core::Run::scheduled_for)
 };
 
 enum class CancelOutcome { kCancelled, kCancelling, kAlreadyFinished };
@@ -78,7 +80,8 @@ class SyncControl {
         registry_(registry),
         catalogs_(store, registry, clock),
         clock_(clock),
-        on_run_queued_(std::move(on_run_queued)) {}
+        on_run_queued_(std::move(on_run_queued)),
+        ownership_locks_(store) {}
 
   Catalogs& catalogs() { return catalogs_; }
 

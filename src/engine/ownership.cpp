@@ -91,7 +91,7 @@ std::string OwnershipConflict::message() const {
          "delete it, leave the model out or choose another destination";
 }
 
-std::unique_lock<std::mutex> OwnershipLocks::lock(const std::string& tenant_id) {
+OwnershipLock OwnershipLocks::lock(const std::string& tenant_id) {
   std::mutex* tenant = nullptr;
   {
     const std::lock_guard guard(tenants_mutex_);
@@ -99,7 +99,10 @@ std::unique_lock<std::mutex> OwnershipLocks::lock(const std::string& tenant_id) 
     if (!slot) slot = std::make_unique<std::mutex>();
     tenant = slot.get();
   }
-  return std::unique_lock<std::mutex>(*tenant);
+  // In-process first: one waiter per tenant per process reaches the store's lock.
+  OwnershipLock lock{std::unique_lock<std::mutex>(*tenant), nullptr};
+  lock.across_processes = store_.exclusive("sync ownership " + tenant_id);
+  return lock;
 }
 
 }  // namespace ferry::engine

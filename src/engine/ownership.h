@@ -65,11 +65,20 @@ struct OwnershipConflict {
 // conflict, so each tenant has a lock of its own: the check may discover a source (seconds), and no other
 // tenant may wait on that. In-process: one `ferry serve` creates a SQLite store's syncs (a multi-host store
 // would take this lock in the database).
+// Held from a tenant's conflict check until the sync it allowed is stored: in this process, and through
+// the store (Store::exclusive) across every process sharing it.
+struct OwnershipLock {
+  std::unique_lock<std::mutex> in_process;
+  std::unique_ptr<store::Store::ExclusiveSection> across_processes;
+};
+
 class OwnershipLocks {
  public:
-  std::unique_lock<std::mutex> lock(const std::string& tenant_id);
+  explicit OwnershipLocks(store::Store& store) : store_(store) {}
+  OwnershipLock lock(const std::string& tenant_id);
 
  private:
+  store::Store& store_;
   std::mutex tenants_mutex_;  // guards the map only, never held while a tenant's lock is awaited
   // Entries stay for the process's life: one per tenant that created a sync, a few dozen bytes each.
   std::unordered_map<std::string, std::unique_ptr<std::mutex>> tenants_;

@@ -18,7 +18,9 @@ WorkerPool::~WorkerPool() {
 
 void WorkerPool::start() {
   interrupt_ = std::stop_source();
-  live_threads_ = options_.workers + 1;
+  // One listener per pool fans a cross-process wake-up out to every idle worker.
+  listener_ = options_.workers > 0 ? store_.listen_for_queued_runs() : nullptr;
+  live_threads_ = options_.workers + 1 + (listener_ ? 1 : 0);
   // Counts the loop out when it ends, however it ends.
   const auto counted = [this](auto loop) {
     return [this, loop](std::stop_token stop) {
@@ -34,6 +36,7 @@ void WorkerPool::start() {
     };
   };
   threads_.emplace_back(counted([this](std::stop_token stop) { housekeeping_loop(stop); }));
+  if (listener_) threads_.emplace_back(counted([this](std::stop_token stop) { listen_loop(stop); }));
   for (int i = 0; i < options_.workers; ++i) {
     const std::string worker = options_.host_id + "/worker-" + std::to_string(i);
     threads_.emplace_back(counted([this, worker, interrupt = interrupt_.get_token()](std::stop_token stop) {
@@ -51,6 +54,7 @@ void WorkerPool::wake() {
 }
 
 void WorkerPool::stop() {
+  const bool running = !threads_.empty();
   for (auto& thread : threads_) thread.request_stop();
   wakeup_.notify_all();
   {
@@ -62,6 +66,10 @@ void WorkerPool::stop() {
   }
   interrupt_.request_stop();
   threads_.clear();  // joins
+  listener_.reset();
+  if (!running) return;
+  withdraw_workers();
+  if (scheduler_ != nullptr) scheduler_->step_down();
 }
 
 bool WorkerPool::run_once(const std::string& worker, std::stop_token shutdown, std::stop_token interrupt) {
@@ -75,7 +83,29 @@ bool WorkerPool::run_once(const std::string& worker, std::stop_token shutdown, s
 
 int WorkerPool::tenant_max_running() const {
   if (options_.tenant_max_running > 0) return options_.tenant_max_running;
-  return (options_.workers + 1) / 2;
+  // Every live process's workers, so a `serve --workers 0` beside worker processes never caps at 0; this
+  // pool's own until the store has said (and whenever it counts none, e.g. before the first announcement).
+  const int live = live_worker_threads_.load();
+  return (std::max(live, options_.workers) + 1) / 2;
+}
+
+void WorkerPool::announce_workers(core::Timestamp now) {
+  if (options_.workers > 0) {
+    // Renewed every housekeeping interval; lapses after three missed renewals (a dead or stuck process).
+    store_.announce_workers(options_.host_id, options_.workers, now + 3 * options_.housekeeping_interval);
+  }
+  if (const auto live = store_.live_worker_threads(now)) live_worker_threads_.store(*live);
+}
+
+void WorkerPool::withdraw_workers() {
+  if (options_.workers == 0) return;
+  try {
+    store_.announce_workers(options_.host_id, 0, clock_.now());
+  } catch (const std::exception& e) {
+    // The announcement lapses on its own within three housekeeping intervals.
+    core::log(logger(), spdlog::level::warn, "could not withdraw this process's workers",
+              {{"error", e.what()}});
+  }
 }
 
 void WorkerPool::housekeeping() {
@@ -87,7 +117,8 @@ void WorkerPool::housekeeping() {
     wake();
   }
   if (store_.promote_retries(now) > 0) wake();
-  if (scheduler_ != nullptr && scheduler_->tick() > 0) wake();
+  announce_workers(now);
+  if (scheduler_ != nullptr && scheduler_->leads() && scheduler_->tick() > 0) wake();
 }
 
 void WorkerPool::worker_loop(const std::string& worker, std::stop_token stop, std::stop_token interrupt) {
@@ -106,6 +137,20 @@ void WorkerPool::worker_loop(const std::string& worker, std::stop_token stop, st
     if (worked) continue;
     std::unique_lock lock(mutex_);
     wakeup_.wait_for(lock, stop, options_.idle_poll, [&] { return wake_generation_ != seen; });
+  }
+}
+
+void WorkerPool::listen_loop(std::stop_token stop) {
+  // Bounded waits, so a stop is seen within one of them.
+  const auto slice = std::min<std::chrono::milliseconds>(options_.idle_poll, std::chrono::milliseconds(250));
+  while (!stop.stop_requested()) {
+    try {
+      if (listener_->wait(slice)) wake();
+    } catch (const std::exception& e) {
+      core::log(logger(), spdlog::level::err, "queue listener error", {{"error", e.what()}});
+      std::unique_lock lock(mutex_);
+      wakeup_.wait_for(lock, stop, options_.idle_poll, [] { return false; });
+    }
   }
 }
 

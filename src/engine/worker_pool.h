@@ -1,9 +1,12 @@
 // engine/worker_pool: N worker threads that claim queued runs and execute them, plus one housekeeping thread
-// (scheduler tick, expired-lease reclaim, retry promotion). Claims are fair across tenants, each capped at
-// tenant_max_running running runs (see store::ClaimPolicy). Stopping asks running batches to commit, then
-// puts their runs back on the queue.
+// (expired-lease reclaim, retry promotion, the scheduler's tick while this process leads it, the announcement
+// of this pool's workers to every process sharing the store). Claims are fair across tenants, each capped at
+// tenant_max_running running runs (see store::ClaimPolicy). Idle workers wake when this process queues a run
+// and, through the store's listener, when another process does. Stopping asks running batches to commit,
+// then puts their runs back on the queue.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -17,7 +20,8 @@ namespace ferry::engine {
 struct WorkerPoolOptions {
   int workers = 2;
   // Runs one tenant may have running at once (across every host sharing the store), so another tenant's run
-  // never waits behind all of them. 0: half of `workers`, rounded up (no cap when `workers` is 0).
+  // never waits behind all of them. 0: half of the worker threads of every live process sharing the store,
+  // rounded up; half of `workers` when the store does not know them (SQLite: this process alone).
   int tenant_max_running = 0;
   std::chrono::milliseconds idle_poll{250};
   std::chrono::milliseconds housekeeping_interval{1000};
@@ -50,12 +54,17 @@ class WorkerPool {
   // or every queued run's tenant is at its cap).
   bool run_once(const std::string& worker, std::stop_token shutdown = {}, std::stop_token interrupt = {});
   void housekeeping();
-  // The cap this pool claims under: tenant_max_running, or its default from the worker count.
+  // The cap this pool claims under: tenant_max_running, or its default from the live worker count.
   int tenant_max_running() const;
 
  private:
   void worker_loop(const std::string& worker, std::stop_token stop, std::stop_token interrupt);
   void housekeeping_loop(std::stop_token stop);
+  // Renews this pool's announcement and rereads every live process's worker threads.
+  void announce_workers(core::Timestamp now);
+  void withdraw_workers();
+  // Wakes the pool whenever the store says another process queued a run.
+  void listen_loop(std::stop_token stop);
 
   store::Store& store_;
   const core::Clock& clock_;
@@ -68,6 +77,9 @@ class WorkerPool {
   std::condition_variable stopped_;  // a thread's loop ended (stop() waits for all of them, up to the grace)
   int live_threads_ = 0;
   std::stop_source interrupt_;  // requested once stop()'s grace is over
+  std::unique_ptr<store::Store::QueueListener> listener_;
+  // Every live process's worker threads as the store last said (housekeeping rereads it); -1: unknown.
+  std::atomic<int> live_worker_threads_{-1};
   std::vector<std::jthread> threads_;
 };
 

@@ -4,6 +4,7 @@
 // guarantees at most one active run per sync.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <span>
@@ -73,6 +74,12 @@ struct CreatedApiKey {
   ApiKey key;
   std::string secret;  // shown once; only its SHA-256 is stored
 };
+
+// A new key of `tenant_id`: its secret ("fry_" and a random token) and what lists show of it
+// (store/api_key.cpp).
+CreatedApiKey new_api_key(const std::string& tenant_id);
+// last_used_at is for people reading a list: a minute is precise enough, and saves a write per request.
+inline constexpr auto kApiKeyLastUsedResolution = std::chrono::minutes(1);
 
 struct StoredResponse {
   std::string fingerprint;  // method, path and body of the request that produced it
@@ -229,6 +236,48 @@ class Store {
   virtual void save_idempotent_response(const std::string& tenant_id, const std::string& key,
                                         const StoredResponse& response) = 0;
 
+  // --- many processes sharing one store (store/postgres). A SQLite store serves one process: it always
+  // leads, knows of no other workers and needs no cross-process wake-ups, which these defaults say. ---
+
+  // Held while this process leads `role` ("scheduler"): one holder across every process sharing the store.
+  // Dropping it, or the holder's death, frees the role for another process within seconds.
+  class Leadership {
+   public:
+    virtual ~Leadership() = default;
+    // False once the store has taken the role away (the holder's connection to it broke).
+    virtual bool held() { return true; }
+  };
+  // nullptr while another process leads `role`.
+  virtual std::unique_ptr<Leadership> try_lead(const std::string& /*role*/) {
+    return std::make_unique<Leadership>();
+  }
+  // A worker process says it runs `threads` worker threads and is alive until `alive_until` (it renews
+  // well before); 0 threads withdraws it.
+  virtual void announce_workers(const std::string& /*host_id*/, int /*threads*/,
+                                core::Timestamp /*alive_until*/) {}
+  // The worker threads of every process whose announcement has not lapsed; nullopt: the store does not
+  // know (one process), and the caller counts its own.
+  virtual std::optional<int> live_worker_threads(core::Timestamp /*now*/) { return std::nullopt; }
+  // Wakes when any process queues a run (a trigger, a schedule, a retry, a reclaimed lease), so an idle
+  // worker elsewhere starts it at once instead of at its next poll.
+  class QueueListener {
+   public:
+    virtual ~QueueListener() = default;
+    // Returns true as soon as a run was queued since the last call, false after `timeout` without one.
+    virtual bool wait(std::chrono::milliseconds timeout) = 0;
+  };
+  // nullptr: the store has no cross-process notifications (the process's own wake-ups suffice).
+  virtual std::unique_ptr<QueueListener> listen_for_queued_runs() { return nullptr; }
+  // Held while this process alone, among every process sharing the store, runs the section named `name`
+  // (e.g. a tenant's sync-conflict check up to the write it guards); blocks until it can be held. nullptr:
+  // one process uses the store, and the caller's own lock suffices. Hold it after the caller's in-process
+  // lock, never the other way round.
+  class ExclusiveSection {
+   public:
+    virtual ~ExclusiveSection() = default;
+  };
+  virtual std::unique_ptr<ExclusiveSection> exclusive(const std::string& /*name*/) { return nullptr; }
+
   // --- collections (store/collection.h) ---
   // Stores a new collection; false when the tenant already has one with its readable_id.
   virtual bool insert_collection(const Collection& collection) = 0;
@@ -252,7 +301,15 @@ class Store {
 };
 using StorePtr = std::unique_ptr<Store>;
 
-// "sqlite:PATH", a plain path, or (later) "postgres://…". The master key file lives beside a SQLite database.
-StorePtr open_store(const std::string& url);
+// Where a store's master key comes from: FERRY_MASTER_KEY (64 hex characters) first, else this file. A
+// SQLite store defaults to ferry.master.key beside its database; a PostgreSQL store has no such place, so it
+// needs the variable or an operator's --master-key-file.
+struct StoreOptions {
+  std::optional<std::string> master_key_file;
+};
+
+// "sqlite:PATH" or a plain path (SQLite), or "postgres://…" / "postgresql://…" (PostgreSQL).
+StorePtr open_store(const std::string& url, const StoreOptions& options = {});
+bool is_postgres_url(const std::string& url);
 
 }  // namespace ferry::store

@@ -108,14 +108,17 @@ TEST_F(OwnershipRaceTest, ConcurrentUpdatesIntoOneDestinationModelMoveExactlyOne
 // The check under the lock may discover a source for seconds: each tenant waits only on its own lock, never
 // on another tenant's (a lock shared by hashing would let one tenant's slow source stall another's requests).
 TEST(OwnershipLocksTest, EachTenantHasALockOfItsOwn) {
-  engine::OwnershipLocks locks;
+  TempDir dir;
+  store::SqliteStore store(dir.file("ferry.db"), core::SecretBox(std::array<unsigned char, 32>{}));
+  engine::OwnershipLocks locks(store);
   std::set<const std::mutex*> distinct;
-  for (int t = 0; t < 200; ++t) distinct.insert(locks.lock("tenant-" + std::to_string(t)).mutex());
+  for (int t = 0; t < 200; ++t) distinct.insert(locks.lock("tenant-" + std::to_string(t)).in_process.mutex());
   EXPECT_EQ(distinct.size(), 200u);
-  const auto* first = locks.lock("tenant-7").mutex();
-  EXPECT_EQ(locks.lock("tenant-7").mutex(), first) << "one tenant, one lock";
+  const auto* first = locks.lock("tenant-7").in_process.mutex();
+  EXPECT_EQ(locks.lock("tenant-7").in_process.mutex(), first) << "one tenant, one lock";
   const auto held = locks.lock("tenant-1");
-  EXPECT_TRUE(locks.lock("tenant-2").owns_lock()) << "another tenant's held lock does not stand in the way";
+  EXPECT_TRUE(locks.lock("tenant-2").in_process.owns_lock())
+      << "another tenant's held lock does not stand in the way";
 }
 
 }  // namespace

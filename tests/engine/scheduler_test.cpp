@@ -51,6 +51,23 @@ TEST_F(SchedulerTest, ADueSyncWithAnActiveRunGetsNoSecondRun) {
   EXPECT_EQ(store.active_run(sync.id)->id, manual.id);
 }
 
+TEST_F(SchedulerTest, ASlotFiresOnceEvenWhenItsAdvanceWasLost) {
+  const auto sync = scheduled_sync({core::ScheduleKind::kInterval, 30, std::nullopt});
+  const auto slot = *sync.next_sync_start;
+  clock.advance(std::chrono::minutes(30));
+  ASSERT_EQ(scheduler.tick(), 1);
+  const auto first = *store.active_run(sync.id);
+  EXPECT_EQ(first.scheduled_for, slot);
+  ASSERT_EQ(run_to_end(first).state, core::RunState::kComplete);
+  // A leader killed between its trigger and its update_sync: the slot is still due for the next leader.
+  auto stale = *store.sync(tenant.id, sync.id);
+  stale.next_sync_start = slot;
+  store.update_sync(stale);
+  EXPECT_EQ(scheduler.tick(), 0) << "the slot already has its run";
+  EXPECT_FALSE(store.active_run(sync.id));
+  EXPECT_EQ(store.sync(tenant.id, sync.id)->next_sync_start, clock.now() + std::chrono::minutes(30));
+}
+
 TEST_F(SchedulerTest, PausedAndManualSyncsNeverRun) {
   auto paused = scheduled_sync({core::ScheduleKind::kInterval, 1, std::nullopt});
   paused.active = false;

@@ -18,6 +18,28 @@ class ApiError(RuntimeError):
     pass
 
 
+def read_json_log(path):
+    """The JSON lines of a ferry log file (a torn last line, as a SIGKILL leaves it, is skipped)."""
+    try:
+        lines = Path(path).read_text(errors="replace").splitlines()
+    except FileNotFoundError:
+        return []
+    entries = []
+    for line in lines:
+        try:
+            entries.append(json.loads(line))
+        except ValueError:
+            pass
+    return entries
+
+
+def tail_of(path, lines=30):
+    try:
+        return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
+    except FileNotFoundError:
+        return ""
+
+
 class FerryServer:
     def __init__(self, binary, workdir, lease_seconds, extra_args=()):
         self.binary = str(binary)
@@ -72,23 +94,10 @@ class FerryServer:
         return None
 
     def log_entries(self, start=None):
-        try:
-            lines = self.log_path(start).read_text(errors="replace").splitlines()
-        except FileNotFoundError:
-            return []
-        entries = []
-        for line in lines:
-            try:
-                entries.append(json.loads(line))
-            except ValueError:
-                pass
-        return entries
+        return read_json_log(self.log_path(start))
 
     def log_tail(self, lines=30):
-        try:
-            return "\n".join(self.log_path().read_text(errors="replace").splitlines()[-lines:])
-        except FileNotFoundError:
-            return ""
+        return tail_of(self.log_path(), lines)
 
     def kill(self):
         """SIGKILL: no handler runs, nothing is flushed; whatever was committed is all that survives."""

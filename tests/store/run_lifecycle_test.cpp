@@ -5,8 +5,7 @@
 
 #include "core/ids.h"
 #include "fakes/fake_clock.h"
-#include "fakes/temp_dir.h"
-#include "store/sqlite/sqlite_store.h"
+#include "store/store_fixture.h"
 
 namespace ferry::store {
 namespace {
@@ -14,7 +13,7 @@ namespace {
 using core::RunState;
 using std::chrono::seconds;
 
-class RunLifecycleTest : public ::testing::Test {
+class RunLifecycleTest : public StoreFixture {
  protected:
   RunLifecycleTest() {
     const auto now = clock.now();
@@ -28,12 +27,6 @@ class RunLifecycleTest : public ::testing::Test {
     sync.destination_config = {{"path", "x.db"}};
     sync.created_at = sync.updated_at = now;
     store.insert_sync(sync);
-  }
-
-  static std::array<unsigned char, 32> key() {
-    std::array<unsigned char, 32> k{};
-    k.fill(5);
-    return k;
   }
 
   // A queued run of two models.
@@ -58,15 +51,12 @@ class RunLifecycleTest : public ::testing::Test {
     return nullptr;
   }
 
-  testing::TempDir dir;
   testing::FakeClock clock;
-  SqliteStore store{dir.file("ferry.db"), core::SecretBox(key())};
-  core::Tenant tenant = store.create_tenant("acme");
   core::Connection connection;
   core::Sync sync;
 };
 
-TEST_F(RunLifecycleTest, ARetryIsOneCompareAndSetThroughFailed) {
+TEST_P(RunLifecycleTest, ARetryIsOneCompareAndSetThroughFailed) {
   const auto run = queued_run();
   ASSERT_TRUE(store.claim("w", clock.now(), clock.now() + seconds(30)));
   constexpr RunState kRetry[] = {RunState::kRunning, RunState::kFailed, RunState::kPendingRetry};
@@ -82,7 +72,7 @@ TEST_F(RunLifecycleTest, ARetryIsOneCompareAndSetThroughFailed) {
   EXPECT_FALSE(store.transition_path(run.id, kRetry)) << "compare-and-set: the run is no longer running";
 }
 
-TEST_F(RunLifecycleTest, APathWithAnIllegalHopIsRefusedBeforeAnyWrite) {
+TEST_P(RunLifecycleTest, APathWithAnIllegalHopIsRefusedBeforeAnyWrite) {
   const auto run = queued_run();
   ASSERT_TRUE(store.claim("w", clock.now(), clock.now() + seconds(30)));
   constexpr RunState kSkipsFailed[] = {RunState::kRunning, RunState::kPendingRetry};
@@ -92,7 +82,7 @@ TEST_F(RunLifecycleTest, APathWithAnIllegalHopIsRefusedBeforeAnyWrite) {
   EXPECT_EQ(store.run_by_id(run.id)->state, RunState::kRunning);
 }
 
-TEST_F(RunLifecycleTest, ARunThatFailsRecordsTheFailureOnEveryModelItLeftUnfinished) {
+TEST_P(RunLifecycleTest, ARunThatFailsRecordsTheFailureOnEveryModelItLeftUnfinished) {
   const auto t0 = clock.now();
   // An earlier run completed hris.Employee; this one completes it again, then fails before hris.Team.
   store.save_model_state({sync.id, "hris.Employee", "c1", t0, t0, RunState::kComplete, false, std::nullopt});
@@ -123,7 +113,7 @@ TEST_F(RunLifecycleTest, ARunThatFailsRecordsTheFailureOnEveryModelItLeftUnfinis
   EXPECT_EQ(failed.tasks[1].error, "401 from the source");
 }
 
-TEST_F(RunLifecycleTest, AModelThatNeverSyncedGetsAFailedStateToo) {
+TEST_P(RunLifecycleTest, AModelThatNeverSyncedGetsAFailedStateToo) {
   const auto run = queued_run();
   ASSERT_TRUE(store.claim("w", clock.now(), clock.now() + seconds(30)));
   ASSERT_TRUE(store.transition(
@@ -140,14 +130,14 @@ TEST_F(RunLifecycleTest, AModelThatNeverSyncedGetsAFailedStateToo) {
 }
 
 // Claims and lets the lease expire, as a worker that dies mid-run does; returns the run after the reclaim.
-core::Run die_once(SqliteStore& store, testing::FakeClock& clock, const std::string& run_id, int margin) {
+core::Run die_once(Store& store, testing::FakeClock& clock, const std::string& run_id, int margin) {
   EXPECT_TRUE(store.claim("doomed", clock.now(), clock.now() + seconds(30)));
   clock.advance(seconds(31));
   EXPECT_EQ(store.reclaim_expired_leases(clock.now(), {.lease_expiry_margin = margin}), 1);
   return *store.run_by_id(run_id);
 }
 
-TEST_F(RunLifecycleTest, ARunWhoseWorkerDiesOnEveryAttemptFailsAfterMaxAttemptsPlusTheMargin) {
+TEST_P(RunLifecycleTest, ARunWhoseWorkerDiesOnEveryAttemptFailsAfterMaxAttemptsPlusTheMargin) {
   const auto run = queued_run(/*max_attempts=*/3);
   constexpr int kMargin = 4;
   for (int claims = 1; claims < 3 + kMargin; ++claims) {
@@ -174,7 +164,7 @@ TEST_F(RunLifecycleTest, ARunWhoseWorkerDiesOnEveryAttemptFailsAfterMaxAttemptsP
   EXPECT_EQ(events.front().payload["run_id"], run.id);
 }
 
-TEST_F(RunLifecycleTest, TheDefaultMarginIsTenAndOnlyExpiredLeasesCount) {
+TEST_P(RunLifecycleTest, TheDefaultMarginIsTenAndOnlyExpiredLeasesCount) {
   const auto run = queued_run(/*max_attempts=*/1);
   for (int claims = 1; claims < 11; ++claims) {
     ASSERT_TRUE(store.claim("doomed", clock.now(), clock.now() + seconds(30)));
@@ -190,7 +180,7 @@ TEST_F(RunLifecycleTest, TheDefaultMarginIsTenAndOnlyExpiredLeasesCount) {
   EXPECT_EQ(store.run_by_id(run.id)->attempt, 11);
 }
 
-TEST_F(RunLifecycleTest, AnExpiredCancellingRunIsCancelledNotPoison) {
+TEST_P(RunLifecycleTest, AnExpiredCancellingRunIsCancelledNotPoison) {
   const auto run = queued_run(/*max_attempts=*/1);
   ASSERT_TRUE(store.claim("doomed", clock.now(), clock.now() + seconds(30)));
   ASSERT_TRUE(store.transition(run.id, RunState::kRunning, RunState::kCancelling));
@@ -199,6 +189,8 @@ TEST_F(RunLifecycleTest, AnExpiredCancellingRunIsCancelledNotPoison) {
   EXPECT_EQ(store.run_by_id(run.id)->state, RunState::kCancelled);
   EXPECT_TRUE(store.model_states(sync.id).empty());
 }
+
+FERRY_ON_EVERY_STORE(RunLifecycleTest);
 
 }  // namespace
 }  // namespace ferry::store

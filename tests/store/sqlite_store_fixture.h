@@ -1,22 +1,17 @@
-// A SQLite store in a temp directory with one tenant, for the store's own tests.
+// A SQLite store in a temp directory with one tenant, for the tests of SQLite's own machinery (reader pool,
+// pinned reads, snapshot tokens, migrations). Tests of the Store contract use store_fixture.h instead.
 #pragma once
 
 #include <gtest/gtest.h>
 
-#include <array>
 #include <string>
 
 #include "core/ids.h"
 #include "fakes/temp_dir.h"
 #include "store/sqlite/sqlite_store.h"
+#include "store/store_fixture.h"
 
 namespace ferry::store {
-
-inline std::array<unsigned char, 32> store_test_key() {
-  std::array<unsigned char, 32> key{};
-  key.fill(5);
-  return key;
-}
 
 class SqliteStoreFixture : public ::testing::Test {
  protected:

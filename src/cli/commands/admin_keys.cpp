@@ -20,8 +20,8 @@ void require_tenant(store::Store& store, const std::string& tenant_id) {
 
 }  // namespace
 
-int create_key(const std::string& tenant_id, const std::string& db) {
-  auto store = store::open_store(db);
+int create_key(const std::string& tenant_id, const StoreTarget& target) {
+  auto store = target.open();
   require_tenant(*store, tenant_id);
   const auto created = store->issue_api_key(tenant_id);
   std::printf("API key %s (%s) created for tenant %s; its secret (shown once, stored hashed):\n%s\n",
@@ -29,8 +29,8 @@ int create_key(const std::string& tenant_id, const std::string& db) {
   return 0;
 }
 
-int list_keys(const std::string& tenant_id, const std::string& db) {
-  auto store = store::open_store(db);
+int list_keys(const std::string& tenant_id, const StoreTarget& target) {
+  auto store = target.open();
   require_tenant(*store, tenant_id);
   std::printf("%-36s  %-12s  %-20s  %-20s  %s\n", "ID", "PREFIX", "CREATED", "LAST USED", "REVOKED");
   store::PageRequest page{100, std::nullopt};
@@ -46,8 +46,8 @@ int list_keys(const std::string& tenant_id, const std::string& db) {
   }
 }
 
-int revoke_key(const std::string& key_id, const std::string& db) {
-  auto store = store::open_store(db);
+int revoke_key(const std::string& key_id, const StoreTarget& target) {
+  auto store = target.open();
   const auto key = store->revoke_api_key_of_any_tenant(key_id);
   if (!key) throw core::FerryError(core::ErrorCategory::kConfigInvalid, "no API key with id " + key_id);
   std::printf("API key %s (%s) of tenant %s revoked at %s; it is refused from the next request on\n",

@@ -1,6 +1,7 @@
-// `ferry demo`: the whole product in one command on embedded SQLite: a tenant, a sample HRIS/ATS source,
-// a full sync into a SQLite destination, one generation of source changes, an incremental sync. Run again in
-// the same directory it starts clean: same tenant, a fresh connection, sync, API key and destination file.
+// `ferry demo`: the whole product in one command on embedded SQLite (or, with --db postgres://…, on a
+// PostgreSQL store): a tenant, a sample HRIS/ATS source, a full sync into a SQLite destination, one
+// generation of source changes, an incremental sync. Run again in the same directory it starts clean: same
+// tenant, a fresh connection, sync, API key and destination file. Its own files stay in its directory.
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -105,8 +106,17 @@ void clear_previous_demo(Runtime& runtime, const std::string& tenant_id,
 int demo(const DemoOptions& options) {
   std::filesystem::create_directories(options.dir);
   const auto dir = std::filesystem::absolute(options.dir);
-  Runtime runtime({(dir / "ferry.db").string(), options.listen, options.workers, true,
-                   std::chrono::seconds(60), options.settings});
+  auto settings = options.settings;
+  // A store elsewhere (PostgreSQL) has no directory here: the destination file stays in the demo's.
+  if (!options.db.empty() && settings.data_root.empty()) settings.data_root = (dir / "data").string();
+  Runtime runtime({.db = options.db.empty() ? (dir / "ferry.db").string() : options.db,
+                   .master_key_file = options.master_key_file,
+                   .role = ProcessRole::kServe,
+                   .listen = options.listen,
+                   .workers = options.workers,
+                   .fallback_to_free_port = true,
+                   .lease = std::chrono::seconds(60),
+                   .settings = settings});
 
   auto& store = runtime.store();
   const auto tenant_id = demo_tenant(store, dir);

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <mutex>
 
+#include "api/request_context.h"
 #include "connectors/process/sandbox.h"
 #include "core/ids.h"
 #include "core/log.h"
@@ -32,13 +33,42 @@ std::pair<std::string, uint16_t> parse_listen(const std::string& listen) {
   return {listen.substr(0, colon), port};
 }
 
+namespace {
+
+// A worker process's only routes: what probes and scrapers poll. No tenant route, so no tenant key is ever
+// checked here.
+api::Dispatch probe_dispatch(api::HttpMetrics& metrics) {
+  return [&metrics](api::HttpRequest&& request, api::Reply reply) {
+    api::HttpResponse response =
+        request.method != "GET"      ? api::json_error(405, "method_not_allowed", "only GET is served here")
+        : request.path == "/healthz" ? api::json_response(200, {{"status", "ok"}})
+        : request.path == "/metrics"
+            ? api::HttpResponse{200, metrics.render(), "text/plain; version=0.0.4", {}}
+            : api::json_error(404, "not_found", "a worker serves /healthz and /metrics only");
+    metrics.record(response.status);
+    reply(std::move(response));
+  };
+}
+
+}  // namespace
+
 Runtime::Runtime(RuntimeOptions options) : options_(std::move(options)) {
   // A connector process that runs as ferry's user (no sandbox on this host) must not read ferry's memory or
   // /proc/<pid>/environ, where FERRY_MASTER_KEY may be: a non-dumpable process keeps them root-owned.
   ::prctl(PR_SET_DUMPABLE, 0);
-  store_ = store::open_store(options_.db);
+  const bool serves_api = options_.role == ProcessRole::kServe;
+  if (!serves_api && !store::is_postgres_url(options_.db)) {
+    throw core::FerryError(core::ErrorCategory::kConfigInvalid,
+                           "ferry worker needs a shared PostgreSQL store (--db postgres://…); with a SQLite "
+                           "store, `ferry serve --workers N` runs the workers itself");
+  }
+  store::StoreOptions store_options;
+  if (!options_.master_key_file.empty()) store_options.master_key_file = options_.master_key_file;
+  store_ = store::open_store(options_.db, store_options);
   registry_ = connectors::builtin_registry();
   auto policy = options_.settings.connector_policy(options_.db);
+  if (!options_.master_key_file.empty())
+    policy.process.hidden_paths.push_back(std::filesystem::absolute(options_.master_key_file));
   engine::WorkerPoolOptions pool_options;
   pool_options.workers = options_.workers;
   pool_options.tenant_max_running = static_cast<int>(options_.settings.tenant_max_running);  // 0: the default
@@ -49,19 +79,33 @@ Runtime::Runtime(RuntimeOptions options) : options_(std::move(options)) {
       std::min<std::chrono::milliseconds>(pool_options.executor.heartbeat_interval, options_.lease / 3);
   pool_options.host_id = core::new_uuid().substr(0, 8);
   pool_options.stop_grace = stop_grace(std::chrono::seconds(options_.settings.shutdown_timeout));
-  // The pool is created first so the control can wake it; the scheduler needs the control.
+  // The control wakes this process's idle workers when it queues a run; a worker process queues none itself
+  // but for retries, which the pool's own housekeeping wakes it for.
   control_ = std::make_unique<engine::SyncControl>(*store_, registry_, clock_, [this] {
     if (pool_) pool_->wake();
   });
-  scheduler_ = std::make_unique<engine::Scheduler>(*store_, *control_, clock_);
+  if (serves_api) scheduler_ = std::make_unique<engine::Scheduler>(*store_, *control_, clock_);
   pool_ = std::make_unique<engine::WorkerPool>(*store_, registry_, clock_, scheduler_.get(), pool_options);
-  const api::RateLimitOptions rate_limit{options_.settings.rate_limit,
-                                         static_cast<double>(options_.settings.rate_burst)};
-  app_ = std::make_unique<api::App>(api::Services{*store_, registry_, *control_, clock_}, rate_limit);
+  if (serves_api) {
+    const api::RateLimitOptions rate_limit{options_.settings.rate_limit,
+                                           static_cast<double>(options_.settings.rate_burst)};
+    app_ = std::make_unique<api::App>(api::Services{*store_, registry_, *control_, clock_}, rate_limit);
+    listen([this](api::HttpRequest&& request, api::Reply reply) {
+      app_->handle_async(std::move(request), std::move(reply));
+    });
+  } else if (!options_.listen.empty()) {
+    listen(probe_dispatch(probe_metrics_));
+  }
+  // Set before any worker starts: every connector is created under this policy.
+  if (server_) {
+    const auto [host, port] = parse_listen(options_.listen);
+    policy.egress.deny_own_listener(host, server_->port());
+  }
+  registry_.set_policy(std::move(policy));
+}
+
+void Runtime::listen(api::Dispatch dispatch) {
   auto [host, port] = parse_listen(options_.listen);
-  auto dispatch = [this](api::HttpRequest&& request, api::Reply reply) {
-    app_->handle_async(std::move(request), std::move(reply));
-  };
   try {
     server_ = std::make_unique<api::HttpServer>(io_, host, port, dispatch);
   } catch (const boost::system::system_error& e) {
@@ -71,9 +115,6 @@ Runtime::Runtime(RuntimeOptions options) : options_(std::move(options)) {
     }
     server_ = std::make_unique<api::HttpServer>(io_, host, 0, dispatch);
   }
-  // Set before any worker starts: every connector is created under this policy.
-  policy.egress.deny_own_listener(host, server_->port());
-  registry_.set_policy(std::move(policy));
 }
 
 Runtime::~Runtime() {
@@ -82,7 +123,7 @@ Runtime::~Runtime() {
 
 void Runtime::start() {
   pool_->start();
-  for (int i = 0; i < 2; ++i) {
+  for (int i = 0; i < (server_ ? 2 : 0); ++i) {
     io_threads_.emplace_back([this] {
       auto guard = boost::asio::make_work_guard(io_);
       io_.run();
@@ -94,8 +135,13 @@ void Runtime::start() {
              {"process_connector", registry_.enabled("process")
                                        ? connectors::process::process_isolation_summary(policy.process)
                                        : std::string("disabled")}});
-  core::log(*core::named_logger("cli"), spdlog::level::info, "listening",
-            {{"address", server_->address()}, {"workers", options_.workers}});
+  const char* role = options_.role == ProcessRole::kServe ? "serve" : "worker";
+  core::log(*core::named_logger("cli"), spdlog::level::info, server_ ? "listening" : "started",
+            {{"role", role}, {"address", address()}, {"workers", options_.workers}});
+  if (options_.workers == 0 && !store::is_postgres_url(options_.db)) {
+    core::log(*core::named_logger("cli"), spdlog::level::warn,
+              "no worker threads beside a SQLite store: queued runs wait until a serve with workers starts");
+  }
 }
 
 void Runtime::wait_for_signal() {
@@ -125,9 +171,9 @@ void Runtime::wait_for_signal() {
 void Runtime::stop() {
   if (stopped_) return;
   stopped_ = true;
-  server_->stop();
-  app_->stop();   // connector calls in flight return before the HTTP threads go
-  pool_->stop();  // running batches commit; their runs go back to the queue
+  if (server_) server_->stop();
+  if (app_) app_->stop();  // connector calls in flight return before the HTTP threads go
+  pool_->stop();           // running batches commit; their runs go back to the queue
   io_.stop();
   io_threads_.clear();
   core::log(*core::named_logger("cli"), spdlog::level::info, "stopped");

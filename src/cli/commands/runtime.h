@@ -1,5 +1,7 @@
 // cli/runtime: wires one ferry process: store, connector registry, engine (scheduler + workers) and the
-// HTTP server, with graceful shutdown on SIGINT/SIGTERM.
+// HTTP server, with graceful shutdown on SIGINT/SIGTERM. A `serve` process runs the API and the scheduler
+// (while it leads) and any number of workers; a `worker` process only claims and runs, with an optional
+// /healthz and /metrics listener.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -14,9 +16,17 @@
 
 namespace ferry::cli {
 
+// What a process serves besides its workers.
+enum class ProcessRole {
+  kServe,   // the API and the scheduler
+  kWorker,  // nothing but /healthz and /metrics, and only with a `listen` address
+};
+
 struct RuntimeOptions {
   std::string db;
-  std::string listen = "127.0.0.1:8080";
+  std::string master_key_file;  // empty: FERRY_MASTER_KEY, else the store's default
+  ProcessRole role = ProcessRole::kServe;
+  std::string listen = "127.0.0.1:8080";  // kWorker: empty for no listener
   int workers = 2;
   bool fallback_to_free_port = false;  // if `listen` is taken, bind port 0 instead
   // How long a run's claim lasts without a heartbeat: after a worker dies, its run is resumed elsewhere once
@@ -34,7 +44,8 @@ class Runtime {
   engine::SyncControl& control() { return *control_; }
   const connectors::Registry& registry() const { return registry_; }
   const core::Clock& clock() const { return clock_; }
-  std::string address() const { return server_->address(); }
+  // Where the HTTP server listens; empty without one.
+  std::string address() const { return server_ ? server_->address() : std::string(); }
 
   // Starts the workers and HTTP threads; returns at once.
   void start();
@@ -43,6 +54,9 @@ class Runtime {
   void stop();
 
  private:
+  // The HTTP server for `dispatch` on options_.listen (or a free port, if allowed and it is taken).
+  void listen(api::Dispatch dispatch);
+
   RuntimeOptions options_;
   core::SystemClock clock_;
   store::StorePtr store_;
@@ -50,7 +64,8 @@ class Runtime {
   std::unique_ptr<engine::WorkerPool> pool_;
   std::unique_ptr<engine::SyncControl> control_;
   std::unique_ptr<engine::Scheduler> scheduler_;
-  std::unique_ptr<api::App> app_;
+  std::unique_ptr<api::App> app_;   // kServe
+  api::HttpMetrics probe_metrics_;  // kWorker's /metrics
   boost::asio::io_context io_;
   std::unique_ptr<api::HttpServer> server_;
   std::vector<std::jthread> io_threads_;

@@ -112,8 +112,14 @@ void PgConnection::start_session() {
 
 void PgConnection::fail(const std::string& what, const PGresult* result) const {
   const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
-  const std::string message = trimmed(result ? PQresultErrorMessage(result) : PQerrorMessage(conn_.get()));
   const std::string sqlstate = state ? state : "";
+  // A constraint violation's DETAIL quotes the row's values (an account token, a tenant's data): errors and
+  // logs keep only its primary message, which names the constraint.
+  const char* primary =
+      result && sqlstate.starts_with("23") ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+  const std::string message = trimmed(primary  ? primary
+                                      : result ? PQresultErrorMessage(result)
+                                               : PQerrorMessage(conn_.get()));
   ErrorCategory category = classify_pg_error(sqlstate, message, side_);
   if (sqlstate.empty() && PQstatus(conn_.get()) != CONNECTION_OK) category = unavailable(side_);
   throw FerryError(category,
@@ -139,6 +145,28 @@ PgResult PgConnection::exec(const std::string& sql, const std::vector<std::optio
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
   PgResult result(PQexecParams(conn_.get(), sql.c_str(), static_cast<int>(values.size()), nullptr,
                                values.data(), nullptr, nullptr, 0));
+  const auto status = PQresultStatus(result.get());
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail("query failed", result.get());
+  return result;
+}
+
+PgResult PgConnection::exec_prepared(const std::string& sql,
+                                     const std::vector<std::optional<std::string>>& params) {
+  throw_if_interrupted();
+  auto statement = prepared_.find(sql);
+  if (statement == prepared_.end()) {
+    // A prepared statement belongs to the session: a transaction rolled back later keeps it.
+    const std::string name = "ferry_" + std::to_string(prepared_.size() + 1);
+    PgResult prepared(
+        PQprepare(conn_.get(), name.c_str(), sql.c_str(), static_cast<int>(params.size()), nullptr));
+    if (PQresultStatus(prepared.get()) != PGRES_COMMAND_OK) fail("prepare failed", prepared.get());
+    statement = prepared_.emplace(sql, name).first;
+  }
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  PgResult result(PQexecPrepared(conn_.get(), statement->second.c_str(), static_cast<int>(values.size()),
+                                 values.data(), nullptr, nullptr, 0));
   const auto status = PQresultStatus(result.get());
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail("query failed", result.get());
   return result;

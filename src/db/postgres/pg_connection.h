@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -56,6 +57,10 @@ class PgConnection {
   PgResult exec(const std::string& sql);
   // Runs one statement with text parameters ($1, $2…; nullopt is NULL).
   PgResult exec(const std::string& sql, const std::vector<std::optional<std::string>>& params);
+  // The same, as a statement prepared on this connection the first time this exact text runs: later runs
+  // skip the server's parse and plan. For the few fixed statements run most often (a claim's), never for SQL
+  // that varies without bound (each text stays prepared for the connection's life).
+  PgResult exec_prepared(const std::string& sql, const std::vector<std::optional<std::string>>& params);
 
   // COPY … TO STDOUT: calls `on_row` with each row's bytes as libpq delivers them (one CopyData message per
   // row; for FORMAT binary the first carries the file header, the last the trailer). Returns when done.
@@ -90,6 +95,7 @@ class PgConnection {
   // Made on the connecting thread: libpq lets another thread use a PGcancel, not the PGconn it came from.
   std::unique_ptr<PGcancel, decltype(&PQfreeCancel)> cancel_{nullptr, &PQfreeCancel};
   std::atomic<bool> interrupted_{false};
+  std::map<std::string, std::string> prepared_;  // SQL text -> its prepared statement's name (exec_prepared)
 };
 
 // A category for a libpq error: by SQLSTATE when there is one, else by the message (connection time).

@@ -11,7 +11,7 @@ namespace ferry::sqlite {
 namespace {
 
 // Append only: a released migration never changes.
-constexpr std::array<const char*, 12> kMigrations{
+constexpr std::array<const char*, 13> kMigrations{
     R"sql(
 CREATE TABLE tenants (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);
 CREATE TABLE api_keys (key_hash TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),
@@ -174,6 +174,12 @@ DROP TABLE connections;
 ALTER TABLE connections_rebuilt RENAME TO connections;
 CREATE INDEX connections_by_tenant ON connections(tenant_id, created_at DESC, id DESC);
 CREATE UNIQUE INDEX connections_by_account_token ON connections(tenant_id, account_token);
+)sql",
+    // 13: a scheduled run's slot (core::Run::scheduled_for): one run per slot of a sync, so a scheduler that
+    // dies between queueing a run and moving the schedule on never fires that slot twice.
+    R"sql(
+ALTER TABLE runs ADD COLUMN scheduled_for INTEGER;
+CREATE UNIQUE INDEX runs_one_per_schedule_slot ON runs(sync_id, scheduled_for) WHERE scheduled_for IS NOT NULL;
 )sql",
 };
 

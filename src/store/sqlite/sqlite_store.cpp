@@ -10,8 +10,22 @@ namespace ferry::store {
 using core::Json;
 using Lock = std::lock_guard<std::mutex>;
 
+namespace {
+std::optional<core::FileLock> lock_in_use(const std::string& path) {
+  if (path == ":memory:") return std::nullopt;
+  auto lock = core::FileLock::try_lock(SqliteStore::in_use_lock_path(path), core::FileLock::Mode::kShared);
+  if (!lock) {
+    throw core::FerryError(core::ErrorCategory::kConfigInvalid,
+                           "the store " + path + " is being copied by `ferry admin migrate-store`; use the " +
+                               "PostgreSQL store it is moving to");
+  }
+  return lock;
+}
+}  // namespace
+
 SqliteStore::SqliteStore(const std::string& path, core::SecretBox secrets)
-    : db_(path, sqlite::OpenMode::kReadWrite, sqlite::Threads::kShared),
+    : in_use_(lock_in_use(path)),
+      db_(path, sqlite::OpenMode::kReadWrite, sqlite::Threads::kShared),
       readers_(path, db_, mutex_, commits_),
       secrets_(std::move(secrets)) {
   sqlite::migrate(db_);
@@ -194,20 +208,6 @@ void SqliteStore::save_idempotent_response(const std::string& tenant_id, const s
       .bind(5, response.body);
   stmt.bind(6, core::to_micros(core::SystemClock().now()));
   stmt.run();
-}
-
-StorePtr open_store(const std::string& url) {
-  std::string path = url;
-  if (path.rfind("sqlite:", 0) == 0) path = path.substr(7);
-  if (path.rfind("postgres://", 0) == 0 || path.rfind("postgresql://", 0) == 0) {
-    throw core::FerryError(core::ErrorCategory::kConfigInvalid,
-                           "the PostgreSQL store is not built yet (issue 6)");
-  }
-  const std::filesystem::path db_path(path);
-  const auto dir = db_path.has_parent_path() ? db_path.parent_path() : std::filesystem::path(".");
-  std::filesystem::create_directories(dir);
-  return std::make_unique<SqliteStore>(path,
-                                       core::SecretBox::from_environment_or_file(dir / "ferry.master.key"));
 }
 
 }  // namespace ferry::store

@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "core/crypto.h"
+#include "core/file_lock.h"
 #include "db/sqlite/database.h"
 #include "store/sqlite/api_key_cache.h"
 #include "store/sqlite/reader_pool.h"
@@ -22,7 +23,10 @@ struct RunStateHop {
 
 class SqliteStore final : public Store {
  public:
+  // Throws FerryError(kConfigInvalid) while `ferry admin migrate-store` is copying this store.
   SqliteStore(const std::string& path, core::SecretBox secrets);
+  // The lock file every process with the store at `path` open holds shared.
+  static std::string in_use_lock_path(const std::string& path) { return path + ".lock"; }
 
   std::unique_ptr<PinnedReads> pin_reads() override;
 
@@ -122,6 +126,8 @@ class SqliteStore final : public Store {
   std::optional<core::Timestamp> touch_api_key(const std::string& key_id,
                                                std::optional<core::Timestamp> last_used);
 
+  // Shared while the store is open (none for ":memory:"): `ferry admin migrate-store` takes it exclusively.
+  std::optional<core::FileLock> in_use_;
   std::mutex mutex_;  // the writer's
   sqlite::Database db_;
   std::atomic<uint64_t> commits_{0};  // write transactions committed through db_ (its commit hook)

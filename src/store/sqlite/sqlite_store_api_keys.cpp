@@ -11,11 +11,6 @@ namespace {
 
 using Lock = std::lock_guard<std::mutex>;
 
-constexpr std::string_view kKeyPrefix = "fry_";
-constexpr size_t kDisplayedSecretChars = 8;
-// last_used_at is for people reading a list: a minute is precise enough, and saves a write per request.
-constexpr auto kLastUsedResolution = std::chrono::minutes(1);
-
 constexpr const char* kApiKeyColumns =
     "SELECT id, tenant_id, prefix, created_at, last_used_at, revoked_at FROM api_keys";
 
@@ -40,14 +35,7 @@ bool mark_revoked(sqlite::Database& db, const std::string& id) {
 
 CreatedApiKey SqliteStore::issue_api_key(const std::string& tenant_id) {
   Lock lock(mutex_);
-  CreatedApiKey created;
-  created.secret = core::new_token(kKeyPrefix);
-  created.key = ApiKey{core::new_uuid(),
-                       tenant_id,
-                       created.secret.substr(0, kKeyPrefix.size() + kDisplayedSecretChars),
-                       core::SystemClock().now(),
-                       std::nullopt,
-                       std::nullopt};
+  const auto created = new_api_key(tenant_id);
   auto stmt = db_.prepare_cached(
       "INSERT INTO api_keys (key_hash, id, tenant_id, prefix, created_at) VALUES (?, ?, ?, ?, ?)");
   stmt.bind(1, core::hash_api_key(created.secret)).bind(2, created.key.id).bind(3, tenant_id);
@@ -90,7 +78,7 @@ std::optional<core::Tenant> SqliteStore::tenant_for_api_key(const std::string& k
 std::optional<core::Timestamp> SqliteStore::touch_api_key(const std::string& key_id,
                                                           std::optional<core::Timestamp> last_used) {
   const auto now = core::SystemClock().now();
-  if (last_used && now - *last_used < kLastUsedResolution) return last_used;
+  if (last_used && now - *last_used < kApiKeyLastUsedResolution) return last_used;
   Lock lock(mutex_);
   auto touch = db_.prepare_cached("UPDATE api_keys SET last_used_at = ? WHERE id = ?");
   touch.bind(1, core::to_micros(now)).bind(2, key_id);

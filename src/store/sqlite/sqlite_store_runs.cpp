@@ -18,7 +18,7 @@ constexpr const char* kRunColumns =
     "max_attempts, "
     "lease_owner, lease_until, next_attempt_at, created_at, updated_at, started_at, finished_at, inserted, "
     "updated, "
-    "deleted, failed, error, error_category, identities, test_run, batch_id FROM runs ";
+    "deleted, failed, error, error_category, identities, test_run, batch_id, scheduled_for FROM runs ";
 constexpr const char* kActiveStates = "('scheduled','queued','running','cancelling','pending_retry')";
 
 core::Run read_run(sqlite::Statement& stmt) {
@@ -47,6 +47,7 @@ core::Run read_run(sqlite::Statement& stmt) {
     r.identities = Json::parse(*identities).get<std::vector<std::string>>();
   r.test_run = stmt.int64(24) != 0;
   r.batch_id = stmt.optional_text(25);
+  r.scheduled_for = sqlite::optional_time(stmt, 26);
   return r;
 }
 
@@ -124,10 +125,15 @@ CreatedRun SqliteStore::create_run(const core::Run& run) {
   if (auto active = run_where(db_, std::string("sync_id = ? AND state IN ") + kActiveStates, run.sync_id)) {
     return {std::move(*active), false};
   }
+  if (run.scheduled_for) {
+    auto same_slot = db_.prepare_cached(std::string(kRunColumns) + "WHERE sync_id = ? AND scheduled_for = ?");
+    same_slot.bind(1, run.sync_id).bind(2, core::to_micros(*run.scheduled_for));
+    if (auto runs = query_runs(db_, same_slot); !runs.empty()) return {std::move(runs.front()), false};
+  }
   auto stmt = db_.prepare_cached(
       "INSERT INTO runs (id, tenant_id, sync_id, connection_id, state, full_refresh, models, trigger, "
-      "attempt, max_attempts, created_at, updated_at, identities, test_run, batch_id) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "attempt, max_attempts, created_at, updated_at, identities, test_run, batch_id, scheduled_for) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   stmt.bind(1, run.id).bind(2, run.tenant_id).bind(3, run.sync_id).bind(4, run.connection_id);
   stmt.bind(5, std::string(core::to_string(run.state))).bind(6, int64_t{run.full_refresh ? 1 : 0});
   stmt.bind(7, Json(run.models).dump()).bind(8, run.trigger).bind(9, run.attempt).bind(10, run.max_attempts);
@@ -143,6 +149,7 @@ CreatedRun SqliteStore::create_run(const core::Run& run) {
   } else {
     stmt.bind_null(15);
   }
+  stmt.bind(16, sqlite::optional_micros(run.scheduled_for));
   stmt.run();
   auto task = db_.prepare_cached(
       "INSERT INTO run_tasks (run_id, model_id, position, state, full_refresh, id) "

@@ -32,6 +32,21 @@ TEST(PgConnectionTest, WrongPasswordIsCredentialsInvalidAndNeverEchoesIt) {
   }
 }
 
+// A unique violation names its constraint, never the row's values (they may be a tenant's token or data).
+TEST(PgConnectionTest, AConstraintViolationNamesTheConstraintButNotTheValues) {
+  PgTestDatabase db;
+  PgConnection c(db.url(), Side::kDestination);
+  c.exec("CREATE TABLE tokens (token text CONSTRAINT tokens_unique UNIQUE)");
+  c.exec("INSERT INTO tokens VALUES ('act_secret_value_17')");
+  try {
+    c.exec("INSERT INTO tokens VALUES ($1)", {std::string("act_secret_value_17")});
+    FAIL() << "a duplicate was inserted";
+  } catch (const FerryError& e) {
+    EXPECT_NE(std::string(e.what()).find("tokens_unique"), std::string::npos) << e.what();
+    EXPECT_EQ(std::string(e.what()).find("act_secret_value_17"), std::string::npos) << e.what();
+  }
+}
+
 // A statement the server cancels (statement_timeout on a busy server) may well pass on the next attempt.
 TEST(PgConnectionTest, AStatementTimeoutIsTransientOnTheSideThatUsesIt) {
   PgTestDatabase db;

@@ -1,38 +1,20 @@
-#include "store/sqlite/sqlite_store.h"
-
+// The Store contract on every backend: at-rest secrets and key hashes, tenant scoping, paging, the one active
+// run per sync, compare-and-set transitions, claims and leases, and the fair claim order across tenants.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
+#include <set>
 
 #include "core/ids.h"
-#include "fakes/temp_dir.h"
+#include "store/store_fixture.h"
 
 namespace ferry::store {
 namespace {
 
 using core::RunState;
 
-std::array<unsigned char, 32> test_key() {
-  std::array<unsigned char, 32> key{};
-  key.fill(3);
-  return key;
-}
-
-std::string file_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-class SqliteStoreTest : public ::testing::Test {
+class StoreTest : public StoreFixture {
  protected:
-  testing::TempDir dir;
-  std::string path = dir.file("ferry.db");
-  SqliteStore store{path, core::SecretBox(test_key())};
-  core::Tenant tenant = store.create_tenant("acme");
-
+  // A connection of `tenant_id` (not the fixture's named one: these tests tell tenants apart).
   core::Connection connection(const std::string& tenant_id) {
     const auto now = core::SystemClock().now();
     core::Connection c{
@@ -67,26 +49,36 @@ class SqliteStoreTest : public ::testing::Test {
   }
 };
 
-TEST_F(SqliteStoreTest, ApiKeysAreStoredHashedAndResolveToTheirTenant) {
+TEST_P(StoreTest, ApiKeysAreStoredHashedAndResolveToTheirTenant) {
   const auto key = store.create_api_key(tenant.id);
   EXPECT_EQ(store.tenant_for_api_key(key)->id, tenant.id);
   EXPECT_FALSE(store.tenant_for_api_key(key + "x"));
-  EXPECT_EQ(file_bytes(path).find(key), std::string::npos);
-  EXPECT_EQ(file_bytes(path + "-wal").find(key), std::string::npos);
+  EXPECT_EQ(site.stored_text().find(key), std::string::npos);
 }
 
-TEST_F(SqliteStoreTest, SecretsAreEncryptedAtRestAndTenantScoped) {
+TEST_P(StoreTest, SecretsAreEncryptedAtRestAndTenantScoped) {
   const auto c = connection(tenant.id);
   EXPECT_EQ(store.connection(tenant.id, c.id)->secrets["api_key"], "s3cr3t-value");
-  EXPECT_EQ(file_bytes(path).find("s3cr3t-value"), std::string::npos);
-  EXPECT_EQ(file_bytes(path + "-wal").find("s3cr3t-value"), std::string::npos);
+  EXPECT_EQ(site.stored_text().find("s3cr3t-value"), std::string::npos);
   const auto other = store.create_tenant("globex");
   EXPECT_FALSE(store.connection(other.id, c.id));
   EXPECT_TRUE(store.connections(other.id, {}).items.empty());
   EXPECT_EQ(store.delete_connection(other.id, c.id), DeleteResult::kNotFound);
 }
 
-TEST_F(SqliteStoreTest, ListsPageNewestFirstWithoutGapsOrDuplicates) {
+// The at-rest checks above look for a secret in site.stored_text(): they mean something only if what is
+// stored in the clear shows there.
+TEST_P(StoreTest, TheAtRestViewShowsWhatIsStoredInTheClear) {
+  auto c = connection(tenant.id);
+  c.name = "plainly-named-connection";
+  ASSERT_TRUE(store.update_connection(c));
+  const auto stored = site.stored_text();
+  EXPECT_NE(stored.find("plainly-named-connection"), std::string::npos);
+  EXPECT_NE(stored.find(c.account_token), std::string::npos);
+  EXPECT_EQ(stored.find("s3cr3t-value"), std::string::npos);
+}
+
+TEST_P(StoreTest, ListsPageNewestFirstWithoutGapsOrDuplicates) {
   std::set<std::string> created;
   for (int i = 0; i < 7; ++i) created.insert(connection(tenant.id).id);
   std::set<std::string> seen;
@@ -106,7 +98,7 @@ TEST_F(SqliteStoreTest, ListsPageNewestFirstWithoutGapsOrDuplicates) {
   EXPECT_EQ(seen, created);
 }
 
-TEST_F(SqliteStoreTest, AtMostOneActiveRunPerSync) {
+TEST_P(StoreTest, AtMostOneActiveRunPerSync) {
   const auto s = sync(connection(tenant.id));
   const auto first = store.create_run(new_run(s));
   ASSERT_TRUE(first.created);
@@ -117,7 +109,37 @@ TEST_F(SqliteStoreTest, AtMostOneActiveRunPerSync) {
   EXPECT_TRUE(store.create_run(new_run(s)).created);
 }
 
-TEST_F(SqliteStoreTest, SyncActivityIsTheActiveRunTheLastFinishedAndTheModelStatesAsTheirOwnReadsSeeThem) {
+// A scheduler leader that dies between queueing a run and moving the schedule on must not fire the slot
+// twice: the store keeps one run per (sync, scheduled_for), even once that run has finished.
+TEST_P(StoreTest, OneRunPerScheduleSlotEvenAfterItFinished) {
+  const auto s = sync(connection(tenant.id));
+  const auto slot = core::from_micros(1'700'000'000'000'000);
+  auto first = new_run(s);
+  first.trigger = "schedule";
+  first.scheduled_for = slot;
+  ASSERT_TRUE(store.create_run(first).created);
+  const auto t0 = core::SystemClock().now();
+  ASSERT_TRUE(store.claim("w", t0, t0 + std::chrono::seconds(30)));
+  ASSERT_TRUE(store.transition(first.id, RunState::kRunning, RunState::kComplete,
+                               {.finished_at = t0, .clear_lease = true}));
+
+  auto again = new_run(s);
+  again.trigger = "schedule";
+  again.scheduled_for = slot;
+  const auto refused = store.create_run(again);
+  EXPECT_FALSE(refused.created);
+  EXPECT_EQ(refused.run.id, first.id);
+  EXPECT_FALSE(store.run_by_id(again.id));
+
+  auto next_slot = new_run(s);
+  next_slot.trigger = "schedule";
+  next_slot.scheduled_for = slot + std::chrono::minutes(5);
+  ASSERT_TRUE(store.create_run(next_slot).created);
+  EXPECT_EQ(store.run_by_id(next_slot.id)->scheduled_for, slot + std::chrono::minutes(5));
+  EXPECT_EQ(store.run_by_id(first.id)->scheduled_for, slot);
+}
+
+TEST_P(StoreTest, SyncActivityIsTheActiveRunTheLastFinishedAndTheModelStatesAsTheirOwnReadsSeeThem) {
   const auto s = sync(connection(tenant.id));
   const auto empty = store.sync_activity(s.id);
   EXPECT_FALSE(empty.active);
@@ -151,7 +173,7 @@ TEST_F(SqliteStoreTest, SyncActivityIsTheActiveRunTheLastFinishedAndTheModelStat
   EXPECT_FALSE(store.sync_activity(core::new_uuid()).active);  // another sync's id sees nothing
 }
 
-TEST_F(SqliteStoreTest, TransitionsAreCompareAndSet) {
+TEST_P(StoreTest, TransitionsAreCompareAndSet) {
   const auto s = sync(connection(tenant.id));
   const auto run = store.create_run(new_run(s)).run;
   EXPECT_FALSE(
@@ -161,7 +183,7 @@ TEST_F(SqliteStoreTest, TransitionsAreCompareAndSet) {
   EXPECT_EQ(store.run_by_id(run.id)->state, RunState::kQueued);
 }
 
-TEST_F(SqliteStoreTest, ClaimLeasesHeartbeatsAndReclaims) {
+TEST_P(StoreTest, ClaimLeasesHeartbeatsAndReclaims) {
   const auto s = sync(connection(tenant.id));
   const auto run = store.create_run(new_run(s)).run;
   const auto t0 = core::SystemClock().now();
@@ -181,7 +203,7 @@ TEST_F(SqliteStoreTest, ClaimLeasesHeartbeatsAndReclaims) {
   EXPECT_EQ(again->attempt, 2);
 }
 
-TEST_F(SqliteStoreTest, RetriesArePromotedOnlyAfterTheirBackoff) {
+TEST_P(StoreTest, RetriesArePromotedOnlyAfterTheirBackoff) {
   const auto s = sync(connection(tenant.id));
   const auto run = store.create_run(new_run(s)).run;
   const auto t0 = core::SystemClock().now();
@@ -194,7 +216,7 @@ TEST_F(SqliteStoreTest, RetriesArePromotedOnlyAfterTheirBackoff) {
   EXPECT_EQ(store.run_by_id(run.id)->state, RunState::kQueued);
 }
 
-TEST_F(SqliteStoreTest, DeletingASyncWithAnActiveRunIsRefused) {
+TEST_P(StoreTest, DeletingASyncWithAnActiveRunIsRefused) {
   const auto c = connection(tenant.id);
   const auto s = sync(c);
   store.create_run(new_run(s));
@@ -202,14 +224,14 @@ TEST_F(SqliteStoreTest, DeletingASyncWithAnActiveRunIsRefused) {
   EXPECT_EQ(store.delete_connection(tenant.id, c.id), DeleteResult::kInUse);
 }
 
-TEST_F(SqliteStoreTest, MigrationsAreIdempotentAcrossReopen) {
+TEST_P(StoreTest, MigrationsAreIdempotentAcrossReopen) {
   const auto c = connection(tenant.id);
-  SqliteStore reopened(path, core::SecretBox(test_key()));
-  EXPECT_EQ(reopened.connection(tenant.id, c.id)->name, "hr");
+  const auto reopened = site.open();
+  EXPECT_EQ(reopened->connection(tenant.id, c.id)->name, "hr");
 }
 
 // Queues a run for a new sync of `tenant_id`, created `offset` after t0, so tests fix the age order.
-class FairClaimTest : public SqliteStoreTest {
+class FairClaimTest : public StoreTest {
  protected:
   const core::Timestamp t0 = core::SystemClock().now();
   const core::Tenant other = store.create_tenant("globex");
@@ -219,14 +241,14 @@ class FairClaimTest : public SqliteStoreTest {
     run.created_at = t0 + std::chrono::seconds(offset_seconds);
     return store.create_run(run).run.id;
   }
-  std::optional<std::string> claim(int cap, SqliteStore* on = nullptr) {
+  std::optional<std::string> claim(int cap, Store* on = nullptr) {
     auto run = (on ? *on : store).claim("w", t0, t0 + std::chrono::seconds(30), {.tenant_max_running = cap});
     if (!run) return std::nullopt;
     return run->id;
   }
 };
 
-TEST_F(FairClaimTest, AnotherTenantsRunIsClaimedBeforeTheBusyTenantsSecond) {
+TEST_P(FairClaimTest, AnotherTenantsRunIsClaimedBeforeTheBusyTenantsSecond) {
   std::vector<std::string> a;
   for (int i = 0; i < 6; ++i) a.push_back(queue(tenant.id, i));
   const auto b = queue(other.id, 10);  // queued last, behind all six of A's
@@ -236,7 +258,7 @@ TEST_F(FairClaimTest, AnotherTenantsRunIsClaimedBeforeTheBusyTenantsSecond) {
   EXPECT_EQ(claim(0), a[2]);
 }
 
-TEST_F(FairClaimTest, TheCapStopsOneTenantFromHoldingMoreWorkers) {
+TEST_P(FairClaimTest, TheCapStopsOneTenantFromHoldingMoreWorkers) {
   std::vector<std::string> a;
   for (int i = 0; i < 6; ++i) a.push_back(queue(tenant.id, i));
   EXPECT_EQ(claim(2), a[0]);
@@ -252,7 +274,7 @@ TEST_F(FairClaimTest, TheCapStopsOneTenantFromHoldingMoreWorkers) {
   EXPECT_EQ(store.run_by_id(a[3])->state, RunState::kQueued);
 }
 
-TEST_F(FairClaimTest, ExpiredLeasesAndRetriesGoBackInTheirTenantsAgeOrder) {
+TEST_P(FairClaimTest, ExpiredLeasesAndRetriesGoBackInTheirTenantsAgeOrder) {
   const auto a0 = queue(tenant.id, 0);
   const auto a1 = queue(tenant.id, 1);
   const auto b = queue(other.id, 2);
@@ -275,128 +297,17 @@ TEST_F(FairClaimTest, ExpiredLeasesAndRetriesGoBackInTheirTenantsAgeOrder) {
   EXPECT_EQ(store.run_by_id(a2)->state, RunState::kQueued);
 }
 
-TEST_F(FairClaimTest, TheCapCountsRunsClaimedByAnotherProcess) {
+TEST_P(FairClaimTest, TheCapCountsRunsClaimedByAnotherProcess) {
   const auto a0 = queue(tenant.id, 0);
   const auto a1 = queue(tenant.id, 1);
-  SqliteStore other_host(path, core::SecretBox(test_key()));
-  EXPECT_EQ(claim(1, &other_host), a0);
+  const auto other_host = site.open();
+  EXPECT_EQ(claim(1, other_host.get()), a0);
   EXPECT_FALSE(claim(1)) << "this host sees the other host's running run";
   EXPECT_EQ(claim(2), a1);
 }
 
-// ---- API key lifecycle ----
-
-TEST_F(SqliteStoreTest, ApiKeyListsShowAPrefixAndTimesButNeverTheSecret) {
-  const auto created = store.issue_api_key(tenant.id);
-  ASSERT_EQ(created.secret.rfind("fry_", 0), 0u);
-  EXPECT_EQ(created.key.prefix, created.secret.substr(0, 12));
-  const auto listed = store.api_keys(tenant.id, {}).items;
-  ASSERT_EQ(listed.size(), 1u);
-  EXPECT_EQ(listed[0].id, created.key.id);
-  EXPECT_EQ(listed[0].prefix, created.key.prefix);
-  EXPECT_EQ(listed[0].created_at, created.key.created_at);
-  EXPECT_FALSE(listed[0].last_used_at);
-  EXPECT_FALSE(listed[0].revoked_at);
-  EXPECT_LT(listed[0].prefix.size(), created.secret.size() / 2);
-}
-
-TEST_F(SqliteStoreTest, LastUsedIsWrittenOnFirstUseNotOnEveryRequest) {
-  const auto created = store.issue_api_key(tenant.id);
-  ASSERT_TRUE(store.tenant_for_api_key(created.secret));
-  const auto first = store.api_keys(tenant.id, {}).items.at(0).last_used_at;
-  ASSERT_TRUE(first);
-  ASSERT_TRUE(store.tenant_for_api_key(created.secret));
-  EXPECT_EQ(store.api_keys(tenant.id, {}).items.at(0).last_used_at, first);  // within the minute: no write
-}
-
-TEST_F(SqliteStoreTest, ARevokedKeyFailsOnItsVeryNextLookup) {
-  const auto created = store.issue_api_key(tenant.id);
-  const auto other = store.issue_api_key(tenant.id);
-  ASSERT_TRUE(store.tenant_for_api_key(created.secret));
-  ASSERT_TRUE(store.revoke_api_key(tenant.id, created.key.id));
-  EXPECT_FALSE(store.tenant_for_api_key(created.secret));
-  EXPECT_EQ(store.tenant_for_api_key(other.secret)->id, tenant.id);
-  const auto revoked_at = store.api_keys(tenant.id, {}).items.back().revoked_at;
-  ASSERT_TRUE(revoked_at);
-  EXPECT_TRUE(store.revoke_api_key(tenant.id, created.key.id));  // again: still revoked, first time kept
-  for (const auto& key : store.api_keys(tenant.id, {}).items) {
-    if (key.id == created.key.id) {
-      EXPECT_EQ(key.revoked_at, revoked_at);
-    }
-  }
-}
-
-TEST_F(SqliteStoreTest, AnotherTenantCanNeitherListNorRevokeAKey) {
-  const auto created = store.issue_api_key(tenant.id);
-  const auto other = store.create_tenant("globex");
-  EXPECT_TRUE(store.api_keys(other.id, {}).items.empty());
-  EXPECT_FALSE(store.revoke_api_key(other.id, created.key.id));
-  EXPECT_EQ(store.tenant_for_api_key(created.secret)->id, tenant.id);
-  EXPECT_FALSE(store.revoke_api_key(tenant.id, core::new_uuid()));
-}
-
-TEST_F(SqliteStoreTest, TheOperatorRevokesAnyTenantsKeyById) {
-  const auto created = store.issue_api_key(tenant.id);
-  const auto revoked = store.revoke_api_key_of_any_tenant(created.key.id);
-  ASSERT_TRUE(revoked);
-  EXPECT_EQ(revoked->tenant_id, tenant.id);
-  EXPECT_TRUE(revoked->revoked_at);
-  EXPECT_FALSE(store.tenant_for_api_key(created.secret));
-  EXPECT_FALSE(store.revoke_api_key_of_any_tenant(core::new_uuid()));
-  EXPECT_TRUE(store.tenant_exists(tenant.id));
-  EXPECT_FALSE(store.tenant_exists(core::new_uuid()));
-}
-
-TEST_F(SqliteStoreTest, ApiKeyListsPage) {
-  std::set<std::string> issued;
-  for (int i = 0; i < 3; ++i) issued.insert(store.issue_api_key(tenant.id).key.id);
-  const auto first = store.api_keys(tenant.id, {2, std::nullopt});
-  ASSERT_EQ(first.items.size(), 2u);
-  ASSERT_TRUE(first.next);
-  const auto second = store.api_keys(tenant.id, {2, first.next});
-  ASSERT_EQ(second.items.size(), 1u);
-  EXPECT_FALSE(second.next);
-  std::set<std::string> listed;
-  for (const auto& page : {first, second})
-    for (const auto& key : page.items) listed.insert(key.id);
-  EXPECT_EQ(listed, issued);
-}
-
-TEST(SqliteStoreMigration, KeysFromBeforeTheLifecycleGetAnIdAndKeepWorking) {
-  testing::TempDir dir;
-  const std::string path = dir.file("old.db");
-  const std::string legacy = "fry_legacy-key-from-an-older-release";
-  {
-    // The schema of the first three migrations, as far as tenants and keys go.
-    sqlite::Database db(path);
-    db.exec(
-        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL);"
-        "INSERT INTO schema_migrations VALUES (1, 'x'), (2, 'x'), (3, 'x');"
-        "CREATE TABLE tenants (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);"
-        "CREATE TABLE api_keys (key_hash TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),"
-        " created_at INTEGER NOT NULL);"
-        "CREATE TABLE model_states (sync_id TEXT NOT NULL, model_id TEXT NOT NULL);"  // migration 6 alters it
-        "CREATE TABLE runs (id TEXT PRIMARY KEY, sync_id TEXT, finished_at INTEGER);"  // migrations 8, 10
-        // Migration 9 reads syncs and refers to both; migration 12 rebuilds connections.
-        "CREATE TABLE connections (id TEXT PRIMARY KEY, tenant_id TEXT, name TEXT, source_type TEXT, config "
-        "TEXT,"
-        " secrets BLOB, account_token TEXT, created_at INTEGER, updated_at INTEGER);"
-        "CREATE TABLE syncs (id TEXT PRIMARY KEY, tenant_id TEXT, connection_id TEXT, destination_type TEXT,"
-        " destination_config TEXT, created_at INTEGER);"
-        "INSERT INTO tenants VALUES ('t1', 'acme', 1);");
-    auto insert = db.prepare("INSERT INTO api_keys VALUES (?, 't1', 2)");
-    insert.bind(1, core::hash_api_key(legacy));
-    insert.run();
-  }
-  SqliteStore store(path, core::SecretBox(test_key()));
-  EXPECT_EQ(store.tenant_for_api_key(legacy)->id, "t1");
-  const auto keys = store.api_keys("t1", {}).items;
-  ASSERT_EQ(keys.size(), 1u);
-  EXPECT_TRUE(core::is_uuid(keys[0].id));
-  EXPECT_EQ(keys[0].prefix, "fry_");
-  ASSERT_TRUE(store.revoke_api_key("t1", keys[0].id));
-  EXPECT_FALSE(store.tenant_for_api_key(legacy));
-}
+FERRY_ON_EVERY_STORE(StoreTest);
+FERRY_ON_EVERY_STORE(FairClaimTest);
 
 }  // namespace
 }  // namespace ferry::store

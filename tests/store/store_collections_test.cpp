@@ -1,15 +1,12 @@
-// The SQLite store's collections: tenant-scoped, one readable_id per tenant, sealed destination secrets,
-// memberships that follow deletes, and migration 9 turning the SQLite files the Airweave surface placed
-// before into collections.
+// The store's collections on every backend: tenant-scoped, one readable_id per tenant, sealed destination
+// secrets, memberships that follow deletes. (SQLite's migration 9, which made collections of the files the
+// Airweave surface placed before: sqlite_migrations_test.cpp.)
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 #include "core/ids.h"
-#include "fakes/temp_dir.h"
-#include "store/sqlite/sqlite_store.h"
+#include "store/store_fixture.h"
 
 namespace ferry::store {
 namespace {
@@ -19,17 +16,10 @@ std::vector<std::string> sorted(std::vector<std::string> ids) {
   return ids;
 }
 
-std::array<unsigned char, 32> test_key() {
-  std::array<unsigned char, 32> key{};
-  key.fill(5);
-  return key;
-}
-
-class SqliteStoreCollectionsTest : public ::testing::Test {
+class StoreCollectionsTest : public ::testing::TestWithParam<Backend> {
  protected:
-  testing::TempDir dir;
-  std::string path = dir.file("ferry.db");
-  std::optional<SqliteStore> store{std::in_place, path, core::SecretBox(test_key())};
+  StoreSite site{GetParam()};
+  std::unique_ptr<Store> store = site.open();
   core::Tenant acme = store->create_tenant("acme");
   core::Tenant globex = store->create_tenant("globex");
 
@@ -53,21 +43,9 @@ class SqliteStoreCollectionsTest : public ::testing::Test {
     store->insert_connection(c);
     return c;
   }
-
-  core::Sync sync(const core::Connection& c, const std::string& path) {
-    core::Sync s;
-    s.id = core::new_uuid();
-    s.tenant_id = c.tenant_id;
-    s.connection_id = c.id;
-    s.destination_type = "sqlite";
-    s.destination_config = {{"path", path}};
-    s.created_at = s.updated_at = core::SystemClock().now();
-    store->insert_sync(s);
-    return s;
-  }
 };
 
-TEST_F(SqliteStoreCollectionsTest, ACollectionIsTheTenantsOwnAndItsReadableIdUniquePerTenant) {
+TEST_P(StoreCollectionsTest, ACollectionIsTheTenantsOwnAndItsReadableIdUniquePerTenant) {
   const auto mine = collection(acme.id, "finance");
   ASSERT_TRUE(store->insert_collection(mine));
   EXPECT_FALSE(store->insert_collection(collection(acme.id, "finance")));   // taken
@@ -87,16 +65,13 @@ TEST_F(SqliteStoreCollectionsTest, ACollectionIsTheTenantsOwnAndItsReadableIdUni
   EXPECT_TRUE(store->collection(acme.id, "finance"));
 }
 
-TEST_F(SqliteStoreCollectionsTest, DestinationSecretsAreSealedAtRest) {
+TEST_P(StoreCollectionsTest, DestinationSecretsAreSealedAtRest) {
   ASSERT_TRUE(store->insert_collection(collection(acme.id, "sealed")));
   store.reset();  // closes the database, so its file holds everything
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  EXPECT_EQ(bytes.str().find("very-secret-pw"), std::string::npos);
+  EXPECT_EQ(site.stored_text().find("very-secret-pw"), std::string::npos);
 }
 
-TEST_F(SqliteStoreCollectionsTest, ListsNewestFirstPageByPage) {
+TEST_P(StoreCollectionsTest, ListsNewestFirstPageByPage) {
   std::vector<std::string> ids;
   for (int i = 0; i < 5; ++i) {
     auto c = collection(acme.id, "c" + std::to_string(i));
@@ -117,7 +92,7 @@ TEST_F(SqliteStoreCollectionsTest, ListsNewestFirstPageByPage) {
   EXPECT_EQ(listed, ids);
 }
 
-TEST_F(SqliteStoreCollectionsTest, MembershipsAreTenantScopedAndFollowDeletes) {
+TEST_P(StoreCollectionsTest, MembershipsAreTenantScopedAndFollowDeletes) {
   const auto finance = collection(acme.id, "finance");
   const auto other = collection(acme.id, "other");
   ASSERT_TRUE(store->insert_collection(finance));
@@ -149,42 +124,7 @@ TEST_F(SqliteStoreCollectionsTest, MembershipsAreTenantScopedAndFollowDeletes) {
   EXPECT_TRUE(store->connection(acme.id, second.id));
 }
 
-TEST_F(SqliteStoreCollectionsTest, MigrationTurnsTheSqliteFilesOfEarlierCollectionsIntoCollections) {
-  const auto docs = connection(acme.id);
-  const auto more_docs = connection(acme.id);
-  const auto elsewhere = connection(acme.id);
-  const auto theirs = connection(globex.id);
-  sync(docs, "destinations/docs-abc.db");
-  sync(more_docs, "destinations/docs-abc.db");
-  sync(elsewhere, "exports/out.db");  // not a file the Airweave surface placed
-  sync(theirs, "destinations/docs-abc.db");
-  store.reset();
-  {
-    // The store as it was before migration 9.
-    sqlite::Database db(path);
-    db.exec(
-        "DROP TABLE collection_members; DROP TABLE collections; DELETE FROM schema_migrations WHERE version "
-        "= 9;");
-  }
-  store.emplace(path, core::SecretBox(test_key()));
-
-  const auto mine = store->collection(acme.id, "docs-abc");
-  ASSERT_TRUE(mine);
-  EXPECT_TRUE(core::is_uuid(mine->id));
-  EXPECT_EQ(mine->name, "docs-abc");
-  EXPECT_EQ(mine->destination_type, "sqlite");
-  EXPECT_EQ(mine->destination_config, (core::Json{{"path", "destinations/docs-abc.db"}}));
-  EXPECT_EQ(mine->destination_secrets, core::Json::object());
-  EXPECT_EQ(sorted(store->connections_in_collection(acme.id, mine->id)), sorted({docs.id, more_docs.id}));
-  EXPECT_FALSE(store->collection_of_connection(acme.id, elsewhere.id));
-  EXPECT_EQ(store->collections(acme.id, {}).items.size(), 1u);
-
-  const auto their_collection = store->collection(globex.id, "docs-abc");
-  ASSERT_TRUE(their_collection);
-  EXPECT_NE(their_collection->id, mine->id);
-  EXPECT_EQ(store->connections_in_collection(globex.id, their_collection->id),
-            (std::vector<std::string>{theirs.id}));
-}
+FERRY_ON_EVERY_STORE(StoreCollectionsTest);
 
 }  // namespace
 }  // namespace ferry::store

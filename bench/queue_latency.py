@@ -1,0 +1,188 @@
+#!/usr/bin/env python3
+"""Trigger -> running latency and scaling on runs that do real work, with real ferry processes.
+
+  queue_latency.py FERRY_BIN STORE WORKDIR PROCESSES...
+
+STORE is `sqlite` (one `ferry serve --workers P`: a SQLite store has one process) or a postgres:// URL of an
+empty database (`ferry serve --workers 0` + P `ferry worker --workers 1`). For each P it prints:
+  - trigger -> running p50/p99: a run triggered through the API while every worker is idle, from just before
+    the POST to the run's started_at (stamped by the claim); 100 runs one after another;
+  - real work: 8 full syncs of 200,000 sample records into SQLite files, over 4 tenants, triggered at once:
+    runs/s from the first POST to the last completion.
+"""
+import datetime
+import json
+import math
+import os
+import pathlib
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+
+LATENCY_RUNS = 100
+WORK_RUNS = 8
+WORK_TENANTS = 4
+WORK_RECORDS = 200_000
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Api:
+    def __init__(self, port, key):
+        self.base = f"http://127.0.0.1:{port}"
+        self.key = key
+
+    def call(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.base + path, data=data, method=method,
+                                         headers={"Authorization": f"Bearer {self.key}",
+                                                  "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read() or b"null")
+
+
+def parse_time(text):
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def wait_healthy(port, process):
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit(f"ferry exited early ({process.returncode})")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                return
+        except OSError:
+            time.sleep(0.05)
+    sys.exit("ferry did not become healthy")
+
+
+class Cluster:
+    """serve (+ workers) on one store, started for one process count."""
+
+    def __init__(self, ferry, store, workdir, processes):
+        self.ferry, self.workdir = ferry, workdir
+        self.postgres = store.startswith("postgres")
+        self.db = store if self.postgres else str(workdir / "ferry.db")
+        self.env = dict(os.environ)
+        common = ["--db", self.db, "--data-root", str(workdir / "data"), "--tenant-max-running", "64"]
+        self.port = free_port()
+        serve_workers = "0" if self.postgres else str(processes)
+        self.processes = [self.spawn(["serve", *common, "--workers", serve_workers,
+                                      "--listen", f"127.0.0.1:{self.port}"])]
+        wait_healthy(self.port, self.processes[0])
+        if self.postgres:
+            for _ in range(processes):
+                port = free_port()
+                worker = self.spawn(["worker", *common, "--workers", "1", "--listen", f"127.0.0.1:{port}"])
+                wait_healthy(port, worker)
+                self.processes.append(worker)
+
+    def spawn(self, args):
+        log = open(self.workdir / f"ferry-{len(getattr(self, 'processes', []))}-{args[0]}.log", "ab")
+        return subprocess.Popen([self.ferry, *args], env=self.env, stdout=log, stderr=log)
+
+    def tenant(self, name):
+        out = subprocess.run([self.ferry, "admin", "create-tenant", name, "--db", self.db], env=self.env,
+                             capture_output=True, text=True, check=True).stdout
+        return Api(self.port, out.strip().splitlines()[-1])
+
+    def stop(self):
+        for process in self.processes:
+            process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            process.wait(timeout=60)
+
+
+def make_syncs(api, count, records, prefix):
+    connection = api.call("POST", "/v1/connections",
+                          {"name": prefix, "source_type": "sample", "config": {"size": records}})
+    syncs = []
+    for i in range(count):
+        sync = api.call("POST", "/v1/syncs", {"connection_id": connection["id"],
+                                              "destination": {"type": "sqlite",
+                                                              "config": {"path": f"{prefix}-{i}.db"}},
+                                              "models": ["hris.Employee"]})
+        syncs.append(sync["id"])
+    return syncs
+
+
+def wait_finished(api, run_ids):
+    pending = set(run_ids)
+    while pending:
+        for run_id in list(pending):
+            run = api.call("GET", f"/v1/runs/{run_id}")
+            if run["status"] in ("complete", "failed", "cancelled"):
+                if run["status"] != "complete":
+                    sys.exit(f"run {run_id} ended {run['status']}: {run['error']}")
+                pending.discard(run_id)
+        time.sleep(0.02)
+
+
+def latency(api):
+    syncs = make_syncs(api, 4, 10, "latency")
+    samples = []
+    for i in range(LATENCY_RUNS):
+        sync = syncs[i % len(syncs)]
+        before = time.time()
+        run = api.call("POST", f"/v1/syncs/{sync}/runs", {})
+        wait_finished(api, [run["id"]])
+        started = api.call("GET", f"/v1/runs/{run['id']}")["started_at"]
+        samples.append((parse_time(started) - before) * 1000)
+        time.sleep(0.05)  # every worker idle again, waiting
+    samples.sort()
+    return statistics.median(samples), samples[math.ceil(0.99 * len(samples)) - 1]
+
+
+def real_work(cluster):
+    apis = [cluster.tenant(f"work-{t}") for t in range(WORK_TENANTS)]
+    syncs = []
+    for t, api in enumerate(apis):
+        syncs += [(api, s) for s in make_syncs(api, WORK_RUNS // WORK_TENANTS, WORK_RECORDS, f"work{t}")]
+    start = time.monotonic()
+    runs = [(api, api.call("POST", f"/v1/syncs/{sync}/runs", {})["id"]) for api, sync in syncs]
+    for api, run_id in runs:
+        wait_finished(api, [run_id])
+    return len(runs) / (time.monotonic() - start)
+
+
+def main():
+    ferry, store, workdir = sys.argv[1], sys.argv[2], pathlib.Path(sys.argv[3])
+    os.environ.setdefault("FERRY_MASTER_KEY", secrets.token_hex(32))
+    kind = "postgres" if store.startswith("postgres") else "sqlite"
+    rates = {}
+    for processes in [int(p) for p in sys.argv[4:]]:
+        run_dir = workdir / f"{kind}-{processes}"
+        run_dir.mkdir(parents=True, exist_ok=True)
+        url = store
+        if kind == "postgres":  # a fresh database per process count
+            name = f"queue_{processes}_{secrets.token_hex(3)}"
+            subprocess.run(["psql", "-X", "-q", store, "-c", f"CREATE DATABASE {name}"], check=True)
+            url = store.rsplit("/", 1)[0] + "/" + name
+        cluster = Cluster(ferry, url, run_dir, processes)
+        try:
+            p50, p99 = latency(cluster.tenant("latency"))
+            rate = real_work(cluster)
+            rates[processes] = rate
+        finally:
+            cluster.stop()
+        label = "worker process" if kind == "postgres" else "worker thread"
+        print(f"latency {kind:<9} {processes} {label}{'es' if processes > 1 and kind == 'postgres' else 's' if processes > 1 else ''}: trigger->running "
+              f"p50 {p50:6.1f} ms  p99 {p99:6.1f} ms   real work {rate:5.2f} runs/s", flush=True)
+    if 1 in rates and 2 in rates:
+        print(f"scaling {kind:<9} 1 -> 2: {rates[2] / rates[1]:.2f}x on real work (target >= 1.6x for worker "
+              f"processes on PostgreSQL)", flush=True)
+
+
+if __name__ == "__main__":
+    main()
