@@ -59,7 +59,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("ferry ") + FERRY_VERSION);
   app.require_subcommand(1);
 
-  ferry::cli::ProcessOptions serve{.listen = "127.0.0.1:8080"};
+  ferry::cli::ProcessOptions serve;
+  serve.listen = "127.0.0.1:8080";
   auto* serve_cmd = app.add_subcommand("serve", "Run the HTTP API, the scheduler and workers");
   add_store_flags(serve_cmd, serve.store);
   serve_cmd->add_option("--listen", serve.listen, "HOST:PORT to listen on (port 0: any free port)")
@@ -75,7 +76,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   ferry::cli::OperatorFlags serve_settings(serve_cmd, serve.settings);
 
-  ferry::cli::ProcessOptions worker{.store = {.db = "", .master_key_file = ""}};
+  ferry::cli::ProcessOptions worker;
+  worker.store.db.clear();  // required: a worker has no default store
   auto* worker_cmd = app.add_subcommand(
       "worker", "Claim and run queued runs of a shared PostgreSQL store (no API, no scheduler)");
   worker_cmd->add_option("--db", worker.store.db, "postgres:// URL of the store `ferry serve` uses")
