@@ -4,8 +4,10 @@
 // the run queued, and the next start must finish the run with every row exactly once.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { PAGE, TOTAL, holdWriteLock, makeSite, pagerDefinition as definition, sleep, sqlite, startPager, until } from './ferry_site.mjs';
@@ -106,6 +108,40 @@ describe('SIGTERM with --shutdown-timeout', () => {
     await lock.release();
     assert.equal(sqlite(site.db, 'PRAGMA integrity_check'), 'ok');
   });
+});
+
+// An orchestrator may stop a pod the moment it starts. ferry catches SIGTERM before it opens its store, so
+// a stop during a slow start is a graceful stop, never the default instant death. The "store" here accepts
+// the connection and says nothing, which holds ferry inside its start for as long as the test likes.
+test('SIGTERM while ferry is still starting is caught, not fatal', async () => {
+  const held = [];
+  const silentStore = net.createServer((socket) => held.push(socket));
+  await new Promise((r) => silentStore.listen(0, '127.0.0.1', r));
+  const child = spawn(process.env.FERRY_BIN,
+                      ['serve', '--db', `postgres://ferry@127.0.0.1:${silentStore.address().port}/ferry`,
+                       '--listen', '127.0.0.1:0'],
+                      { stdio: ['ignore', 'ignore', 'pipe'],
+                        env: { ...process.env, FERRY_MASTER_KEY: crypto.randomBytes(32).toString('hex') } });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  const exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  try {
+    await until('ferry to connect to its store', () => held.length > 0);
+    const caught = BigInt('0x' + /SigCgt:\s*([0-9a-f]+)/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))[1]);
+    assert.ok(caught & (1n << 14n), 'SIGTERM is caught while the store is being opened');
+    child.kill('SIGTERM');
+    await sleep(300);
+    assert.equal(child.exitCode, null, 'still starting: the signal waits for the start to end');
+    assert.equal(child.signalCode, null, 'not killed by the signal');
+    for (const socket of held) socket.destroy();  // the store "fails": ferry ends its start with that error
+    const { code, signal } = await exited;
+    assert.equal(signal, null, stderr);
+    assert.equal(code, 2, stderr);
+    assert.match(stderr, /cannot connect/);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    silentStore.close();
+  }
 });
 
 test('the bound is an operator setting, flag or ferry.toml, within 1..3600 seconds', () => {

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <thread>
 
 #include "cli/commands/commands.h"
@@ -104,6 +105,9 @@ void clear_previous_demo(Runtime& runtime, const std::string& tenant_id,
 }  // namespace
 
 int demo(const DemoOptions& options) {
+  // `--once` ends by itself, so Ctrl-C keeps its default meaning there; a serving demo stops gracefully.
+  std::optional<ShutdownSignals> signals;
+  if (!options.once) signals.emplace();
   std::filesystem::create_directories(options.dir);
   const auto dir = std::filesystem::absolute(options.dir);
   auto settings = options.settings;
@@ -184,7 +188,7 @@ int demo(const DemoOptions& options) {
   }
   fmt::print("\nServing on {} until Ctrl-C.\n", base);
   std::fflush(stdout);
-  runtime.wait_for_signal();
+  runtime.wait_for_signal(*signals);
   return ok ? 0 : 1;
 }
 

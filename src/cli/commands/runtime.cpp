@@ -1,7 +1,6 @@
 #include "cli/commands/runtime.h"
 
 #include <sys/prctl.h>
-#include <boost/asio/signal_set.hpp>
 
 #include <charconv>
 #include <condition_variable>
@@ -144,11 +143,16 @@ void Runtime::start() {
   }
 }
 
-void Runtime::wait_for_signal() {
-  boost::asio::io_context signals_io;
-  boost::asio::signal_set signals(signals_io, SIGINT, SIGTERM);
-  signals.async_wait([](const boost::system::error_code&, int) {});
-  signals_io.run();
+ShutdownSignals::ShutdownSignals() : signals_(io_, SIGINT, SIGTERM) {}
+
+void ShutdownSignals::wait() {
+  // A signal caught before this wait is queued by the signal_set and completes it at once.
+  signals_.async_wait([](const boost::system::error_code&, int) {});
+  io_.run();
+}
+
+void Runtime::wait_for_signal(ShutdownSignals& signals) {
+  signals.wait();
   const auto bound = std::chrono::seconds(options_.settings.shutdown_timeout);
   core::log(*core::named_logger("cli"), spdlog::level::info, "shutting down: finishing current batches",
             {{"shutdown_timeout_s", bound.count()}});

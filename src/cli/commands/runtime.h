@@ -5,6 +5,7 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
 
 #include <chrono>
 #include <memory>
@@ -35,6 +36,20 @@ struct RuntimeOptions {
   OperatorSettings settings;
 };
 
+// Catches SIGINT/SIGTERM from its construction on. Made before anything starts, so a SIGTERM that arrives
+// while the process is still starting (an orchestrator that stops a pod at once) means "shut down gracefully"
+// rather than the default instant death with runs mid-batch.
+class ShutdownSignals {
+ public:
+  ShutdownSignals();
+  // Blocks until one of the signals arrived (returns at once if one already did).
+  void wait();
+
+ private:
+  boost::asio::io_context io_;
+  boost::asio::signal_set signals_;
+};
+
 class Runtime {
  public:
   explicit Runtime(RuntimeOptions options);
@@ -49,8 +64,8 @@ class Runtime {
 
   // Starts the workers and HTTP threads; returns at once.
   void start();
-  // Blocks until SIGINT/SIGTERM, then stops gracefully.
-  void wait_for_signal();
+  // Blocks until `signals` caught SIGINT/SIGTERM, then stops gracefully.
+  void wait_for_signal(ShutdownSignals& signals);
   void stop();
 
  private:

@@ -17,6 +17,7 @@ store::StorePtr StoreTarget::open() const {
 
 namespace {
 int run_until_signal(ProcessRole role, const ProcessOptions& options) {
+  ShutdownSignals signals;
   Runtime runtime({.db = options.store.db,
                    .master_key_file = options.store.master_key_file,
                    .role = role,
@@ -26,7 +27,7 @@ int run_until_signal(ProcessRole role, const ProcessOptions& options) {
                    .lease = std::chrono::seconds(options.lease_seconds),
                    .settings = options.settings});
   runtime.start();
-  runtime.wait_for_signal();
+  runtime.wait_for_signal(signals);
   return 0;
 }
 }  // namespace
