@@ -1,10 +1,12 @@
 // Benchmark: how many runs a store hands out per second when PROCESSES worker processes claim at once.
 // RUNS queued runs over TENANTS tenants (one per sync: a sync has one active run at a time); each process
 // opens its own store, then claims a run and completes it (claim + the compare-and-set that ends it, what
-// every real run costs the store) until the queue is empty. Prints claims/s per process count, and checks
+// every real run costs the store) until the queue is empty. Prints claims/s per process count, with the CPU
+// the claiming processes spent per claim (the rest of the box's CPU went to the store's server), and checks
 // that every run was claimed exactly once.
 //   ferry_bench_queue_claims STORE RUNS TENANTS PROCESSES...
 // STORE is a SQLite path or a postgres:// URL (FERRY_MASTER_KEY must be set for PostgreSQL).
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -93,10 +95,22 @@ void queue_runs(store::Store& store, const Seeded& seeded) {
   std::_Exit(0);
 }
 
-double measure(const std::string& url, int processes, int64_t runs) {
+struct Measured {
+  double claims_per_second;
+  double claimer_cpu_ms_per_claim;  // user + system time of the claiming processes (the store's clients)
+};
+
+double cpu_seconds(const rusage& usage) {
+  const auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+Measured measure(const std::string& url, int processes, int64_t runs) {
   int go[2];
   int out[2];
   if (::pipe(go) != 0 || ::pipe(out) != 0) std::exit(1);
+  rusage before{};
+  ::getrusage(RUSAGE_CHILDREN, &before);
   std::vector<pid_t> children;
   for (int i = 0; i < processes; ++i) {
     const pid_t pid = ::fork();
@@ -118,6 +132,8 @@ double measure(const std::string& url, int processes, int64_t runs) {
     }
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  rusage after{};
+  ::getrusage(RUSAGE_CHILDREN, &after);
   for (int i = 0; i < processes; ++i) {
     int64_t claimed = 0;
     if (::read(out[0], &claimed, sizeof claimed) != sizeof claimed) std::exit(1);
@@ -129,7 +145,8 @@ double measure(const std::string& url, int processes, int64_t runs) {
                  static_cast<long long>(runs));
     std::exit(1);
   }
-  return static_cast<double>(runs) / seconds;
+  return {static_cast<double>(runs) / seconds,
+          (cpu_seconds(after) - cpu_seconds(before)) * 1000 / static_cast<double>(runs)};
 }
 
 }  // namespace
@@ -153,10 +170,10 @@ int main(int argc, char** argv) {
       auto store = store::open_store(url);
       queue_runs(*store, seeded);
     }
-    const double rate = measure(url, processes, runs);
-    std::printf("claims  %-10s %d process%s  %8.0f claims/s\n",
+    const auto measured = measure(url, processes, runs);
+    std::printf("claims  %-10s %d process%s  %8.0f claims/s  (claimers' CPU %.3f ms/claim)\n",
                 store::is_postgres_url(url) ? "postgres" : "sqlite", processes,
-                processes == 1 ? ": " : "es:", rate);
+                processes == 1 ? ": " : "es:", measured.claims_per_second, measured.claimer_cpu_ms_per_claim);
     std::fflush(stdout);
   }
   return 0;

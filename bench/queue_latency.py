@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Trigger -> running latency and scaling on runs that do real work, with real ferry processes.
 
-  queue_latency.py FERRY_BIN STORE WORKDIR PROCESSES...
+  queue_latency.py [--pin] FERRY_BIN STORE WORKDIR PROCESSES...
 
 STORE is `sqlite` (one `ferry serve --workers P`: a SQLite store has one process) or a postgres:// URL of an
 empty database (`ferry serve --workers 0` + P `ferry worker --workers 1`). For each P it prints:
@@ -9,6 +9,12 @@ empty database (`ferry serve --workers 0` + P `ferry worker --workers 1`). For e
     the POST to the run's started_at (stamped by the claim); 100 runs one after another;
   - real work: 8 full syncs of 200,000 sample records into SQLite files, over 4 tenants, triggered at once:
     runs/s from the first POST to the last completion.
+
+--pin (PostgreSQL only) gives each worker process a core of its own (taskset), as if each were a one-core
+host: one run already keeps about 1.4 cores busy (the source reads ahead on its own thread while the
+destination writes), so on a 2-core machine two unpinned worker processes share the cores one process nearly
+filled, and the figure measures the machine rather than the queue. Pinned, 1 -> 2 processes doubles the cores
+the runs get, which is what adding a worker host does; the serve process and PostgreSQL stay unpinned.
 """
 import datetime
 import json
@@ -70,7 +76,7 @@ def wait_healthy(port, process):
 class Cluster:
     """serve (+ workers) on one store, started for one process count."""
 
-    def __init__(self, ferry, store, workdir, processes):
+    def __init__(self, ferry, store, workdir, processes, pin=False):
         self.ferry, self.workdir = ferry, workdir
         self.postgres = store.startswith("postgres")
         self.db = store if self.postgres else str(workdir / "ferry.db")
@@ -82,15 +88,17 @@ class Cluster:
                                       "--listen", f"127.0.0.1:{self.port}"])]
         wait_healthy(self.port, self.processes[0])
         if self.postgres:
-            for _ in range(processes):
+            for index in range(processes):
                 port = free_port()
-                worker = self.spawn(["worker", *common, "--workers", "1", "--listen", f"127.0.0.1:{port}"])
+                pinned = ["taskset", "-c", str(index % os.cpu_count())] if pin else []
+                worker = self.spawn(["worker", *common, "--workers", "1", "--listen", f"127.0.0.1:{port}"],
+                                    prefix=pinned)
                 wait_healthy(port, worker)
                 self.processes.append(worker)
 
-    def spawn(self, args):
+    def spawn(self, args, prefix=()):
         log = open(self.workdir / f"ferry-{len(getattr(self, 'processes', []))}-{args[0]}.log", "ab")
-        return subprocess.Popen([self.ferry, *args], env=self.env, stdout=log, stderr=log)
+        return subprocess.Popen([*prefix, self.ferry, *args], env=self.env, stdout=log, stderr=log)
 
     def tenant(self, name):
         out = subprocess.run([self.ferry, "admin", "create-tenant", name, "--db", self.db], env=self.env,
@@ -144,44 +152,60 @@ def latency(api):
     return statistics.median(samples), samples[math.ceil(0.99 * len(samples)) - 1]
 
 
+def cpu_seconds(process):
+    fields = pathlib.Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
 def real_work(cluster):
+    """runs/s, and the cores the processes that run the work kept busy meanwhile."""
+    workers = cluster.processes[1:] if cluster.postgres else cluster.processes
     apis = [cluster.tenant(f"work-{t}") for t in range(WORK_TENANTS)]
     syncs = []
     for t, api in enumerate(apis):
         syncs += [(api, s) for s in make_syncs(api, WORK_RUNS // WORK_TENANTS, WORK_RECORDS, f"work{t}")]
     start = time.monotonic()
+    cpu_before = sum(cpu_seconds(p) for p in workers)
     runs = [(api, api.call("POST", f"/v1/syncs/{sync}/runs", {})["id"]) for api, sync in syncs]
     for api, run_id in runs:
         wait_finished(api, [run_id])
-    return len(runs) / (time.monotonic() - start)
+    elapsed = time.monotonic() - start
+    return len(runs) / elapsed, (sum(cpu_seconds(p) for p in workers) - cpu_before) / elapsed
 
 
 def main():
-    ferry, store, workdir = sys.argv[1], sys.argv[2], pathlib.Path(sys.argv[3])
+    args = sys.argv[1:]
+    pin = args[0] == "--pin"
+    if pin:
+        args = args[1:]
+    ferry, store, workdir = args[0], args[1], pathlib.Path(args[2])
     os.environ.setdefault("FERRY_MASTER_KEY", secrets.token_hex(32))
     kind = "postgres" if store.startswith("postgres") else "sqlite"
+    if pin and kind != "postgres":
+        sys.exit("--pin is for worker processes on a PostgreSQL store")
     rates = {}
-    for processes in [int(p) for p in sys.argv[4:]]:
-        run_dir = workdir / f"{kind}-{processes}"
+    for processes in [int(p) for p in args[3:]]:
+        run_dir = workdir / f"{kind}-{processes}{'-pinned' if pin else ''}"
         run_dir.mkdir(parents=True, exist_ok=True)
         url = store
         if kind == "postgres":  # a fresh database per process count
             name = f"queue_{processes}_{secrets.token_hex(3)}"
             subprocess.run(["psql", "-X", "-q", store, "-c", f"CREATE DATABASE {name}"], check=True)
             url = store.rsplit("/", 1)[0] + "/" + name
-        cluster = Cluster(ferry, url, run_dir, processes)
+        cluster = Cluster(ferry, url, run_dir, processes, pin)
         try:
             p50, p99 = latency(cluster.tenant("latency"))
-            rate = real_work(cluster)
+            rate, cores = real_work(cluster)
             rates[processes] = rate
         finally:
             cluster.stop()
-        label = "worker process" if kind == "postgres" else "worker thread"
+        label = ("pinned worker process" if pin else "worker process") if kind == "postgres" else "worker thread"
         print(f"latency {kind:<9} {processes} {label}{'es' if processes > 1 and kind == 'postgres' else 's' if processes > 1 else ''}: trigger->running "
-              f"p50 {p50:6.1f} ms  p99 {p99:6.1f} ms   real work {rate:5.2f} runs/s", flush=True)
+              f"p50 {p50:6.1f} ms  p99 {p99:6.1f} ms   real work {rate:5.2f} runs/s on {cores:4.2f} cores", flush=True)
     if 1 in rates and 2 in rates:
-        print(f"scaling {kind:<9} 1 -> 2: {rates[2] / rates[1]:.2f}x on real work (target >= 1.6x for worker "
-              f"processes on PostgreSQL)", flush=True)
+        what = "pinned worker processes, one core each" if pin else "unpinned"
+        print(f"scaling {kind:<9} 1 -> 2: {rates[2] / rates[1]:.2f}x on real work, {what} (target >= 1.6x for "
+              f"worker processes on PostgreSQL)", flush=True)
 
 
 if __name__ == "__main__":

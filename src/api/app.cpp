@@ -27,7 +27,10 @@ bool is_probe(const std::string& path) {
 App::App(Services services, RateLimitOptions rate_limit, ConnectorPoolOptions connector_pool,
          ResponseCacheOptions response_cache)
     : store_(services.store),
-      rate_limiter_(rate_limit, services.clock),
+      shared_buckets_(rate_limit.shared_buckets ? std::make_unique<StoreRateBuckets>(services.store)
+                                                : nullptr),
+      rate_limiter_(shared_buckets_ ? RateLimiter(rate_limit, services.clock, *shared_buckets_)
+                                    : RateLimiter(rate_limit, services.clock)),
       responses_(services.clock, response_cache),
       connector_pool_(connector_pool) {
   router_.add("GET", "/healthz", [](const HttpRequest&, const PathParams&) {

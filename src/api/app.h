@@ -59,6 +59,7 @@ class App {
   Router router_;
   std::vector<SurfaceFallback> fallbacks_;
   HttpMetrics metrics_;
+  std::unique_ptr<RateBuckets> shared_buckets_;  // the store's, when RateLimitOptions::shared_buckets
   RateLimiter rate_limiter_;
   ResponseCache responses_;
   ConnectorPool connector_pool_;

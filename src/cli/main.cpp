@@ -92,7 +92,7 @@ int main(int argc, char** argv) {
                    "a run's claim without a heartbeat; a dead worker's run resumes elsewhere after it")
       ->check(CLI::Range(3, 3600))
       ->capture_default_str();
-  ferry::cli::OperatorFlags worker_settings(worker_cmd, worker.settings);
+  ferry::cli::OperatorFlags worker_settings(worker_cmd, worker.settings, ferry::cli::CommandScope::kRunsOnly);
 
   auto* admin = app.add_subcommand("admin", "Administration");
   admin->require_subcommand(1);

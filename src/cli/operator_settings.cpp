@@ -62,15 +62,25 @@ struct OperatorFlags::Entry {
   CLI::Option* option;
   Target target;
   std::optional<std::pair<double, double>> range;
+  bool api_only = false;  // used only by a command that answers the API
 };
 
-OperatorFlags::OperatorFlags(CLI::App* command, OperatorSettings& s) : settings_(s) {
+OperatorFlags::OperatorFlags(CLI::App* command, OperatorSettings& s, CommandScope scope)
+    : settings_(s), scope_(scope), command_name_(command->get_name()) {
   command->add_option("--config", s.config_file, "operator settings file (TOML); flags override it")
       ->check(CLI::ExistingFile);
   const auto add = [&](const std::string& key, Target target, CLI::Option* option,
                        std::optional<std::pair<double, double>> range = std::nullopt) {
     if (range) option->check(CLI::Range(range->first, range->second));
     entries_.push_back(std::make_shared<Entry>(Entry{key, option, target, range}));
+  };
+  // Registered on every command, so a run-only command can refuse it by name (apply_config_file) instead
+  // of CLI11's generic "not expected"; hidden from its --help.
+  const auto add_api_only = [&](const std::string& key, Target target, CLI::Option* option,
+                                std::pair<double, double> range) {
+    add(key, target, option, range);
+    entries_.back()->api_only = true;
+    if (scope_ == CommandScope::kRunsOnly) option->group("");
   };
   add("data_root", &s.data_root,
       command->add_option("--data-root", s.data_root,
@@ -113,12 +123,14 @@ OperatorFlags::OperatorFlags(CLI::App* command, OperatorSettings& s) : settings_
       command->add_option("--tenant-max-running", s.tenant_max_running,
                           "runs one tenant may have running at once (default: half the workers, rounded up)"),
       std::pair{0.0, 4096.0});
-  add("rate_limit", &s.rate_limit,
+  add_api_only(
+      "rate_limit", &s.rate_limit,
       command->add_option("--rate-limit", s.rate_limit, "requests per second per API key (0: no limit)")
           ->take_last()
           ->capture_default_str(),
       std::pair{0.0, 1e6});
-  add("rate_burst", &s.rate_burst,
+  add_api_only(
+      "rate_burst", &s.rate_burst,
       command
           ->add_option("--rate-burst", s.rate_burst, "requests one API key may make at once above the rate")
           ->take_last()
@@ -142,6 +154,15 @@ OperatorFlags::OperatorFlags(CLI::App* command, OperatorSettings& s) : settings_
 }
 
 void OperatorFlags::apply_config_file() {
+  const bool runs_only = scope_ == CommandScope::kRunsOnly;
+  for (const auto& entry : entries_) {
+    if (runs_only && entry->api_only && entry->option->count() > 0) {
+      throw FerryError(ErrorCategory::kConfigInvalid, "--" + entry->option->get_lnames().front() +
+                                                          " is a setting of the API, which `ferry " +
+                                                          command_name_ +
+                                                          "` does not serve: give it to `ferry serve`");
+    }
+  }
   if (settings_.config_file.empty()) return;
   const auto& file = settings_.config_file;
   toml::table table;
@@ -159,7 +180,8 @@ void OperatorFlags::apply_config_file() {
       throw FerryError(ErrorCategory::kConfigInvalid,
                        file + ":" + line + ": '" + std::string(key.str()) + "' is not an operator setting");
     }
-    if ((*match)->option->count() > 0) continue;  // the flag wins
+    if ((*match)->option->count() > 0) continue;    // the flag wins
+    if (runs_only && (*match)->api_only) continue;  // for the `serve` sharing this file
     auto problem = assign(node, (*match)->target);
     if (problem.empty() && (*match)->range && node.is_number()) {
       const double value = *node.value<double>();

@@ -39,18 +39,26 @@ struct OperatorSettings {
   connectors::ConnectorPolicy connector_policy(const std::string& db) const;
 };
 
+// Whether a command answers the API (serve, demo) or only runs runs (worker): the API's own settings (the
+// rate limits) mean nothing to the latter.
+enum class CommandScope { kServesApi, kRunsOnly };
+
 // Registers every operator flag on `command` (serve, demo, worker). The returned object applies the
 // `--config` file after parsing: a value from the file is used only where the flag was not given.
 class OperatorFlags {
  public:
-  OperatorFlags(CLI::App* command, OperatorSettings& settings);
-  // Reads settings.config_file, if set, into the settings not given as flags; throws
-  // core::FerryError(kConfigInvalid) naming the file, key and line on a bad or unknown key.
+  OperatorFlags(CLI::App* command, OperatorSettings& settings, CommandScope scope = CommandScope::kServesApi);
+  // Refuses an API-only flag given to a kRunsOnly command (it would be silently ignored), then reads
+  // settings.config_file, if set, into the settings not given as flags; API-only keys there are skipped
+  // on a kRunsOnly command, so one ferry.toml serves `serve` and `worker`. Throws
+  // core::FerryError(kConfigInvalid) naming the flag, or the file, key and line on a bad or unknown key.
   void apply_config_file();
 
  private:
   struct Entry;
   OperatorSettings& settings_;
+  CommandScope scope_;
+  std::string command_name_;
   std::vector<std::shared_ptr<Entry>> entries_;
 };
 

@@ -99,6 +99,12 @@ struct StoredCatalog {
   core::Timestamp refreshed_at;
 };
 
+// What Store::take_rate_tokens took from a rate-limit bucket.
+struct RateTokens {
+  int granted = 0;  // whole tokens taken: min(want, the whole tokens the bucket held)
+  double left = 0;  // what the bucket holds after the take (a fraction while it refills)
+};
+
 // Opaque name of a read snapshot (Store::PinnedReads::snapshot). `version` counts in `reader`'s own
 // numbering (a reader's next snapshot supersedes its last); tokens of different readers are never equal.
 struct SnapshotToken {
@@ -277,6 +283,14 @@ class Store {
     virtual ~ExclusiveSection() = default;
   };
   virtual std::unique_ptr<ExclusiveSection> exclusive(const std::string& /*name*/) { return nullptr; }
+
+  // --- the API's per-key rate limit (api/rate_buckets.h), one bucket per key for every process ---
+  // Takes min(want, whole tokens) from the bucket of `key_hash` (a credential's SHA-256 hex, never the
+  // credential), first refilled at `rate` tokens/s since its last take and capped at `burst`; a new bucket is
+  // full. Atomic across processes. Buckets idle long enough to be full again are deleted along the way (a
+  // missing bucket is a full one), so they do not pile up with every key ever presented.
+  virtual RateTokens take_rate_tokens(const std::string& key_hash, int want, double rate, double burst,
+                                      core::Timestamp now) = 0;
 
   // --- collections (store/collection.h) ---
   // Stores a new collection; false when the tenant already has one with its readable_id.

@@ -237,6 +237,11 @@ class FaultyStore final : public store::Store {
                                 const store::StoredResponse& response) override {
     write([&] { real_.save_idempotent_response(tenant_id, key, response); });
   }
+  // Not counted as a write: the crash points tests choose number the domain's writes.
+  store::RateTokens take_rate_tokens(const std::string& key_hash, int want, double rate, double burst,
+                                     core::Timestamp now) override {
+    return read([&] { return real_.take_rate_tokens(key_hash, want, rate, burst, now); });
+  }
 
   bool insert_collection(const store::Collection& collection) override {
     return write([&] { return real_.insert_collection(collection); });

@@ -33,27 +33,8 @@ class PgClaimsTest : public ::testing::Test {
     return std::make_unique<PgStore>(database.url(), core::SecretBox(store_test_key()), 4);
   }
 
-  // A tenant with one connection, and `syncs` syncs of it.
   std::vector<core::Sync> tenant_with_syncs(const std::string& name, int syncs) {
-    const auto tenant = store->create_tenant(name);
-    const auto now = core::SystemClock().now();
-    const core::Connection c{
-        core::new_uuid(),        tenant.id, name, "sample", {{"size", 10}}, {{"api_key", "k"}},
-        core::new_token("act_"), now,       now};
-    store->insert_connection(c);
-    std::vector<core::Sync> out;
-    for (int i = 0; i < syncs; ++i) {
-      core::Sync s;
-      s.id = core::new_uuid();
-      s.tenant_id = tenant.id;
-      s.connection_id = c.id;
-      s.destination_type = "sqlite";
-      s.destination_config = {{"path", "x.db"}};
-      s.created_at = s.updated_at = now;
-      store->insert_sync(s);
-      out.push_back(s);
-    }
-    return out;
+    return store::tenant_with_syncs(*store, name, syncs);
   }
 
   static core::Run run_of(const core::Sync& sync, core::Timestamp created_at) {

@@ -4,6 +4,7 @@
 #include <random>
 #include <sstream>
 
+#include "core/ids.h"
 #include "db/postgres/pg_connection.h"
 #include "db/sqlite/database.h"
 #include "fakes/postgres/pg_test_database.h"
@@ -143,6 +144,28 @@ void StoreSite::exec_elsewhere(const std::string& sql) const {
     postgres::PgConnection other(url_, postgres::Side::kDestination);
     other.exec(sql);
   }
+}
+
+std::vector<core::Sync> tenant_with_syncs(Store& store, const std::string& name, int syncs) {
+  const auto tenant = store.create_tenant(name);
+  const auto now = core::SystemClock().now();
+  const core::Connection c{
+      core::new_uuid(),        tenant.id, name, "sample", {{"size", 10}}, {{"api_key", "k"}},
+      core::new_token("act_"), now,       now};
+  store.insert_connection(c);
+  std::vector<core::Sync> out;
+  for (int i = 0; i < syncs; ++i) {
+    core::Sync s;
+    s.id = core::new_uuid();
+    s.tenant_id = tenant.id;
+    s.connection_id = c.id;
+    s.destination_type = "sqlite";
+    s.destination_config = {{"path", "x.db"}};
+    s.created_at = s.updated_at = now;
+    store.insert_sync(s);
+    out.push_back(s);
+  }
+  return out;
 }
 
 }  // namespace ferry::store

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/crypto.h"
 #include "core/ids.h"
@@ -85,6 +86,9 @@ class StoreFixture : public ::testing::TestWithParam<Backend> {
     return c;
   }
 };
+
+// A tenant with one sample connection and `syncs` syncs of it (SQLite destinations), stored in `store`.
+std::vector<core::Sync> tenant_with_syncs(Store& store, const std::string& name, int syncs);
 
 }  // namespace ferry::store
 

@@ -86,8 +86,10 @@ Runtime::Runtime(RuntimeOptions options) : options_(std::move(options)) {
   if (serves_api) scheduler_ = std::make_unique<engine::Scheduler>(*store_, *control_, clock_);
   pool_ = std::make_unique<engine::WorkerPool>(*store_, registry_, clock_, scheduler_.get(), pool_options);
   if (serves_api) {
+    // Many `ferry serve` share a PostgreSQL store: one bucket per key for all of them, in the store.
     const api::RateLimitOptions rate_limit{options_.settings.rate_limit,
-                                           static_cast<double>(options_.settings.rate_burst)};
+                                           static_cast<double>(options_.settings.rate_burst),
+                                           store::is_postgres_url(options_.db)};
     app_ = std::make_unique<api::App>(api::Services{*store_, registry_, *control_, clock_}, rate_limit);
     listen([this](api::HttpRequest&& request, api::Reply reply) {
       app_->handle_async(std::move(request), std::move(reply));

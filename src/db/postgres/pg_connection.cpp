@@ -20,12 +20,29 @@ ErrorCategory unavailable(Side side) {
   return side == Side::kSource ? ErrorCategory::kSourceUnavailable : ErrorCategory::kDestinationError;
 }
 
+// A kStore connection: kDeadPeerKeepalives ahead of the URL's own keywords (a keyword the URL sets wins).
+PGconn* connect_url(const std::string& url, Side side) {
+  if (side != Side::kStore) return PQconnectdb(url.c_str());
+  auto keywords = keepalive_keywords();
+  // expand_dbname: the URL, given as dbname after the defaults, is parsed as a connection string whose
+  // settings override them.
+  keywords.emplace_back("dbname", url);
+  std::vector<const char*> keys;
+  std::vector<const char*> values;
+  for (const auto& [key, value] : keywords) {
+    keys.push_back(key.c_str());
+    values.push_back(value.c_str());
+  }
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+  return PQconnectdbParams(keys.data(), values.data(), 1);
+}
+
 }  // namespace
 
 ErrorCategory classify_pg_error(std::string_view sqlstate, std::string_view message, Side side) {
   if (sqlstate == "28P01" || sqlstate == "28000") return ErrorCategory::kCredentialsInvalid;
   if (sqlstate == "42501") return ErrorCategory::kPermissionDenied;
-  if (sqlstate == "42P01" || sqlstate == "3F000" || sqlstate == "42703") return ErrorCategory::kSchemaInvalid;
   if (sqlstate == "3D000") return ErrorCategory::kConfigInvalid;  // database does not exist
   // connection exceptions, serialization failures, deadlocks, lock timeouts, statement timeouts and cancels,
   // shutdowns, resource limits
@@ -50,6 +67,9 @@ ErrorCategory classify_pg_error(std::string_view sqlstate, std::string_view mess
     }
     return unavailable(side);  // refused, unreachable, reset, timed out
   }
+  // ferry's own schema and constraints (as the SQLite store's): a violation is ferry's failure.
+  if (side == Side::kStore) return ErrorCategory::kInternal;
+  if (sqlstate == "42P01" || sqlstate == "3F000" || sqlstate == "42703") return ErrorCategory::kSchemaInvalid;
   return side == Side::kSource ? ErrorCategory::kSchemaInvalid : ErrorCategory::kDestinationError;
 }
 
@@ -77,7 +97,7 @@ int64_t PgResult::affected() const {
 }
 
 PgConnection::PgConnection(const std::string& url, Side side)
-    : side_(side), conn_(PQconnectdb(url.c_str()), &PQfinish) {
+    : side_(side), conn_(connect_url(url, side), &PQfinish) {
   start_session();
 }
 
@@ -101,13 +121,23 @@ void PgConnection::start_session() {
   if (PQstatus(conn_.get()) != CONNECTION_OK) {
     // never echo the URL: it may carry a password
     const std::string message = trimmed(PQerrorMessage(conn_.get()));
-    throw FerryError(classify_pg_error("", message, side_), "postgres: cannot connect: " + message);
+    throw PgError(classify_pg_error("", message, side_), "postgres: cannot connect: " + message, "");
   }
   PQsetClientEncoding(conn_.get(), "UTF8");
   cancel_.reset(PQgetCancel(conn_.get()));
-  exec(
-      "SET TIME ZONE 'UTC'; SET DateStyle = 'ISO'; SET IntervalStyle = 'iso_8601'; "
-      "SET extra_float_digits = 3");
+  exec(std::string("SET TIME ZONE 'UTC'; SET DateStyle = 'ISO'; SET IntervalStyle = 'iso_8601'; "
+                   "SET extra_float_digits = 3") +
+       (side_ == Side::kStore ? server_keepalive_settings(PQserverVersion(conn_.get())) : ""));
+}
+
+void PgConnection::refuse_nul_text(const std::vector<std::optional<std::string>>& params) const {
+  if (side_ != Side::kStore) return;
+  for (const auto& param : params) {
+    if (param && param->find('\0') != std::string::npos) {
+      throw PgError(ErrorCategory::kConfigInvalid, "text holding a NUL character (\\u0000) cannot be stored",
+                    "");
+    }
+  }
 }
 
 void PgConnection::fail(const std::string& what, const PGresult* result) const {
@@ -122,8 +152,9 @@ void PgConnection::fail(const std::string& what, const PGresult* result) const {
                                                : PQerrorMessage(conn_.get()));
   ErrorCategory category = classify_pg_error(sqlstate, message, side_);
   if (sqlstate.empty() && PQstatus(conn_.get()) != CONNECTION_OK) category = unavailable(side_);
-  throw FerryError(category,
-                   "postgres: " + what + ": " + message + (sqlstate.empty() ? "" : " [" + sqlstate + "]"));
+  throw PgError(category,
+                "postgres: " + what + ": " + message + (sqlstate.empty() ? "" : " [" + sqlstate + "]"),
+                sqlstate);
 }
 
 void PgConnection::throw_if_interrupted() const {
@@ -140,6 +171,7 @@ PgResult PgConnection::exec(const std::string& sql) {
 
 PgResult PgConnection::exec(const std::string& sql, const std::vector<std::optional<std::string>>& params) {
   throw_if_interrupted();
+  refuse_nul_text(params);
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
@@ -153,6 +185,7 @@ PgResult PgConnection::exec(const std::string& sql, const std::vector<std::optio
 PgResult PgConnection::exec_prepared(const std::string& sql,
                                      const std::vector<std::optional<std::string>>& params) {
   throw_if_interrupted();
+  refuse_nul_text(params);
   auto statement = prepared_.find(sql);
   if (statement == prepared_.end()) {
     // A prepared statement belongs to the session: a transaction rolled back later keeps it.
@@ -209,7 +242,7 @@ int64_t PgConnection::drain_results(const std::string& what) {
     }
   }
   if (error)
-    throw FerryError(classify_pg_error(sqlstate, *error, side_), "postgres: " + what + ": " + *error);
+    throw PgError(classify_pg_error(sqlstate, *error, side_), "postgres: " + what + ": " + *error, sqlstate);
   return rows;
 }
 

@@ -1,8 +1,9 @@
-// db/postgres/pg_connection: RAII over libpq, shared by the PostgreSQL source and destination (and any
-// PostgreSQL store). Failures become core::FerryError with a category a run can act on: a refused password is
-// permanent (credentials_invalid), a lost or unreachable server is transient (source_unavailable or
-// destination_error, by the side that uses the connection), a missing object is schema_invalid, a denied one
-// permission_denied.
+// db/postgres/pg_connection: RAII over libpq, shared by the PostgreSQL source and destination and the
+// PostgreSQL store. Failures become PgError (a core::FerryError with the SQLSTATE) with a category a run can
+// act on: a refused password is permanent (credentials_invalid), a lost or unreachable server is transient
+// (source_unavailable, or destination_error for a destination and the store), a missing object is
+// schema_invalid, a denied one permission_denied; anything else is the destination's (destination_error),
+// the source's (schema_invalid) or, in ferry's own store, ferry's (internal).
 #pragma once
 
 #include <libpq-fe.h>
@@ -17,11 +18,26 @@
 #include <vector>
 
 #include "core/error.h"
+#include "db/postgres/pg_keepalives.h"
 
 namespace ferry::postgres {
 
-// Which side a connection serves: decides the category of transient failures.
-enum class Side { kSource, kDestination };
+// Which side a connection serves: decides the categories of its failures. kStore is ferry's own store: a
+// constraint it breaks is ferry's failure (internal), never a tenant's destination's. Its sessions also
+// detect a dead peer within about 30 seconds (kDeadPeerKeepalives), and refuse text holding a NUL byte.
+enum class Side { kSource, kDestination, kStore };
+
+// A failure with its SQLSTATE ("" when the server sent none: connecting, a lost connection).
+class PgError : public core::FerryError {
+ public:
+  PgError(core::ErrorCategory category, const std::string& message, std::string sqlstate)
+      : core::FerryError(category, message), sqlstate_(std::move(sqlstate)) {}
+  const std::string& sqlstate() const { return sqlstate_; }
+
+ private:
+  std::string sqlstate_;
+};
+inline constexpr std::string_view kForeignKeyViolation = "23503";
 
 struct TenantConninfo;  // db/postgres/pg_conninfo.h
 
@@ -45,7 +61,9 @@ class PgResult {
 class PgConnection {
  public:
   // Connects to `url` (a libpq URI or key=value string) as it is: for the operator's own connections and
-  // tests, never for a tenant's. Throws FerryError.
+  // tests, never for a tenant's. A kStore connection adds kDeadPeerKeepalives (libpq's keepalive and
+  // tcp_user_timeout keywords, unless `url` sets its own, and the server's per-session settings). Throws
+  // PgError.
   PgConnection(const std::string& url, Side side);
   // Connects to a tenant's connection string: its keys limited, its host resolved here and pinned to the
   // addresses the egress policy allows (pg_conninfo.h). Throws FerryError.
@@ -55,7 +73,9 @@ class PgConnection {
 
   // Runs `sql` (one or more statements, no parameters). Throws FerryError on failure.
   PgResult exec(const std::string& sql);
-  // Runs one statement with text parameters ($1, $2…; nullopt is NULL).
+  // Runs one statement with text parameters ($1, $2…; nullopt is NULL). libpq takes them as C strings, so
+  // on a kStore connection a parameter holding a NUL byte is refused (config_invalid) instead of being cut
+  // short at it.
   PgResult exec(const std::string& sql, const std::vector<std::optional<std::string>>& params);
   // The same, as a statement prepared on this connection the first time this exact text runs: later runs
   // skip the server's parse and plan. For the few fixed statements run most often (a claim's), never for SQL
@@ -84,8 +104,9 @@ class PgConnection {
   PGconn* raw() const { return conn_.get(); }
 
  private:
-  // Checks the new connection and sets the session up (time zone, output formats).
+  // Checks the new connection and sets the session up (time zone, output formats; kStore: keepalives).
   void start_session();
+  void refuse_nul_text(const std::vector<std::optional<std::string>>& params) const;
   [[noreturn]] void fail(const std::string& what, const PGresult* result) const;
   int64_t drain_results(const std::string& what);
   void throw_if_interrupted() const;

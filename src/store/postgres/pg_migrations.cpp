@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "store/postgres/pg_claim_migration.h"
 #include "store/postgres/pg_pool.h"
 
 namespace ferry::store {
@@ -16,7 +17,7 @@ constexpr const char* kMigrationLock = "SELECT pg_advisory_xact_lock(7231950001)
 // column: times are microseconds since the epoch (BIGINT), flags 0/1, JSON documents TEXT (kept byte for
 // byte), sealed secrets BYTEA. Ids sort byte by byte (COLLATE "C"), as in SQLite, whatever the database's
 // collation, so pages and the claim order match the SQLite store's and read straight from the indexes.
-constexpr std::array<const char*, 1> kMigrations{
+constexpr std::array<const char*, 3> kMigrations{
     R"sql(
 CREATE TABLE tenants (id TEXT COLLATE "C" PRIMARY KEY, name TEXT NOT NULL, created_at BIGINT NOT NULL);
 CREATE TABLE api_keys (
@@ -107,6 +108,16 @@ CREATE INDEX collection_members_by_collection ON collection_members(collection_i
 CREATE TABLE master_key_check (id INTEGER PRIMARY KEY CHECK (id = 1), sealed BYTEA NOT NULL);
 CREATE TABLE worker_hosts (host_id TEXT PRIMARY KEY, threads INTEGER NOT NULL, alive_until BIGINT NOT NULL);
 )sql",
+    // 2: the per-key rate-limit buckets every `ferry serve` shares (pg_store_rate_buckets.cpp), keyed by the
+    // credential's SHA-256 hex. `granted` is what the last take gave, as RETURNING reads only the new row.
+    // Idle buckets are deleted once full again; the index finds them.
+    R"sql(
+CREATE TABLE rate_buckets (key_hash TEXT PRIMARY KEY, tokens DOUBLE PRECISION NOT NULL,
+                           updated_at BIGINT NOT NULL, granted INTEGER NOT NULL);
+CREATE INDEX rate_buckets_by_age ON rate_buckets(updated_at);
+)sql",
+    // 3: a claim in one round trip, the function ferry_claim_run (pg_claim_migration.h).
+    kClaimFunctionMigration,
 };
 
 }  // namespace

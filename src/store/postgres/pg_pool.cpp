@@ -16,7 +16,7 @@ PgPool::Lease PgPool::acquire() {
   ++open_;
   lock.unlock();
   try {
-    return Lease(*this, std::make_unique<postgres::PgConnection>(url_, postgres::Side::kDestination));
+    return Lease(*this, std::make_unique<postgres::PgConnection>(url_, postgres::Side::kStore));
   } catch (...) {
     lock.lock();
     --open_;

@@ -30,25 +30,45 @@ void load_tasks(postgres::PgConnection& connection, std::vector<core::Run>& runs
     by_id[run.id] = &run;
     run.tasks.clear();
   }
-  const auto result = connection.exec_prepared(
-      "SELECT run_id, model_id, state, full_refresh, inserted, updated, deleted, failed, checkpoint, error, "
-      "id, "
-      "started_at, finished_at FROM run_tasks WHERE run_id = ANY($1::text[]) ORDER BY run_id, position",
-      {text_array(ids)});
+  const auto result = connection.exec_prepared(std::string("SELECT ") + kTaskColumnList +
+                                                   " FROM run_tasks WHERE run_id = ANY($1::text[]) ORDER "
+                                                   "BY run_id, position",
+                                               {text_array(ids)});
   for (int row = 0; row < result.rows(); ++row) {
-    core::RunTask t;
-    t.run_id = result.text(row, 0);
-    t.model_id = result.text(row, 1);
-    t.state = core::parse_task_state(result.text(row, 2)).value_or(core::TaskState::kPending);
-    t.full_refresh = result.int64(row, 3) != 0;
-    t.counts = {result.int64(row, 4), result.int64(row, 5), result.int64(row, 6), result.int64(row, 7)};
-    t.checkpoint = result.optional_text(row, 8);
-    t.error = result.optional_text(row, 9);
-    t.id = result.text(row, 10);
-    t.started_at = optional_time(result, row, 11);
-    t.finished_at = optional_time(result, row, 12);
-    by_id.at(t.run_id)->tasks.push_back(std::move(t));
+    auto task = read_task(result, row);
+    by_id.at(task.run_id)->tasks.push_back(std::move(task));
   }
+}
+
+core::RunTask read_task(const postgres::PgResult& result, int row, int first) {
+  core::RunTask t;
+  t.run_id = result.text(row, first);
+  t.model_id = result.text(row, first + 1);
+  t.state = core::parse_task_state(result.text(row, first + 2)).value_or(core::TaskState::kPending);
+  t.full_refresh = result.int64(row, first + 3) != 0;
+  t.counts = {result.int64(row, first + 4), result.int64(row, first + 5), result.int64(row, first + 6),
+              result.int64(row, first + 7)};
+  t.checkpoint = result.optional_text(row, first + 8);
+  t.error = result.optional_text(row, first + 9);
+  t.id = result.text(row, first + 10);
+  t.started_at = optional_time(result, row, first + 11);
+  t.finished_at = optional_time(result, row, first + 12);
+  return t;
+}
+
+std::string qualified_columns(const std::string& alias, const std::string& list) {
+  std::string out;
+  size_t start = 0;
+  while (start < list.size()) {
+    auto end = list.find(',', start);
+    if (end == std::string::npos) end = list.size();
+    auto column = list.substr(start, end - start);
+    column.erase(0, column.find_first_not_of(' '));
+    if (!out.empty()) out += ", ";
+    out += alias + "." + column;
+    start = end + 1;
+  }
+  return out;
 }
 
 core::Run read_run(const postgres::PgResult& result, int row) {

@@ -3,8 +3,10 @@
 // the NOTIFY that wakes idle workers in other processes.
 #pragma once
 
+#include <algorithm>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/domain.h"
@@ -20,6 +22,16 @@ inline constexpr const char* kRunColumnList =
     "lease_owner, lease_until, next_attempt_at, created_at, updated_at, started_at, finished_at, inserted, "
     "updated, deleted, failed, error, error_category, identities, test_run, batch_id, scheduled_for";
 inline const std::string kRunColumns = std::string("SELECT ") + kRunColumnList + " FROM runs ";
+inline constexpr int kRunColumnCount =
+    static_cast<int>(
+        std::count(std::string_view(kRunColumnList).begin(), std::string_view(kRunColumnList).end(), ',')) +
+    1;
+// The columns read_task reads, in its order.
+inline constexpr const char* kTaskColumnList =
+    "run_id, model_id, state, full_refresh, inserted, updated, deleted, failed, checkpoint, error, id, "
+    "started_at, finished_at";
+// `list` (a comma-separated column list like the two above) with each column qualified by `alias`.
+std::string qualified_columns(const std::string& alias, const std::string& list);
 // The states in which a run occupies its sync (the predicate of runs_one_active_per_sync).
 inline constexpr const char* kActiveStates = "('scheduled','queued','running','cancelling','pending_retry')";
 
@@ -32,6 +44,8 @@ std::optional<core::Run> query_run(postgres::PgConnection& connection, const std
 void load_tasks(postgres::PgConnection& connection, std::vector<core::Run>& runs);
 // Reads row `row` of a result selecting kRunColumns (its tasks left empty).
 core::Run read_run(const postgres::PgResult& result, int row);
+// Reads the task in row `row` of a result selecting kTaskColumnList from column `first` on.
+core::RunTask read_task(const postgres::PgResult& result, int row, int first = 0);
 
 // A state change written in SQL: its states' names, checked against the transition table first, so the
 // table stays the only place a transition is allowed.

@@ -7,6 +7,7 @@
 #include "core/ids.h"
 #include "store/postgres/pg_migrations.h"
 #include "store/postgres/pg_rows.h"
+#include "store/stored_text.h"
 
 namespace ferry::store {
 namespace {
@@ -63,6 +64,7 @@ PgStore::PgStore(const std::string& url, core::SecretBox secrets, size_t max_con
 }
 
 core::Tenant PgStore::create_tenant(const std::string& name) {
+  require_storable_text("name", name);
   core::Tenant tenant{core::new_uuid(), name, core::SystemClock().now()};
   auto connection = pool_.acquire();
   connection->exec("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)",
@@ -79,6 +81,8 @@ bool PgStore::tenant_exists(const std::string& tenant_id) {
 // ---- connections ----
 
 void PgStore::insert_connection(const core::Connection& c) {
+  require_storable_text("name", c.name);
+  require_storable_text("account_token", c.account_token);
   auto connection = pool_.acquire();
   connection->exec(
       "INSERT INTO connections (id, tenant_id, name, source_type, config, secrets, account_token, "
@@ -118,6 +122,7 @@ Page<core::Connection> PgStore::connections(const std::string& tenant_id, const 
 }
 
 bool PgStore::update_connection(const core::Connection& c) {
+  require_storable_text("name", c.name);
   auto connection = pool_.acquire();
   return connection
              ->exec(

@@ -87,6 +87,9 @@ class PgStore final : public Store {
   void save_idempotent_response(const std::string& tenant_id, const std::string& key,
                                 const StoredResponse& response) override;
 
+  RateTokens take_rate_tokens(const std::string& key_hash, int want, double rate, double burst,
+                              core::Timestamp now) override;  // pg_store_rate_buckets.cpp
+
   // pg_store_collections.cpp
   bool insert_collection(const Collection& collection) override;
   std::optional<Collection> collection(const std::string& tenant_id, const std::string& readable_id) override;
@@ -101,6 +104,10 @@ class PgStore final : public Store {
 
  private:
   PgPool pool_;
+  // try_lead's session while another process leads: asked again on every try, replaced only when broken
+  // (pg_store_coordination.cpp), so a standby holds one backend instead of opening one per tick.
+  std::mutex standby_mutex_;
+  std::unique_ptr<postgres::PgConnection> standby_;
   ApiKeyCache key_cache_;
   core::SecretBox secrets_;
 };

@@ -49,14 +49,19 @@ std::optional<std::vector<std::string>> PgStore::connection_model_ids(const std:
 void PgStore::save_connection_catalog(const std::string& tenant_id, const std::string& connection_id,
                                       const StoredCatalog& catalog) {
   auto connection = pool_.acquire();
-  // Only a connection of this tenant gets a catalog (the insert selects it); a deleted one gets none.
-  connection->exec(
-      "INSERT INTO connection_catalogs (connection_id, tenant_id, models, refreshed_at, model_ids) "
-      "SELECT id, tenant_id, $1, $2, $3 FROM connections WHERE tenant_id = $4 AND id = $5 "
-      "ON CONFLICT (connection_id) DO UPDATE SET models = excluded.models, refreshed_at = "
-      "excluded.refreshed_at, model_ids = excluded.model_ids",
-      {catalog.models.dump(), pg::micros(catalog.refreshed_at), model_ids_of(catalog.models), tenant_id,
-       connection_id});
+  // Only a connection of this tenant gets a catalog (the insert selects it); a deleted one gets none, also
+  // when another process deletes it after the insert selected it (the foreign key check then refuses).
+  try {
+    connection->exec(
+        "INSERT INTO connection_catalogs (connection_id, tenant_id, models, refreshed_at, model_ids) "
+        "SELECT id, tenant_id, $1, $2, $3 FROM connections WHERE tenant_id = $4 AND id = $5 "
+        "ON CONFLICT (connection_id) DO UPDATE SET models = excluded.models, refreshed_at = "
+        "excluded.refreshed_at, model_ids = excluded.model_ids",
+        {catalog.models.dump(), pg::micros(catalog.refreshed_at), model_ids_of(catalog.models), tenant_id,
+         connection_id});
+  } catch (const postgres::PgError& e) {
+    if (e.sqlstate() != postgres::kForeignKeyViolation) throw;
+  }
 }
 
 }  // namespace ferry::store

@@ -1,6 +1,7 @@
 // The PostgreSQL store's collections and their members.
 #include "store/postgres/pg_rows.h"
 #include "store/postgres/pg_store.h"
+#include "store/stored_text.h"
 
 namespace ferry::store {
 namespace {
@@ -29,6 +30,8 @@ Collection read_collection(const postgres::PgResult& r, int row, const core::Sec
 }  // namespace
 
 bool PgStore::insert_collection(const Collection& c) {
+  require_storable_text("readable_id", c.readable_id);
+  require_storable_text("name", c.name);
   auto connection = pool_.acquire();
   return connection
              ->exec(
@@ -78,14 +81,20 @@ bool PgStore::add_to_collection(const std::string& tenant_id, const std::string&
   if (!pg::storable(collection_id, connection_id)) return false;
   auto connection = pool_.acquire();
   // Both must be the tenant's: the insert selects them, so another tenant's ids insert nothing.
-  return connection
-             ->exec(
-                 "INSERT INTO collection_members (connection_id, collection_id, tenant_id) "
-                 "SELECT n.id, c.id, c.tenant_id FROM collections c JOIN connections n ON n.tenant_id = "
-                 "c.tenant_id WHERE c.tenant_id = $1 AND c.id = $2 AND n.id = $3 "
-                 "ON CONFLICT (connection_id) DO UPDATE SET collection_id = excluded.collection_id",
-                 {tenant_id, collection_id, connection_id})
-             .affected() == 1;
+  try {
+    return connection
+               ->exec(
+                   "INSERT INTO collection_members (connection_id, collection_id, tenant_id) "
+                   "SELECT n.id, c.id, c.tenant_id FROM collections c JOIN connections n ON n.tenant_id = "
+                   "c.tenant_id WHERE c.tenant_id = $1 AND c.id = $2 AND n.id = $3 "
+                   "ON CONFLICT (connection_id) DO UPDATE SET collection_id = excluded.collection_id",
+                   {tenant_id, collection_id, connection_id})
+               .affected() == 1;
+  } catch (const postgres::PgError& e) {
+    // Either one deleted by another process after the insert selected it: as if it had been missing.
+    if (e.sqlstate() == postgres::kForeignKeyViolation) return false;
+    throw;
+  }
 }
 
 std::optional<Collection> PgStore::collection_of_connection(const std::string& tenant_id,

@@ -1,13 +1,16 @@
 // The PostgreSQL store's coordination between processes: the scheduler's leadership (a session advisory lock
 // held on a connection of its own), worker announcements (worker_hosts) and cross-process wake-ups
 // (LISTEN ferry_run_queued). Leadership and the listener each own a dedicated connection, never a pooled
-// one: a session lock or a LISTEN must outlive any one store call.
+// one: a session lock or a LISTEN must outlive any one store call. A standby keeps one session to ask for the
+// lock on. All of them are Side::kStore sessions, with keepalives that end a vanished host's session (and
+// free its lock) within about 30 s.
 #include <poll.h>
 
 #include <cerrno>
 #include <thread>
 
 #include "core/error.h"
+#include "store/postgres/pg_coordination.h"
 #include "store/postgres/pg_store.h"
 
 namespace ferry::store {
@@ -57,88 +60,76 @@ bool answers_within(PGconn* connection, std::chrono::milliseconds timeout) {
   }
 }
 
-class PgLeadership final : public Store::Leadership {
- public:
-  explicit PgLeadership(std::unique_ptr<postgres::PgConnection> connection)
-      : connection_(std::move(connection)) {}
-  // Closing the session releases its advisory lock on the server at once.
-  ~PgLeadership() override = default;
-
-  bool held() override {
-    if (!connection_) return false;
-    if (answers_within(connection_->raw(), std::chrono::seconds(5))) return true;
-    // Close it, so a lock the server still holds for this session is freed as soon as the server notices.
-    connection_.reset();
-    return false;
-  }
-
- private:
-  std::unique_ptr<postgres::PgConnection> connection_;
-};
-
-// Waits for NOTIFY ferry_run_queued on its own connection, reconnecting (and LISTENing again) after a
-// failure. A reconnect counts as a wake-up: a run may have been queued while nobody listened.
-class PgQueueListener final : public Store::QueueListener {
- public:
-  explicit PgQueueListener(std::string url) : url_(std::move(url)) { connect(); }
-
-  bool wait(std::chrono::milliseconds timeout) override {
-    const auto deadline = Clock::now() + timeout;
-    if (!connection_) {
-      if (connect()) return true;
-      // The server is away: wait out the timeout, then try again on the next call.
-      std::this_thread::sleep_until(deadline);
-      return false;
-    }
-    for (;;) {
-      if (drain_notifications()) return true;
-      const Wait waited = wait_readable(connection_->raw(), deadline);
-      if (waited == Wait::kTimedOut) return false;
-      if (waited == Wait::kBroken) {
-        connection_.reset();
-        return false;
-      }
-      if (PQconsumeInput(connection_->raw()) != 1) {
-        connection_.reset();
-        return false;
-      }
-    }
-  }
-
- private:
-  bool connect() {
-    try {
-      auto connection = std::make_unique<postgres::PgConnection>(url_, postgres::Side::kDestination);
-      connection->exec(std::string("LISTEN ") + kRunQueuedChannel);
-      connection_ = std::move(connection);
-      return true;
-    } catch (const core::FerryError&) {
-      return false;
-    }
-  }
-
-  // True when at least one notification arrived (all of them are consumed).
-  bool drain_notifications() {
-    bool any = false;
-    while (PGnotify* notification = PQnotifies(connection_->raw())) {
-      any = true;
-      PQfreemem(notification);
-    }
-    return any;
-  }
-
-  std::string url_;
-  std::unique_ptr<postgres::PgConnection> connection_;
-};
-
 }  // namespace
 
+bool PgLeadership::held() {
+  if (!connection_) return false;
+  if (answers_within(connection_->raw(), std::chrono::seconds(5))) return true;
+  // Close it, so a lock the server still holds for this session is freed as soon as the server notices.
+  connection_.reset();
+  return false;
+}
+
+bool PgQueueListener::wait(std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  if (!connection_) {
+    if (connect()) return true;
+    // The server is away: wait out the timeout, then try again on the next call.
+    std::this_thread::sleep_until(deadline);
+    return false;
+  }
+  for (;;) {
+    if (drain_notifications()) return true;
+    const Wait waited = wait_readable(connection_->raw(), deadline);
+    if (waited == Wait::kTimedOut) return false;
+    if (waited == Wait::kBroken || PQconsumeInput(connection_->raw()) != 1) {
+      connection_.reset();
+      return false;
+    }
+  }
+}
+
+bool PgQueueListener::connect() {
+  try {
+    auto connection = std::make_unique<postgres::PgConnection>(url_, postgres::Side::kStore);
+    connection->exec(std::string("LISTEN ") + kRunQueuedChannel);
+    connection_ = std::move(connection);
+    return true;
+  } catch (const core::FerryError&) {
+    return false;
+  }
+}
+
+bool PgQueueListener::drain_notifications() {
+  bool any = false;
+  while (PGnotify* notification = PQnotifies(connection_->raw())) {
+    any = true;
+    PQfreemem(notification);
+  }
+  return any;
+}
+
 std::unique_ptr<Store::Leadership> PgStore::try_lead(const std::string& role) {
-  auto connection = std::make_unique<postgres::PgConnection>(pool_.url(), postgres::Side::kDestination);
-  const auto result = connection->exec(
-      std::string("SELECT pg_try_advisory_lock(") + kLeadershipLockClass + ", hashtext($1))", {role});
-  if (result.text(0, 0) != "t") return nullptr;  // another session leads; closing this one costs nothing
-  return std::make_unique<PgLeadership>(std::move(connection));
+  std::lock_guard lock(standby_mutex_);
+  // A standby asks about every second: on the one session it keeps, not a new backend each time. A session
+  // the server dropped since the last try (a restart, a failover) is replaced, once per try.
+  for (bool fresh = false;; fresh = true) {
+    if (!standby_ || PQstatus(standby_->raw()) != CONNECTION_OK) {
+      standby_ = std::make_unique<postgres::PgConnection>(pool_.url(), postgres::Side::kStore);
+      fresh = true;
+    }
+    try {
+      const auto result = standby_->exec(
+          std::string("SELECT pg_try_advisory_lock(") + kLeadershipLockClass + ", hashtext($1))", {role});
+      if (result.text(0, 0) != "t") return nullptr;  // another session leads; this one waits for the next try
+    } catch (const core::FerryError&) {
+      standby_.reset();
+      if (fresh) throw;
+      continue;
+    }
+    // The session now holds the lock: it becomes the leadership's, and the next standby connects anew.
+    return std::make_unique<PgLeadership>(std::move(standby_));
+  }
 }
 
 void PgStore::announce_workers(const std::string& host_id, int threads, core::Timestamp alive_until) {

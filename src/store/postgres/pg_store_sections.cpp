@@ -11,7 +11,7 @@ namespace {
 class PgSection final : public Store::ExclusiveSection {
  public:
   PgSection(const std::string& url, const std::string& name)
-      : connection_(url, postgres::Side::kDestination), transaction_(connection_) {
+      : connection_(url, postgres::Side::kStore), transaction_(connection_) {
     connection_.exec(
         "SELECT pg_advisory_xact_lock(hashtext('ferry section:' || current_schema()), hashtext($1))", {name});
   }

@@ -11,7 +11,7 @@ namespace ferry::sqlite {
 namespace {
 
 // Append only: a released migration never changes.
-constexpr std::array<const char*, 13> kMigrations{
+constexpr std::array<const char*, 14> kMigrations{
     R"sql(
 CREATE TABLE tenants (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);
 CREATE TABLE api_keys (key_hash TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),
@@ -180,6 +180,13 @@ CREATE UNIQUE INDEX connections_by_account_token ON connections(tenant_id, accou
     R"sql(
 ALTER TABLE runs ADD COLUMN scheduled_for INTEGER;
 CREATE UNIQUE INDEX runs_one_per_schedule_slot ON runs(sync_id, scheduled_for) WHERE scheduled_for IS NOT NULL;
+)sql",
+    // 14: per-key rate-limit buckets a store shares between its processes (sqlite_store_rate_buckets.cpp),
+    // keyed by the credential's SHA-256 hex; idle ones are deleted once full again, found by the index.
+    R"sql(
+CREATE TABLE rate_buckets (key_hash TEXT PRIMARY KEY, tokens REAL NOT NULL, updated_at INTEGER NOT NULL,
+                           granted INTEGER NOT NULL);
+CREATE INDEX rate_buckets_by_age ON rate_buckets(updated_at);
 )sql",
 };
 

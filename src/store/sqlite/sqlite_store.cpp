@@ -4,6 +4,7 @@
 #include "store/page_cursor.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/rows.h"
+#include "store/stored_text.h"
 
 namespace ferry::store {
 
@@ -58,6 +59,7 @@ std::unique_ptr<Store::PinnedReads> SqliteStore::pin_reads() {
 }
 
 core::Tenant SqliteStore::create_tenant(const std::string& name) {
+  require_storable_text("name", name);
   Lock lock(mutex_);
   core::Tenant tenant{core::new_uuid(), name, core::SystemClock().now()};
   auto stmt = db_.prepare_cached("INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?)");
@@ -71,6 +73,8 @@ core::Tenant SqliteStore::create_tenant(const std::string& name) {
 // ---- connections ----
 
 void SqliteStore::insert_connection(const core::Connection& c) {
+  require_storable_text("name", c.name);
+  require_storable_text("account_token", c.account_token);
   Lock lock(mutex_);
   auto stmt = db_.prepare_cached(
       "INSERT INTO connections (id, tenant_id, name, source_type, config, secrets, account_token, "
@@ -131,6 +135,7 @@ Page<core::Connection> SqliteStore::connections(const std::string& tenant_id, co
 }
 
 bool SqliteStore::update_connection(const core::Connection& c) {
+  require_storable_text("name", c.name);
   Lock lock(mutex_);
   auto stmt = db_.prepare_cached(
       "UPDATE connections SET name = ?, config = ?, secrets = ?, updated_at = ? WHERE tenant_id = ? AND id = "

@@ -91,6 +91,9 @@ class SqliteStore final : public Store {
   void save_idempotent_response(const std::string& tenant_id, const std::string& key,
                                 const StoredResponse& response) override;
 
+  RateTokens take_rate_tokens(const std::string& key_hash, int want, double rate, double burst,
+                              core::Timestamp now) override;  // sqlite_store_rate_buckets.cpp
+
   // sqlite_store_collections.cpp
   bool insert_collection(const Collection& collection) override;
   std::optional<Collection> collection(const std::string& tenant_id, const std::string& readable_id) override;

@@ -1,6 +1,7 @@
 // The SQLite store's collections and their members (migration 8).
 #include "store/sqlite/rows.h"
 #include "store/sqlite/sqlite_store.h"
+#include "store/stored_text.h"
 
 namespace ferry::store {
 namespace {
@@ -30,6 +31,8 @@ Collection read_collection(sqlite::Statement& stmt, const core::SecretBox& box) 
 }  // namespace
 
 bool SqliteStore::insert_collection(const Collection& c) {
+  require_storable_text("readable_id", c.readable_id);
+  require_storable_text("name", c.name);
   Lock lock(mutex_);
   auto stmt = db_.prepare_cached(
       "INSERT INTO collections (id, tenant_id, readable_id, name, destination_type, destination_config, "

@@ -21,6 +21,25 @@ test('serve --help lists every operator setting', () => {
   }
 });
 
+test('ferry worker refuses the API-only flags by name and leaves them out of its help', () => {
+  const help = spawnSync(bin, ['worker', '--help'], { encoding: 'utf8' }).stdout;
+  for (const flag of ['--rate-limit', '--rate-burst']) assert.ok(!help.includes(flag), `${flag} in:\n${help}`);
+  assert.ok(help.includes('--shutdown-timeout') && help.includes('--tenant-max-running'), help);
+  const unreachable = 'postgresql://nobody@127.0.0.1:1/ferry';
+  for (const [flag, value] of [['--rate-limit', '5'], ['--rate-burst', '10']]) {
+    const r = spawnSync(bin, ['worker', '--db', unreachable, flag, value], { encoding: 'utf8', timeout: 15_000 });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`${flag} is a setting of the API, which \`ferry worker\` does not serve`));
+  }
+  // One ferry.toml may serve `serve` and `worker`: the worker skips the API's keys (and fails later, here at
+  // the unreachable store).
+  const config = path.join(dir, 'shared.toml');
+  fs.writeFileSync(config, 'rate_limit = 5\nrate_burst = 10\n');
+  const shared = spawnSync(bin, ['worker', '--db', unreachable, '--config', config], { encoding: 'utf8', timeout: 15_000 });
+  assert.equal(shared.status, 2, shared.stderr);
+  assert.doesNotMatch(shared.stderr, /rate_limit|rate_burst|rate-limit|not an operator setting/);
+});
+
 test('ferry.toml sets data_root and connectors; a flag overrides the file', async () => {
   const root = path.join(dir, 'tenants');
   const config = path.join(dir, 'ferry.toml');
