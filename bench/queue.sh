@@ -27,5 +27,3 @@ build-bench/ferry_bench_queue_claims "${admin%/postgres}/claims" "$claim_runs" 2
 echo "== trigger -> running, and real work (8 syncs of 200k sample records into SQLite files)"
 python3 bench/queue_latency.py build-bench/ferry sqlite "$work/latency" 1 2 4
 python3 bench/queue_latency.py build-bench/ferry "$admin" "$work/latency" 1 2 4
-echo "== the same with each worker process on a core of its own (as one host each; see queue_latency.py)"
-python3 bench/queue_latency.py --pin build-bench/ferry "$admin" "$work/latency" 1 2

@@ -1,20 +1,18 @@
 #!/usr/bin/env python3
 """Trigger -> running latency and scaling on runs that do real work, with real ferry processes.
 
-  queue_latency.py [--pin] FERRY_BIN STORE WORKDIR PROCESSES...
+  queue_latency.py FERRY_BIN STORE WORKDIR PROCESSES...
 
 STORE is `sqlite` (one `ferry serve --workers P`: a SQLite store has one process) or a postgres:// URL of an
 empty database (`ferry serve --workers 0` + P `ferry worker --workers 1`). For each P it prints:
   - trigger -> running p50/p99: a run triggered through the API while every worker is idle, from just before
     the POST to the run's started_at (stamped by the claim); 100 runs one after another;
   - real work: 8 full syncs of 200,000 sample records into SQLite files, over 4 tenants, triggered at once:
-    runs/s from the first POST to the last completion.
-
---pin (PostgreSQL only) gives each worker process a core of its own (taskset), as if each were a one-core
-host: one run already keeps about 1.4 cores busy (the source reads ahead on its own thread while the
-destination writes), so on a 2-core machine two unpinned worker processes share the cores one process nearly
-filled, and the figure measures the machine rather than the queue. Pinned, 1 -> 2 processes doubles the cores
-the runs get, which is what adding a worker host does; the serve process and PostgreSQL stay unpinned.
+    runs/s from the first POST to the last completion, and the cores the processes running the work kept busy
+    meanwhile (their user + system CPU time over the wall time).
+The scaling line divides the 2-process rate by the 1-process one, and also per busy core: on a machine whose
+cores are all taken (2 cores shared by the workers, the API process, PostgreSQL and this script), the first
+says what the machine allows, the second whether the queue costs the work anything as processes are added.
 """
 import datetime
 import json
@@ -76,7 +74,7 @@ def wait_healthy(port, process):
 class Cluster:
     """serve (+ workers) on one store, started for one process count."""
 
-    def __init__(self, ferry, store, workdir, processes, pin=False):
+    def __init__(self, ferry, store, workdir, processes):
         self.ferry, self.workdir = ferry, workdir
         self.postgres = store.startswith("postgres")
         self.db = store if self.postgres else str(workdir / "ferry.db")
@@ -88,17 +86,15 @@ class Cluster:
                                       "--listen", f"127.0.0.1:{self.port}"])]
         wait_healthy(self.port, self.processes[0])
         if self.postgres:
-            for index in range(processes):
+            for _ in range(processes):
                 port = free_port()
-                pinned = ["taskset", "-c", str(index % os.cpu_count())] if pin else []
-                worker = self.spawn(["worker", *common, "--workers", "1", "--listen", f"127.0.0.1:{port}"],
-                                    prefix=pinned)
+                worker = self.spawn(["worker", *common, "--workers", "1", "--listen", f"127.0.0.1:{port}"])
                 wait_healthy(port, worker)
                 self.processes.append(worker)
 
-    def spawn(self, args, prefix=()):
+    def spawn(self, args):
         log = open(self.workdir / f"ferry-{len(getattr(self, 'processes', []))}-{args[0]}.log", "ab")
-        return subprocess.Popen([*prefix, self.ferry, *args], env=self.env, stdout=log, stderr=log)
+        return subprocess.Popen([self.ferry, *args], env=self.env, stdout=log, stderr=log)
 
     def tenant(self, name):
         out = subprocess.run([self.ferry, "admin", "create-tenant", name, "--db", self.db], env=self.env,
@@ -174,38 +170,32 @@ def real_work(cluster):
 
 
 def main():
-    args = sys.argv[1:]
-    pin = args[0] == "--pin"
-    if pin:
-        args = args[1:]
-    ferry, store, workdir = args[0], args[1], pathlib.Path(args[2])
+    ferry, store, workdir = sys.argv[1], sys.argv[2], pathlib.Path(sys.argv[3])
     os.environ.setdefault("FERRY_MASTER_KEY", secrets.token_hex(32))
     kind = "postgres" if store.startswith("postgres") else "sqlite"
-    if pin and kind != "postgres":
-        sys.exit("--pin is for worker processes on a PostgreSQL store")
-    rates = {}
-    for processes in [int(p) for p in args[3:]]:
-        run_dir = workdir / f"{kind}-{processes}{'-pinned' if pin else ''}"
+    rates, cores_used = {}, {}
+    for processes in [int(p) for p in sys.argv[4:]]:
+        run_dir = workdir / f"{kind}-{processes}"
         run_dir.mkdir(parents=True, exist_ok=True)
         url = store
         if kind == "postgres":  # a fresh database per process count
             name = f"queue_{processes}_{secrets.token_hex(3)}"
             subprocess.run(["psql", "-X", "-q", store, "-c", f"CREATE DATABASE {name}"], check=True)
             url = store.rsplit("/", 1)[0] + "/" + name
-        cluster = Cluster(ferry, url, run_dir, processes, pin)
+        cluster = Cluster(ferry, url, run_dir, processes)
         try:
             p50, p99 = latency(cluster.tenant("latency"))
             rate, cores = real_work(cluster)
-            rates[processes] = rate
+            rates[processes], cores_used[processes] = rate, cores
         finally:
             cluster.stop()
-        label = ("pinned worker process" if pin else "worker process") if kind == "postgres" else "worker thread"
+        label = "worker process" if kind == "postgres" else "worker thread"
         print(f"latency {kind:<9} {processes} {label}{'es' if processes > 1 and kind == 'postgres' else 's' if processes > 1 else ''}: trigger->running "
               f"p50 {p50:6.1f} ms  p99 {p99:6.1f} ms   real work {rate:5.2f} runs/s on {cores:4.2f} cores", flush=True)
     if 1 in rates and 2 in rates:
-        what = "pinned worker processes, one core each" if pin else "unpinned"
-        print(f"scaling {kind:<9} 1 -> 2: {rates[2] / rates[1]:.2f}x on real work, {what} (target >= 1.6x for "
-              f"worker processes on PostgreSQL)", flush=True)
+        per_core = (rates[2] / cores_used[2]) / (rates[1] / cores_used[1])
+        print(f"scaling {kind:<9} 1 -> 2: {rates[2] / rates[1]:.2f}x on real work (target >= 1.6x for worker "
+              f"processes on PostgreSQL); per busy core {per_core:.2f}x", flush=True)
 
 
 if __name__ == "__main__":
