@@ -39,7 +39,10 @@ TEST(SqliteStoreMigration, KeysFromBeforeTheLifecycleGetAnIdAndKeepWorking) {
         "CREATE TABLE api_keys (key_hash TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),"
         " created_at INTEGER NOT NULL);"
         "CREATE TABLE model_states (sync_id TEXT NOT NULL, model_id TEXT NOT NULL);"  // migration 6 alters it
-        "CREATE TABLE runs (id TEXT PRIMARY KEY, sync_id TEXT, finished_at INTEGER);"  // migrations 8, 10
+        // Migrations 8, 10 and 15 (an index of queued runs by tenant) read these columns.
+        "CREATE TABLE runs (id TEXT PRIMARY KEY, sync_id TEXT, tenant_id TEXT, state TEXT, created_at "
+        "INTEGER,"
+        " finished_at INTEGER);"
         // Migration 9 reads syncs and refers to both; migration 12 rebuilds connections.
         "CREATE TABLE connections (id TEXT PRIMARY KEY, tenant_id TEXT, name TEXT, source_type TEXT, config "
         "TEXT,"

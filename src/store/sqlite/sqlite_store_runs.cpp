@@ -285,16 +285,29 @@ std::optional<core::Run> SqliteStore::claim(const std::string& worker, core::Tim
   sqlite::Transaction tx(db_);
   std::string id;
   {
-    // Ordering by (the tenant's running count, created_at) picks the least busy tenant, then its oldest
-    // run (ClaimPolicy). PostgreSQL can keep this statement with FOR UPDATE OF q SKIP LOCKED, but must
-    // serialise claims per tenant (an advisory transaction lock) for the cap to be exact there.
+    // Ordering by (the tenant's running count, created_at, id) picks the least busy tenant, then its oldest
+    // run (ClaimPolicy). The first run in that order is some tenant's oldest queued run, so only those are
+    // compared: the tenants with queued runs are found by skipping through runs_queued_by_tenant (one probe
+    // per tenant), and each one's oldest run heads its range of that index. The cost grows with the tenants
+    // that have queued runs, not with the queue. 'queued' is a literal so the partial index applies; INDEXED
+    // BY because without statistics the planner prefers runs_claimable and sorts the whole queue.
     auto pick = db_.prepare_cached(
-        "WITH busy AS (SELECT tenant_id, count(*) AS running FROM runs "
+        "WITH RECURSIVE queued_tenants(tenant_id) AS ("
+        "SELECT (SELECT tenant_id FROM runs INDEXED BY runs_queued_by_tenant WHERE state = 'queued' ORDER BY "
+        "tenant_id LIMIT 1) "
+        "UNION ALL SELECT (SELECT r.tenant_id FROM runs r INDEXED BY runs_queued_by_tenant WHERE r.state = "
+        "'queued' AND r.tenant_id > "
+        "t.tenant_id ORDER BY r.tenant_id LIMIT 1) FROM queued_tenants t WHERE t.tenant_id IS NOT NULL), "
+        "heads(id) AS (SELECT (SELECT r.id FROM runs r INDEXED BY runs_queued_by_tenant WHERE r.state = "
+        "'queued' AND r.tenant_id = "
+        "t.tenant_id ORDER BY r.created_at, r.id LIMIT 1) FROM queued_tenants t WHERE t.tenant_id IS NOT "
+        "NULL), "
+        "busy AS (SELECT tenant_id, count(*) AS running FROM runs "
         "WHERE state IN ('running','cancelling') GROUP BY tenant_id) "
-        "SELECT q.id FROM runs q LEFT JOIN busy b ON b.tenant_id = q.tenant_id "
-        "WHERE q.state = ?2 AND (?1 <= 0 OR coalesce(b.running, 0) < ?1) "
+        "SELECT q.id FROM heads h JOIN runs q ON q.id = h.id LEFT JOIN busy b ON b.tenant_id = q.tenant_id "
+        "WHERE ?1 <= 0 OR coalesce(b.running, 0) < ?1 "
         "ORDER BY coalesce(b.running, 0), q.created_at, q.id LIMIT 1");
-    pick.bind(1, int64_t{policy.tenant_max_running}).bind(2, claimed.from);
+    pick.bind(1, int64_t{policy.tenant_max_running});
     if (!pick.step()) return std::nullopt;
     id = pick.text(0);
   }
