@@ -3,6 +3,7 @@
 // released before the call goes on; under many claimers every tenant ends at exactly its cap; the function
 // lives in its store's schema and reads that schema's tables whoever calls it; a store created before the
 // function claims the runs it had queued. PgClaimsTest covers the claim order and the cap under churn.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <map>
@@ -26,16 +27,7 @@ using std::chrono::seconds;
 constexpr const char* kTenantLockKey = "hashtext('ferry claim:' || current_schema()), hashtext($1)";
 
 core::Run queue(Store& store, const core::Sync& sync, core::Timestamp created_at) {
-  core::Run r;
-  r.id = core::new_uuid();
-  r.tenant_id = sync.tenant_id;
-  r.sync_id = sync.id;
-  r.connection_id = sync.connection_id;
-  r.models = {"hris.Employee", "hris.Team"};
-  r.created_at = created_at;
-  for (const auto& model : r.models)
-    r.tasks.push_back({r.id, model, core::TaskState::kPending, false, {}, {}, {}});
-  return store.create_run(r).run;
+  return store.create_run(two_model_run(sync, created_at)).run;
 }
 
 // Waits (no deadline: ctest's timeout is the bound) until a session of the database waits for an advisory
@@ -66,7 +58,7 @@ TEST_F(PgClaimFunctionTest, ATenantFoundFullIsPassedOverInTheSameCallAndItsLocks
   // locked), then waits for a's lock; once granted, its recount finds a full.
   postgres::PgConnection other(database.url(), postgres::Side::kDestination);
   other.exec("BEGIN");
-  other.exec(std::string("SELECT pg_advisory_xact_lock(") + kTenantLockKey + ")", {a1.tenant_id});
+  other.exec(fmt::format("SELECT pg_advisory_xact_lock({})", kTenantLockKey), {a1.tenant_id});
   other.exec("UPDATE runs SET state = 'running', attempt = 1, lease_owner = 'other' WHERE id = $1", {a1.id});
 
   postgres::PgConnection claimer(database.url(), postgres::Side::kDestination);
@@ -88,10 +80,9 @@ TEST_F(PgClaimFunctionTest, ATenantFoundFullIsPassedOverInTheSameCallAndItsLocks
   watcher.exec("BEGIN");
   EXPECT_EQ(watcher.exec("SELECT id FROM runs WHERE id = $1 FOR UPDATE NOWAIT", {a2.id}).rows(), 1)
       << "a2's row lock outlived the pass that picked it";
-  EXPECT_EQ(
-      watcher.exec(std::string("SELECT pg_try_advisory_xact_lock(") + kTenantLockKey + ")", {a1.tenant_id})
-          .text(0, 0),
-      "t")
+  EXPECT_EQ(watcher.exec(fmt::format("SELECT pg_try_advisory_xact_lock({})", kTenantLockKey), {a1.tenant_id})
+                .text(0, 0),
+            "t")
       << "a's lock outlived the pass that found a full";
   watcher.exec("ROLLBACK");
   claimer.exec("COMMIT");
@@ -158,8 +149,8 @@ TEST(PgClaimFunctionSchemas, TheFunctionReadsItsOwnSchemasTablesWhoeverCallsIt) 
   const auto database_url = first_schema.url().substr(0, first_schema.url().find('?'));
   postgres::PgConnection outsider(database_url, postgres::Side::kDestination);
   outsider.exec("SET search_path = pg_catalog");
-  const auto taken = outsider.exec("SELECT DISTINCT (run).id FROM " + first_schema.name() +
-                                   ".ferry_claim_run('w', 1, 1, 1)");
+  const auto taken = outsider.exec(
+      fmt::format("SELECT DISTINCT (run).id FROM {}.ferry_claim_run('w', 1, 1, 1)", first_schema.name()));
   ASSERT_EQ(taken.rows(), 1);
   EXPECT_EQ(taken.text(0, 0), mine.id);
   EXPECT_EQ(first.run_by_id(mine.id)->state, RunState::kRunning);

@@ -38,16 +38,7 @@ class PgClaimsTest : public ::testing::Test {
   }
 
   static core::Run run_of(const core::Sync& sync, core::Timestamp created_at) {
-    core::Run r;
-    r.id = core::new_uuid();
-    r.tenant_id = sync.tenant_id;
-    r.sync_id = sync.id;
-    r.connection_id = sync.connection_id;
-    r.models = {"hris.Employee", "hris.Team"};
-    r.created_at = created_at;
-    for (const auto& model : r.models)
-      r.tasks.push_back({r.id, model, core::TaskState::kPending, false, {}, {}, {}});
-    return r;
+    return two_model_run(sync, created_at);
   }
 
   core::Run queue(const core::Sync& sync, core::Timestamp created_at = core::SystemClock().now()) {

@@ -168,4 +168,17 @@ std::vector<core::Sync> tenant_with_syncs(Store& store, const std::string& name,
   return out;
 }
 
+core::Run two_model_run(const core::Sync& sync, core::Timestamp created_at) {
+  core::Run r;
+  r.id = core::new_uuid();
+  r.tenant_id = sync.tenant_id;
+  r.sync_id = sync.id;
+  r.connection_id = sync.connection_id;
+  r.models = {"hris.Employee", "hris.Team"};
+  r.created_at = created_at;
+  for (const auto& model : r.models)
+    r.tasks.push_back({r.id, model, core::TaskState::kPending, false, {}, {}, {}});
+  return r;
+}
+
 }  // namespace ferry::store
