@@ -199,7 +199,7 @@ void RunExecutor::finish_model(const core::Run& run, core::RunTask& task,
   task.state = TaskState::kComplete;
   task.finished_at = clock_.now();
   if (!plan.partial) task.checkpoint = cursor;
-  store_.save_task(task);
+  save_unless_last(run, task);
   if (plan.partial) return;
   plan.state.cursor = cursor;
   plan.state.last_sync_finished = clock_.now();
@@ -209,11 +209,15 @@ void RunExecutor::finish_model(const core::Run& run, core::RunTask& task,
   store_.save_model_state(plan.state);
 }
 
+void RunExecutor::save_unless_last(const core::Run& run, const core::RunTask& task) {
+  if (&task != &run.tasks.back()) store_.save_task(task);
+}
+
 void RunExecutor::fail_model(const core::Run& run, core::RunTask& task, const FerryError& error) {
   task.state = TaskState::kFailed;
   task.error = error.what();
   task.finished_at = clock_.now();
-  store_.save_task(task);
+  save_unless_last(run, task);
   auto model_state = state_of(store_, run, task.model_id);
   model_state.last_sync_finished = clock_.now();
   model_state.last_sync_result = RunState::kFailed;
@@ -232,6 +236,7 @@ RunOutcome RunExecutor::finish(const core::Run& run, const std::optional<FerryEr
       first_model_error && std::all_of(run.tasks.begin(), run.tasks.end(),
                                        [](const auto& t) { return t.state == TaskState::kFailed; });
   store::RunPatch patch{.finished_at = now, .counts = total_counts(run), .clear_lease = true};
+  if (!run.tasks.empty()) patch.tasks = {run.tasks.back()};  // save_unless_last left it to this move
   if (first_model_error) {
     patch.error = first_model_error->what();
     patch.error_category = first_model_error->category();
@@ -325,10 +330,9 @@ RunOutcome RunExecutor::release(const core::Run& run, core::RunTask* current, st
 RunOutcome RunExecutor::cancel(const core::Run& run, core::RunTask& task) {
   task.state = TaskState::kCancelled;
   task.finished_at = clock_.now();
-  store_.save_task(task);
   const auto now = clock_.now();
   store_.transition(run.id, RunState::kCancelling, RunState::kCancelled,
-                    {.finished_at = now, .counts = total_counts(run), .clear_lease = true});
+                    {.finished_at = now, .counts = total_counts(run), .clear_lease = true, .tasks = {task}});
   store_.append_event({core::new_uuid(), run.tenant_id, "run.cancelled", {{"run_id", run.id}}, now});
   core::log(logger(), spdlog::level::info, "run cancelled", log_ids(run));
   return RunOutcome::kCancelled;

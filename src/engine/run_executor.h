@@ -57,6 +57,9 @@ class RunExecutor {
   std::optional<RunOutcome> end_if_interrupted(const core::Run& run, core::RunTask& task, Interruption why);
   void finish_model(const core::Run& run, core::RunTask& task, connectors::Destination& destination,
                     ModelPlan& plan, const connectors::Cursor& cursor);
+  // A finished task is saved at once, except the run's last: finish() saves that one with the run's own move,
+  // so no reader sees every task finished while the run still counts as active (and joins new requests).
+  void save_unless_last(const core::Run& run, const core::RunTask& task);
   // A permanent problem with one model fails that model; the others still sync (PARTIALLY_SYNCED).
   void fail_model(const core::Run& run, core::RunTask& task, const core::FerryError& error);
   // Every model was tried: the run completes, or fails when every model failed.

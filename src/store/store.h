@@ -43,6 +43,9 @@ struct RunPatch {
   std::optional<core::ErrorCategory> error_category = std::nullopt;
   std::optional<core::Counts> counts = std::nullopt;
   bool clear_lease = false;
+  // Saved in the move's transaction, only if the move happens: a run's last task shows finished no sooner
+  // than its run does, so a batch never looks done while its run still counts as active.
+  std::vector<core::RunTask> tasks = {};
 };
 
 // Which queued run a claim takes, so that one tenant cannot hold every worker: among tenants below the cap,

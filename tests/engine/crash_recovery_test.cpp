@@ -78,6 +78,7 @@ class World final : public EngineFixture {
     if (scenario.transient) {
       EXPECT_TRUE(retried(hops)) << "crash at write " << n;
     }
+    EXPECT_FALSE(faulty.saw_tasks_finished_under_active_run()) << "crash at write " << n;
     EXPECT_EQ(done.counts, expected) << "crash at write " << n;
     core::Counts tasks;
     for (const auto& task : done.tasks) tasks += task.counts;

@@ -4,6 +4,7 @@
 // so a test can check each against the transition table.
 #pragma once
 
+#include <algorithm>
 #include <mutex>
 #include <stdexcept>
 #include <utility>
@@ -48,11 +49,26 @@ class FaultyStore final : public store::Store {
     if constexpr (std::is_void_v<decltype(call())>) {
       call();
       record(before, path);
+      check_tasks_against_run();
     } else {
       auto result = call();
       record(before, path);
+      check_tasks_against_run();
       return result;
     }
+  }
+
+  // A reader that finds every task of the watched run finished takes the run for finished: it must be.
+  void check_tasks_against_run() {
+    if (watched_.empty()) return;
+    const auto run = real_.run_by_id(watched_);
+    if (!run || run->tasks.empty() || core::is_terminal(run->state)) return;
+    const bool all_finished = std::all_of(run->tasks.begin(), run->tasks.end(), [](const core::RunTask& t) {
+      return t.state != core::TaskState::kPending && t.state != core::TaskState::kRunning;
+    });
+    if (!all_finished) return;
+    std::lock_guard lock(mutex_);
+    tasks_finished_under_active_run_ = true;
   }
 
   std::optional<core::RunState> watched_state() {
@@ -94,6 +110,11 @@ class FaultyStore final : public store::Store {
     return crashed_;
   }
   void watch(const std::string& run_id) { watched_ = run_id; }
+  // Whether a write ever left the watched run active with every one of its tasks finished.
+  bool saw_tasks_finished_under_active_run() const {
+    std::lock_guard lock(mutex_);
+    return tasks_finished_under_active_run_;
+  }
   // Every hop the watched run made, in order (a multi-state change contributes each of its hops).
   std::vector<Hop> hops() const {
     std::lock_guard lock(mutex_);
@@ -277,6 +298,7 @@ class FaultyStore final : public store::Store {
   int writes_ = 0;
   bool dead_ = false;
   bool crashed_ = false;
+  bool tasks_finished_under_active_run_ = false;
   std::string watched_;
   std::vector<Hop> hops_;
 };

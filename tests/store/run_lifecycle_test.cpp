@@ -113,6 +113,41 @@ TEST_P(RunLifecycleTest, ARunThatFailsRecordsTheFailureOnEveryModelItLeftUnfinis
   EXPECT_EQ(failed.tasks[1].error, "401 from the source");
 }
 
+TEST_P(RunLifecycleTest, TasksInThePatchAreSavedWithTheMoveAndOnlyIfItHappens) {
+  auto run = queued_run();
+  ASSERT_TRUE(store.claim("w", clock.now(), clock.now() + seconds(30)));
+  auto last = run.tasks[1];
+  last.state = core::TaskState::kComplete;
+  last.counts = {7, 2, 1, 0};
+  last.checkpoint = "c9";
+  last.finished_at = clock.now();
+  // A move that does not happen (the run is not cancelling) saves nothing.
+  EXPECT_FALSE(store.transition(run.id, RunState::kCancelling, RunState::kCancelled, {.tasks = {last}}));
+  EXPECT_EQ(store.run_by_id(run.id)->tasks[1].state, core::TaskState::kPending);
+
+  ASSERT_TRUE(store.transition(run.id, RunState::kRunning, RunState::kComplete,
+                               {.finished_at = clock.now(), .clear_lease = true, .tasks = {last}}));
+  const auto done = *store.run_by_id(run.id);
+  EXPECT_EQ(done.state, RunState::kComplete);
+  EXPECT_EQ(done.tasks[1].state, core::TaskState::kComplete);
+  EXPECT_EQ(done.tasks[1].counts, last.counts);
+  EXPECT_EQ(done.tasks[1].checkpoint, "c9");
+  EXPECT_EQ(done.tasks[0].state, core::TaskState::kPending) << "a task not in the patch is untouched";
+}
+
+TEST_P(RunLifecycleTest, AFailedTaskInThePatchKeepsItsOwnErrorWhenTheRunFails) {
+  auto run = queued_run();
+  ASSERT_TRUE(store.claim("w", clock.now(), clock.now() + seconds(30)));
+  auto last = run.tasks[1];
+  last.state = core::TaskState::kFailed;
+  last.error = "Team schema changed";
+  ASSERT_TRUE(store.transition(run.id, RunState::kRunning, RunState::kFailed,
+                               {.finished_at = clock.now(), .error = "every model failed", .tasks = {last}}));
+  const auto failed = *store.run_by_id(run.id);
+  EXPECT_EQ(failed.tasks[1].error, "Team schema changed");
+  EXPECT_EQ(failed.tasks[0].error, "every model failed") << "the unfinished task takes the run's error";
+}
+
 TEST_P(RunLifecycleTest, AModelThatNeverSyncedGetsAFailedStateToo) {
   const auto run = queued_run();
   ASSERT_TRUE(store.claim("w", clock.now(), clock.now() + seconds(30)));

@@ -24,6 +24,17 @@ std::optional<std::string> number(std::optional<int64_t> value) {
   return std::to_string(*value);
 }
 
+void write_task(postgres::PgConnection& connection, const core::RunTask& t) {
+  connection.exec_prepared(
+      "UPDATE run_tasks SET state = $1, full_refresh = $2, inserted = $3, updated = $4, deleted = $5, "
+      "failed = $6, checkpoint = $7, error = $8, started_at = $9, finished_at = $10 "
+      "WHERE run_id = $11 AND model_id = $12",
+      {std::string(core::to_string(t.state)), flag(t.full_refresh), std::to_string(t.counts.inserted),
+       std::to_string(t.counts.updated), std::to_string(t.counts.deleted), std::to_string(t.counts.failed),
+       t.checkpoint, t.error, pg::optional_micros(t.started_at), pg::optional_micros(t.finished_at), t.run_id,
+       t.model_id});
+}
+
 std::string active_run_sql() {
   return std::string(pg::kRunColumns) + "WHERE sync_id = $1 AND state IN " + pg::kActiveStates;
 }
@@ -220,10 +231,14 @@ bool PgStore::transition_path(const std::string& run_id, std::span<const RunStat
   auto connection = pool_.acquire();
   const bool failed = path.back() == RunState::kFailed;
   const bool queued = path.back() == RunState::kQueued;
-  if (!failed && !queued) return connection->exec_prepared(kUpdate, params).affected() == 1;
-  // A failure is recorded on the models, and a queued run announced, in the transaction that moved it.
+  if (!failed && !queued && patch.tasks.empty())
+    return connection->exec_prepared(kUpdate, params).affected() == 1;
+  // A failure is recorded on the models, the patch's tasks saved, and a queued run announced, in the
+  // transaction that moved it.
   PgTransaction tx(*connection);
   if (connection->exec_prepared(kUpdate, params).affected() != 1) return false;
+  // Before the failure's sweep, which would otherwise take a finished task for an unfinished one.
+  for (const auto& task : patch.tasks) write_task(*connection, task);
   if (failed)
     pg::fail_unfinished_models(*connection, run_id, patch.finished_at.value_or(now), patch.error,
                                patch.error_category);
@@ -234,14 +249,7 @@ bool PgStore::transition_path(const std::string& run_id, std::span<const RunStat
 
 void PgStore::save_task(const core::RunTask& t) {
   auto connection = pool_.acquire();
-  connection->exec_prepared(
-      "UPDATE run_tasks SET state = $1, full_refresh = $2, inserted = $3, updated = $4, deleted = $5, "
-      "failed = $6, checkpoint = $7, error = $8, started_at = $9, finished_at = $10 "
-      "WHERE run_id = $11 AND model_id = $12",
-      {std::string(core::to_string(t.state)), flag(t.full_refresh), std::to_string(t.counts.inserted),
-       std::to_string(t.counts.updated), std::to_string(t.counts.deleted), std::to_string(t.counts.failed),
-       t.checkpoint, t.error, pg::optional_micros(t.started_at), pg::optional_micros(t.finished_at), t.run_id,
-       t.model_id});
+  write_task(*connection, t);
 }
 
 std::vector<core::ModelState> PgStore::model_states(const std::string& sync_id) {

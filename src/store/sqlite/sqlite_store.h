@@ -120,6 +120,7 @@ class SqliteStore final : public Store {
                                           const std::string& b = "");
   // With mutex_ held, inside a transaction: the failure of a run that ended failed, on its unfinished
   // tasks and their models' states.
+  void write_task(const core::RunTask& task);  // under the caller's lock
   void fail_unfinished_models(const std::string& run_id, core::Timestamp finished_at,
                               const std::optional<std::string>& error,
                               std::optional<core::ErrorCategory> category);

@@ -245,6 +245,8 @@ bool SqliteStore::transition_path(const std::string& run_id, std::span<const Run
   stmt.bind(14, std::string(core::to_string(path.front())));
   stmt.run();
   if (stmt.changes() != 1) return false;
+  // Before the failure's sweep, which would otherwise take a finished task for an unfinished one.
+  for (const auto& task : patch.tasks) write_task(task);
   if (path.back() == RunState::kFailed) {
     fail_unfinished_models(run_id, patch.finished_at.value_or(core::SystemClock().now()), patch.error,
                            patch.error_category);
@@ -405,6 +407,10 @@ int SqliteStore::promote_retries(core::Timestamp now) {
 
 void SqliteStore::save_task(const core::RunTask& t) {
   Lock lock(mutex_);
+  write_task(t);
+}
+
+void SqliteStore::write_task(const core::RunTask& t) {
   auto stmt = db_.prepare_cached(
       "UPDATE run_tasks SET state = ?, full_refresh = ?, inserted = ?, updated = ?, deleted = ?, failed = ?, "
       "checkpoint = ?, error = ?, started_at = ?, finished_at = ? WHERE run_id = ? AND model_id = ?");
