@@ -269,8 +269,11 @@ void ChildProcess::pump() {
     fail(std::string("poll: ") + std::strerror(errno));
   }
   if (r == 0) {
-    // Nothing pending. A child that has exited while a grandchild keeps the pipes open is finished.
+    // Nothing pending. A child that has exited while a grandchild keeps the pipes open is finished. It may
+    // have written its last output and exited since the poll: what the pipes hold is kept, not dropped.
+    if (on_quiet_poll_) on_quiet_poll_();
     if (try_reap()) {
+      drain();
       out_eof_ = err_eof_ = true;
       return;
     }
@@ -282,6 +285,13 @@ void ChildProcess::pump() {
   for (nfds_t i = 0; i < n; ++i) {
     if (fds[i].revents == 0) continue;
     read_some(fds[i].fd, fds[i].fd == out_.get());
+  }
+}
+
+void ChildProcess::drain() {
+  while (!out_eof_ && read_some(out_.get(), true)) {
+  }
+  while (!err_eof_ && read_some(err_.get(), false)) {
   }
 }
 

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -87,12 +88,17 @@ class ChildProcess {
   // "`cmd args`: <what>" followed by the tail of stderr, for error messages.
   std::string describe(const std::string& what) const;
   pid_t pid() const { return pid_; }
+  // Tests only: runs each time a poll finds both pipes quiet, just before the check for an exited child, so
+  // a test can let the child write and exit inside that window.
+  void on_quiet_poll(std::function<void()> hook) { on_quiet_poll_ = std::move(hook); }
 
  private:
   void pump();  // waits up to a short slice for output on either pipe and reads it
   void enforce_runtime_limit();
   bool read_some(int fd, bool is_stdout);
   void add_stderr(const char* data, size_t n);
+  // Reads whatever both pipes hold right now, without waiting for their end.
+  void drain();
   bool try_reap() noexcept;
   [[noreturn]] void fail(const std::string& what);
 
@@ -115,6 +121,7 @@ class ChildProcess {
   std::chrono::steady_clock::time_point last_activity_;
   std::chrono::seconds runtime_limit_{0};
   std::optional<std::chrono::steady_clock::time_point> deadline_;  // set by limit_runtime
+  std::function<void()> on_quiet_poll_;
 };
 
 }  // namespace ferry::connectors::process
