@@ -9,8 +9,13 @@ scripts/setup.sh build-asan -DFERRY_SANITIZE=ON -DFERRY_UNIT_ONLY=ON -DCMAKE_BUI
 # The million-row PostgreSQL sync runs in the release build only: under ASan it costs minutes and adds
 # nothing the smaller PostgreSQL tests don't already check for memory errors.
 echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-asan --output-on-failure -j "$(nproc)" -E 'MillionRow' || status=1
+# One process per core, each a shard of the tests (scripts/run_shards.sh): a sanitizer binary takes seconds
+# to start, so one process per test spent most of this stage starting. The release run below still gives
+# every test a process of its own.
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+scripts/run_shards.sh build-asan/ferry_unit_tests '-*MillionRow*' || status=1
+FERRY_FUZZ_SECONDS=60 scripts/run_shards.sh build-asan/ferry_api_tests || status=1
+unset ASAN_OPTIONS UBSAN_OPTIONS
 
 scripts/setup.sh build || exit 1
 # The vendors' SDKs (pinned in tests/clients/package.json) drive ferry in the client suites.
