@@ -136,7 +136,8 @@ std::vector<CopiedTable> migrate_store(const std::string& sqlite_path, const std
   check_key_opens_secrets(sqlite, key);
   // Migrates the PostgreSQL store and records the key there, or refuses a store made with another key.
   PgStore target(postgres_url, key, 1);
-  postgres::PgConnection pg(postgres_url, postgres::Side::kDestination);
+  postgres::PgConnection pg(postgres_url,
+                            postgres::Side::kStore);  // the store's rules: keepalives, NUL refused
 
   sqlite::Transaction read(sqlite);  // one snapshot of the SQLite store
   PgTransaction write(pg);
