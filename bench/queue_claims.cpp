@@ -6,6 +6,8 @@
 // that every run was claimed exactly once.
 //   ferry_bench_queue_claims STORE RUNS TENANTS PROCESSES...
 // STORE is a SQLite path or a postgres:// URL (FERRY_MASTER_KEY must be set for PostgreSQL).
+//   BATCH=N   each claim takes up to N runs at once (Store::claim_batch), each then completed on its own
+//   CAP=N     claims under a per-tenant cap of N running runs (ClaimPolicy; default none), as workers do
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -72,23 +74,43 @@ void queue_runs(store::Store& store, const Seeded& seeded) {
   }
 }
 
+struct ClaimOptions {
+  int batch = 1;  // runs per claim; 1: Store::claim
+  store::ClaimPolicy policy;
+};
+
+int env_int(const char* name, int fallback) {
+  const char* value = std::getenv(name);
+  return value && *value ? std::atoi(value) : fallback;
+}
+
 // A worker process: claims and completes runs until none is left; exits with how many it took (mod 256 is
 // useless, so it writes the count to `out`).
-[[noreturn]] void claimer(const std::string& url, int index, int go_fd, int out_fd) {
+[[noreturn]] void claimer(const std::string& url, const ClaimOptions& options, int index, int go_fd,
+                          int out_fd) {
   auto store = store::open_store(url);
   char go = 0;
   if (::read(go_fd, &go, 1) != 1) std::_Exit(2);
   const std::string worker = "bench-" + std::to_string(index);
   int64_t claimed = 0;
+  std::vector<core::Run> runs;
   for (;;) {
     const auto now = core::SystemClock().now();
-    auto run = store->claim(worker, now, now + std::chrono::seconds(60));
-    if (!run) break;
-    ++claimed;
-    const auto finished = core::SystemClock().now();
-    if (!store->transition(run->id, core::RunState::kRunning, core::RunState::kComplete,
-                           {.finished_at = finished, .clear_lease = true})) {
-      std::_Exit(3);
+    const auto lease_until = now + std::chrono::seconds(60);
+    runs.clear();
+    if (options.batch > 1) {
+      runs = store->claim_batch(worker, now, lease_until, options.policy, options.batch);
+    } else if (auto run = store->claim(worker, now, lease_until, options.policy)) {
+      runs.push_back(std::move(*run));
+    }
+    if (runs.empty()) break;
+    for (const auto& run : runs) {
+      ++claimed;
+      const auto finished = core::SystemClock().now();
+      if (!store->transition(run.id, core::RunState::kRunning, core::RunState::kComplete,
+                             {.finished_at = finished, .clear_lease = true})) {
+        std::_Exit(3);
+      }
     }
   }
   if (::write(out_fd, &claimed, sizeof claimed) != sizeof claimed) std::_Exit(4);
@@ -105,7 +127,7 @@ double cpu_seconds(const rusage& usage) {
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
-Measured measure(const std::string& url, int processes, int64_t runs) {
+Measured measure(const std::string& url, const ClaimOptions& options, int processes, int64_t runs) {
   int go[2];
   int out[2];
   if (::pipe(go) != 0 || ::pipe(out) != 0) std::exit(1);
@@ -114,7 +136,7 @@ Measured measure(const std::string& url, int processes, int64_t runs) {
   std::vector<pid_t> children;
   for (int i = 0; i < processes; ++i) {
     const pid_t pid = ::fork();
-    if (pid == 0) claimer(url, i, go[0], out[1]);
+    if (pid == 0) claimer(url, options, i, go[0], out[1]);
     children.push_back(pid);
   }
   // Every child has opened its store (migrations done, pool warm) before the clock starts.
@@ -159,21 +181,29 @@ int main(int argc, char** argv) {
   const std::string url = argv[1];
   const int runs = std::atoi(argv[2]);
   const int tenants = std::atoi(argv[3]);
+  ClaimOptions options;
+  options.batch = env_int("BATCH", 1);
+  options.policy.tenant_max_running = env_int("CAP", 0);
   Seeded seeded;
   {
     auto store = store::open_store(url);
     seeded = seed(*store, runs, tenants);
   }
+  std::string settings;
+  if (options.batch > 1) settings += "  batch " + std::to_string(options.batch);
+  if (options.policy.tenant_max_running > 0)
+    settings += "  cap " + std::to_string(options.policy.tenant_max_running);
   for (int i = 4; i < argc; ++i) {
     const int processes = std::atoi(argv[i]);
     {
       auto store = store::open_store(url);
       queue_runs(*store, seeded);
     }
-    const auto measured = measure(url, processes, runs);
-    std::printf("claims  %-10s %d process%s  %8.0f claims/s  (claimers' CPU %.3f ms/claim)\n",
+    const auto measured = measure(url, options, processes, runs);
+    std::printf("claims  %-10s %d process%s  %8.0f claims/s  (claimers' CPU %.3f ms/claim)%s\n",
                 store::is_postgres_url(url) ? "postgres" : "sqlite", processes,
-                processes == 1 ? ": " : "es:", measured.claims_per_second, measured.claimer_cpu_ms_per_claim);
+                processes == 1 ? ": " : "es:", measured.claims_per_second, measured.claimer_cpu_ms_per_claim,
+                settings.c_str());
     std::fflush(stdout);
   }
   return 0;

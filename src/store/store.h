@@ -223,6 +223,19 @@ class Store {
   // attempt + 1. See ClaimPolicy for which run.
   virtual std::optional<core::Run> claim(const std::string& worker, core::Timestamp now,
                                          core::Timestamp lease_until, const ClaimPolicy& policy = {}) = 0;
+  // Up to `max` claims at once: the runs, in order, that `max` calls of claim() in a row would take (fewer
+  // when fewer are claimable). A store that can takes them in one transaction; this default makes the calls.
+  virtual std::vector<core::Run> claim_batch(const std::string& worker, core::Timestamp now,
+                                             core::Timestamp lease_until, const ClaimPolicy& policy,
+                                             int max) {
+    std::vector<core::Run> runs;
+    while (static_cast<int>(runs.size()) < max) {
+      auto run = claim(worker, now, lease_until, policy);
+      if (!run) break;
+      runs.push_back(std::move(*run));
+    }
+    return runs;
+  }
   // Extends the lease; nullopt when `worker` no longer holds it. Returns the run's current state.
   virtual std::optional<core::RunState> heartbeat(const std::string& run_id, const std::string& worker,
                                                   core::Timestamp lease_until) = 0;

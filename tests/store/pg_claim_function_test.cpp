@@ -13,6 +13,7 @@
 #include "core/ids.h"
 #include "db/postgres/pg_connection.h"
 #include "fakes/postgres/pg_test_database.h"
+#include "store/pg_claim_helpers.h"
 #include "store/postgres/pg_migrations.h"
 #include "store/postgres/pg_store.h"
 #include "store/store_fixture.h"
@@ -23,22 +24,6 @@ namespace {
 using core::RunState;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-
-constexpr const char* kTenantLockKey = "hashtext('ferry claim:' || current_schema()), hashtext($1)";
-
-core::Run queue(Store& store, const core::Sync& sync, core::Timestamp created_at) {
-  return store.create_run(two_model_run(sync, created_at)).run;
-}
-
-// Waits (no deadline: ctest's timeout is the bound) until a session of the database waits for an advisory
-// lock.
-void wait_for_an_advisory_lock_wait(postgres::PgConnection& watcher) {
-  while (watcher
-             .exec("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND "
-                   "database = (SELECT oid FROM pg_database WHERE datname = current_database())")
-             .rows() == 0)
-    std::this_thread::sleep_for(milliseconds(5));
-}
 
 class PgClaimFunctionTest : public ::testing::Test {
  protected:

@@ -2,6 +2,7 @@
 // ferry processes on other hosts. Claims never share a run and never pass a tenant's cap however the
 // claimers interleave; concurrent creators of a sync's run get one active run; every transaction that
 // queues a run announces it (NOTIFY). The backend-neutral queue contract lives in the Store/* suites.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <poll.h>
 
@@ -17,6 +18,7 @@
 #include "core/ids.h"
 #include "db/postgres/pg_connection.h"
 #include "fakes/postgres/pg_test_database.h"
+#include "store/pg_claim_helpers.h"
 #include "store/postgres/pg_store.h"
 #include "store/store_fixture.h"
 
@@ -106,19 +108,14 @@ TEST_F(PgClaimsTest, TheCapIsRecountedOnceTheTenantsLockIsGranted) {
   // and has taken the tenant's only slot, not yet committed.
   postgres::PgConnection other(database.url(), postgres::Side::kDestination);
   other.exec("BEGIN");
-  other.exec("SELECT pg_advisory_xact_lock(hashtext('ferry claim:' || current_schema()), hashtext($1))",
-             {first.tenant_id});
+  other.exec(fmt::format("SELECT pg_advisory_xact_lock({})", kTenantLockKey), {first.tenant_id});
   other.exec("UPDATE runs SET state = 'running', attempt = 1, lease_owner = 'other' WHERE id = $1",
              {first.id});
   std::optional<core::Run> claimed{core::Run{}};
   std::thread claimer([&] { claimed = store->claim("w", t0, t0 + seconds(60), ClaimPolicy{1}); });
   // The claim saw 0 running (its snapshot predates the other commit), picked the second run and waits.
   postgres::PgConnection watcher(database.url(), postgres::Side::kDestination);
-  while (watcher
-             .exec("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND "
-                   "database = (SELECT oid FROM pg_database WHERE datname = current_database())")
-             .rows() == 0)
-    std::this_thread::sleep_for(milliseconds(5));
+  wait_for_an_advisory_lock_wait(watcher);
   other.exec("COMMIT");
   claimer.join();
   EXPECT_FALSE(claimed) << "the tenant's only slot was taken while the claim waited";

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "store/postgres/pg_claim_batch_migration.h"
 #include "store/postgres/pg_claim_migration.h"
 #include "store/postgres/pg_pool.h"
 
@@ -17,7 +18,7 @@ constexpr const char* kMigrationLock = "SELECT pg_advisory_xact_lock(7231950001)
 // column: times are microseconds since the epoch (BIGINT), flags 0/1, JSON documents TEXT (kept byte for
 // byte), sealed secrets BYTEA. Ids sort byte by byte (COLLATE "C"), as in SQLite, whatever the database's
 // collation, so pages and the claim order match the SQLite store's and read straight from the indexes.
-constexpr std::array<const char*, 3> kMigrations{
+constexpr std::array<const char*, 4> kMigrations{
     R"sql(
 CREATE TABLE tenants (id TEXT COLLATE "C" PRIMARY KEY, name TEXT NOT NULL, created_at BIGINT NOT NULL);
 CREATE TABLE api_keys (
@@ -118,6 +119,8 @@ CREATE INDEX rate_buckets_by_age ON rate_buckets(updated_at);
 )sql",
     // 3: a claim in one round trip, the function ferry_claim_run (pg_claim_migration.h).
     kClaimFunctionMigration,
+    // 4: many claims in one round trip, the function ferry_claim_runs (pg_claim_batch_migration.h).
+    kClaimBatchFunctionMigration,
 };
 
 }  // namespace

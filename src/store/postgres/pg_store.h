@@ -70,6 +70,9 @@ class PgStore final : public Store {
                        const RunPatch& patch = {}) override;
   std::optional<core::Run> claim(const std::string& worker, core::Timestamp now, core::Timestamp lease_until,
                                  const ClaimPolicy& policy = {}) override;
+  std::vector<core::Run> claim_batch(const std::string& worker, core::Timestamp now,
+                                     core::Timestamp lease_until, const ClaimPolicy& policy,
+                                     int max) override;
   std::optional<core::RunState> heartbeat(const std::string& run_id, const std::string& worker,
                                           core::Timestamp lease_until) override;
   int reclaim_expired_leases(core::Timestamp now, const ReclaimPolicy& policy = {}) override;

@@ -20,6 +20,14 @@ std::string claim_sql() {
          " FROM ferry_claim_run($1, $2::bigint, $3::bigint, $4::bigint) c";
 }
 
+// One round trip for up to max runs: ferry_claim_runs (PostgreSQL migration 4, pg_claim_batch_migration.h),
+// rows in claim order, each run's tasks together in position order.
+std::string claim_batch_sql() {
+  return "SELECT " + pg::qualified_columns("(c.run)", pg::kRunColumnList) + ", " +
+         pg::qualified_columns("(c.task)", pg::kTaskColumnList) +
+         " FROM ferry_claim_runs($1, $2::bigint, $3::bigint, $4::bigint, $5::integer) c";
+}
+
 }  // namespace
 
 std::optional<core::Run> PgStore::claim(const std::string& worker, core::Timestamp now,
@@ -36,6 +44,25 @@ std::optional<core::Run> PgStore::claim(const std::string& worker, core::Timesta
       run.tasks.push_back(pg::read_task(claimed, row, pg::kRunColumnCount));
   }
   return run;
+}
+
+std::vector<core::Run> PgStore::claim_batch(const std::string& worker, core::Timestamp now,
+                                            core::Timestamp lease_until, const ClaimPolicy& policy, int max) {
+  std::vector<core::Run> runs;
+  if (max < 1) return runs;
+  pg::hop(RunState::kQueued, RunState::kRunning);  // the hop the function writes
+  static const std::string sql = claim_batch_sql();
+  auto connection = pool_.acquire();
+  const auto claimed =
+      connection->exec_prepared(sql, {worker, pg::micros(lease_until), pg::micros(now),
+                                      std::to_string(policy.tenant_max_running), std::to_string(max)});
+  for (int row = 0; row < claimed.rows(); ++row) {
+    // A run's rows are adjacent: its first starts it, each carries one task (none: NULL task columns).
+    if (runs.empty() || runs.back().id != claimed.text(row, 0)) runs.push_back(pg::read_run(claimed, row));
+    if (!claimed.is_null(row, pg::kRunColumnCount))
+      runs.back().tasks.push_back(pg::read_task(claimed, row, pg::kRunColumnCount));
+  }
+  return runs;
 }
 
 std::optional<RunState> PgStore::heartbeat(const std::string& run_id, const std::string& worker,
