@@ -3,11 +3,16 @@ connector's `cursor_body` pagination, `modified_after` incremental reads and `re
 expect (as connectors/definitions/fake_saas.json does against tests/fakes/fake_saas).
 
 Pages are in (modified_at, id) order and the cursor names the last record served, so a resumed read that asks
-again for a page gets the same records. Deleted records stay, flagged, with a new modified_at."""
+again for a page gets the same records. Deleted records stay, flagged, with a new modified_at.
+
+`page_latency` (seconds, default none) makes every answered page take that long, as a real SaaS API's do:
+each request has its own thread (ThreadingHTTPServer) and sleeps holding no lock, so concurrent readers
+wait side by side and the fake is never what they queue behind (bench/queue_latency.py's API-bound work)."""
 
 import bisect
 import json
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
@@ -26,9 +31,10 @@ def parse_rfc3339(text):
 
 
 class FakeSaas:
-    def __init__(self, models):
+    def __init__(self, models, page_latency=0.0):
         """`models`: {path: {id: record}}; each record has `modified_us` (micros after EPOCH) and `deleted`."""
         self.models = models
+        self.page_latency = page_latency
         self.lock = threading.Lock()
         self.requests = 0
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -89,6 +95,8 @@ class FakeSaas:
                     return self.reply(404, {"error": "no such resource"})
                 with fake.lock:
                     fake.requests += 1
+                if fake.page_latency > 0:
+                    time.sleep(fake.page_latency)  # outside the lock: other requests' sleeps overlap this one
                 self.reply(200, fake.page(url.path, parse_qs(url.query)))
 
             def reply(self, status, body):
