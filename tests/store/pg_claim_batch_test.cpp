@@ -27,12 +27,7 @@ using core::RunState;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-class PgClaimBatchTest : public ::testing::Test {
- protected:
-  testing::PgTestDatabase database;
-  PgStore store{database.url(), core::SecretBox(store_test_key()), 4};
-  core::Timestamp t0 = core::SystemClock().now();
-};
+class PgClaimBatchTest : public PgClaimFixture {};
 
 TEST_F(PgClaimBatchTest, BatchClaimersInManyProcessesNeverShareARunAndFillEveryTenantToItsCap) {
   // Nothing completes, so running counts only grow: each tenant must end at its cap, never above it (the

@@ -25,12 +25,7 @@ using core::RunState;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-class PgClaimFunctionTest : public ::testing::Test {
- protected:
-  testing::PgTestDatabase database;
-  PgStore store{database.url(), core::SecretBox(store_test_key()), 4};
-  core::Timestamp t0 = core::SystemClock().now();
-};
+class PgClaimFunctionTest : public PgClaimFixture {};
 
 TEST_F(PgClaimFunctionTest, ATenantFoundFullIsPassedOverInTheSameCallAndItsLocksAreReleasedAtOnce) {
   const auto a = tenant_with_syncs(store, "a", 2);

@@ -1,11 +1,15 @@
-// What the PostgreSQL claim tests share: the tenant lock's key as the claim functions take it, queueing a
-// two-model run, and waiting until a claim blocks on a tenant's lock.
+// What the PostgreSQL claim tests share: a store on a database of its own, the tenant lock's key as the claim
+// functions take it, queueing a two-model run, and waiting until a claim blocks on a tenant's lock.
 #pragma once
+
+#include <gtest/gtest.h>
 
 #include <chrono>
 #include <thread>
 
 #include "db/postgres/pg_connection.h"
+#include "fakes/postgres/pg_test_database.h"
+#include "store/postgres/pg_store.h"
 #include "store/store_fixture.h"
 
 namespace ferry::store {
@@ -26,5 +30,13 @@ inline void wait_for_an_advisory_lock_wait(postgres::PgConnection& watcher) {
              .rows() == 0)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
 }
+
+// A PostgreSQL store (4 connections) on a database of its own, and the test's base time.
+class PgClaimFixture : public ::testing::Test {
+ protected:
+  testing::PgTestDatabase database;
+  PgStore store{database.url(), core::SecretBox(store_test_key()), 4};
+  core::Timestamp t0 = core::SystemClock().now();
+};
 
 }  // namespace ferry::store
