@@ -50,13 +50,15 @@ void WorkerPool::wake() {
     std::lock_guard lock(mutex_);
     ++wake_generation_;
   }
-  wakeup_.notify_all();
+  // One thread: it claims for the idle others as well, instead of each making its own claim.
+  work_.notify_one();
 }
 
 void WorkerPool::stop() {
   const bool running = !threads_.empty();
   for (auto& thread : threads_) thread.request_stop();
   wakeup_.notify_all();
+  work_.notify_all();
   {
     std::unique_lock lock(mutex_);
     if (!stopped_.wait_for(lock, options_.stop_grace, [this] { return live_threads_ == 0; })) {
@@ -67,18 +69,87 @@ void WorkerPool::stop() {
   interrupt_.request_stop();
   threads_.clear();  // joins
   listener_.reset();
+  release_handed_over();
   if (!running) return;
   withdraw_workers();
   if (scheduler_ != nullptr) scheduler_->step_down();
 }
 
 bool WorkerPool::run_once(const std::string& worker, std::stop_token shutdown, std::stop_token interrupt) {
-  const auto now = clock_.now();
-  auto run =
-      store_.claim(worker, now, now + options_.executor.lease, {.tenant_max_running = tenant_max_running()});
+  auto run = take_handed_over();
+  if (!run) run = claim_for_idle(worker);
   if (!run) return false;
-  executor_.execute(std::move(*run), worker, shutdown, interrupt);
+  // A run a sibling claimed for this thread is leased in the sibling's name, which its heartbeats must give.
+  const std::string holder = run->lease_owner.value_or(worker);
+  executor_.execute(std::move(*run), holder, shutdown, interrupt);
   return true;
+}
+
+std::optional<core::Run> WorkerPool::take_handed_over() {
+  std::lock_guard lock(mutex_);
+  if (handed_over_.empty()) return std::nullopt;
+  auto run = std::move(handed_over_.front());
+  handed_over_.pop_front();
+  return run;
+}
+
+std::optional<core::Run> WorkerPool::claim_for_idle(const std::string& worker) {
+  int spare = 0;
+  {
+    std::lock_guard lock(mutex_);
+    spare = std::max(0, idle_ - promised_ - static_cast<int>(handed_over_.size()));
+    promised_ += spare;
+    // This claim sees every run queued so far and claims for every idle thread: those wakes are answered.
+    answered_generation_ = wake_generation_;
+  }
+  const auto now = clock_.now();
+  const auto lease_until = now + options_.executor.lease;
+  const store::ClaimPolicy policy{.tenant_max_running = tenant_max_running()};
+  if (spare == 0) return store_.claim(worker, now, lease_until, policy);
+  // The promise is settled however the claim ends, so no sibling waits for runs that will not come.
+  std::vector<core::Run> runs;
+  struct Settle {
+    WorkerPool& pool;
+    std::vector<core::Run>& runs;
+    int spare;
+    ~Settle() {
+      {
+        std::lock_guard lock(pool.mutex_);
+        for (size_t i = 1; i < runs.size(); ++i) pool.handed_over_.push_back(std::move(runs[i]));
+        pool.promised_ -= spare;
+      }
+      pool.work_.notify_all();
+    }
+  };
+  {
+    const Settle settle{*this, runs, spare};
+    runs = store_.claim_batch(worker, now, lease_until, policy, 1 + spare);
+  }
+  if (runs.empty()) return std::nullopt;
+  return std::move(runs.front());
+}
+
+void WorkerPool::release_handed_over() {
+  std::deque<core::Run> unstarted;
+  {
+    std::lock_guard lock(mutex_);
+    unstarted.swap(handed_over_);
+  }
+  for (const auto& run : unstarted) {
+    try {
+      store_.transition(run.id, core::RunState::kRunning, core::RunState::kQueued, {.clear_lease = true});
+      core::log(logger(), spdlog::level::info, "stopping: released a run no worker had started",
+                {{"run_id", run.id}});
+    } catch (const std::exception& e) {
+      core::log(logger(), spdlog::level::warn, "could not release an unstarted run; its lease will lapse",
+                {{"run_id", run.id}, {"error", e.what()}});
+    }
+  }
+}
+
+int WorkerPool::idle_workers() const {
+  std::lock_guard lock(mutex_);
+  return idle_;
 }
 
 int WorkerPool::tenant_max_running() const {
@@ -134,10 +205,19 @@ void WorkerPool::worker_loop(const std::string& worker, std::stop_token stop, st
     } catch (const std::exception& e) {
       core::log(logger(), spdlog::level::err, "worker error", {{"worker", worker}, {"error", e.what()}});
     }
-    if (worked) continue;
-    std::unique_lock lock(mutex_);
-    wakeup_.wait_for(lock, stop, options_.idle_poll, [&] { return wake_generation_ != seen; });
+    if (!worked) wait_for_work(seen, stop);
   }
+}
+
+void WorkerPool::wait_for_work(uint64_t seen, std::stop_token stop) {
+  std::unique_lock lock(mutex_);
+  ++idle_;
+  work_.wait_for(lock, stop, options_.idle_poll, [&] {
+    return wake_generation_ > std::max(seen, answered_generation_) || !handed_over_.empty();
+  });
+  --idle_;
+  // More runs are being claimed for idle threads than are still idle: one is this thread's.
+  work_.wait(lock, stop, [&] { return !handed_over_.empty() || promised_ <= idle_; });
 }
 
 void WorkerPool::listen_loop(std::stop_token stop) {

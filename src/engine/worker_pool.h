@@ -2,12 +2,14 @@
 // (expired-lease reclaim, retry promotion, the scheduler's tick while this process leads it, the announcement
 // of this pool's workers to every process sharing the store). Claims are fair across tenants, each capped at
 // tenant_max_running running runs (see store::ClaimPolicy). Idle workers wake when this process queues a run
-// and, through the store's listener, when another process does. Stopping asks running batches to commit,
-// then puts their runs back on the queue.
+// and, through the store's listener, when another process does; the thread that wakes claims for its idle
+// siblings too, in one store call (Store::claim_batch), and hands them their runs. Stopping asks running
+// batches to commit, then puts their runs back on the queue.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -56,9 +58,19 @@ class WorkerPool {
   void housekeeping();
   // The cap this pool claims under: tenant_max_running, or its default from the live worker count.
   int tenant_max_running() const;
+  // Worker threads waiting for a run.
+  int idle_workers() const;
 
  private:
   void worker_loop(const std::string& worker, std::stop_token stop, std::stop_token interrupt);
+  // Idle until woken (a run was queued), handed a run, or idle_poll passes; then, while a sibling is claiming
+  // a run for this thread, until that claim is done.
+  void wait_for_work(uint64_t seen, std::stop_token stop);
+  std::optional<core::Run> take_handed_over();
+  // Claims a run for the calling thread and one for each idle sibling nobody is claiming for yet.
+  std::optional<core::Run> claim_for_idle(const std::string& worker);
+  // Puts the runs claimed for siblings that stopped before taking them back on the queue.
+  void release_handed_over();
   void housekeeping_loop(std::stop_token stop);
   // Renews this pool's announcement and rereads every live process's worker threads.
   void announce_workers(core::Timestamp now);
@@ -71,9 +83,14 @@ class WorkerPool {
   Scheduler* scheduler_;
   WorkerPoolOptions options_;
   RunExecutor executor_;
-  std::mutex mutex_;
-  std::condition_variable_any wakeup_;
+  mutable std::mutex mutex_;
+  std::condition_variable_any wakeup_;  // housekeeping and the listener sleep on it; a stop wakes them
+  std::condition_variable_any work_;    // idle worker threads wait on it
   uint64_t wake_generation_ = 0;
+  uint64_t answered_generation_ = 0;   // the wakes a claim made since answers for every idle thread
+  int idle_ = 0;                       // worker threads waiting in wait_for_work
+  int promised_ = 0;                   // idle threads some thread is claiming a run for right now
+  std::deque<core::Run> handed_over_;  // claimed (running, leased) for an idle thread that has not taken it
   std::condition_variable stopped_;  // a thread's loop ended (stop() waits for all of them, up to the grace)
   int live_threads_ = 0;
   std::stop_source interrupt_;  // requested once stop()'s grace is over

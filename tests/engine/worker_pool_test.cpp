@@ -1,10 +1,13 @@
 // The worker pool with real threads: stopping it mid-run commits the current batch and requeues the run,
 // and a new pool resumes it. Waits poll the store; nothing asserts on time. Fairness between tenants is
 // tested on the test thread with the fake clock.
+#include <algorithm>
+#include <atomic>
 #include <thread>
 #include <utility>
 
 #include "engine/engine_fixture.h"
+#include "fakes/faulty_store.h"
 
 namespace ferry::testing {
 namespace {
@@ -71,6 +74,90 @@ TEST_F(WorkerPoolTest, ManyRunsAcrossWorkersEachCompleteOnce) {
     EXPECT_EQ(run.attempt, 1) << "claimed exactly once";
     EXPECT_EQ(run.counts.inserted, 1000);
   }
+}
+
+// Idle threads get their runs from one claim made by the thread a wake-up reached.
+class BatchClaimWorkerPoolTest : public WorkerPoolTest {
+ protected:
+  // Only a wake() starts a claim; heartbeats beat all the time, so a run executed under a lease name that is
+  // not the one it was claimed under loses its lease instead of completing.
+  engine::WorkerPoolOptions woken_only(int workers) {
+    auto options = threaded(workers);
+    options.idle_poll = std::chrono::seconds(60);
+    options.tenant_max_running = workers;
+    options.executor.heartbeat_interval = std::chrono::milliseconds(1);
+    return options;
+  }
+
+  std::vector<std::string> queue_runs(int count, int64_t size) {
+    std::vector<std::string> runs;
+    for (int i = 0; i < count; ++i) {
+      auto sync = make_sync(make_connection(size, 100));
+      sync.destination_config = {{"path", "batch-" + std::to_string(i) + ".db"}};
+      store.update_sync(sync);
+      runs.push_back(trigger(sync).id);
+    }
+    return runs;
+  }
+
+  bool all_terminal(const std::vector<std::string>& runs) {
+    for (const auto& id : runs) {
+      if (!core::is_terminal(store.run_by_id(id)->state)) return false;
+    }
+    return true;
+  }
+
+  FaultyStore counted{store};
+};
+
+TEST_F(BatchClaimWorkerPoolTest, TheWokenThreadClaimsForItsIdleSiblingsInOneCall) {
+  engine::WorkerPool pool(counted, registry, clock, nullptr, woken_only(4));
+  pool.start();
+  ASSERT_TRUE(eventually([&] { return pool.idle_workers() == 4; }));
+  const auto runs = queue_runs(4, 5000);
+  pool.wake();
+  ASSERT_TRUE(eventually([&] { return all_terminal(runs); }));
+  pool.stop();
+  for (const auto& id : runs) {
+    const auto run = *store.run_by_id(id);
+    EXPECT_EQ(run.state, core::RunState::kComplete) << "a handed-over run keeps its lease while it runs";
+    EXPECT_EQ(run.attempt, 1) << "claimed exactly once";
+    EXPECT_EQ(run.counts.inserted, 5000);
+  }
+  const auto sizes = counted.claim_batch_sizes();
+  EXPECT_NE(std::find(sizes.begin(), sizes.end(), 4u), sizes.end()) << "one call took all four runs";
+}
+
+TEST_F(BatchClaimWorkerPoolTest, StopPutsRunsClaimedForSiblingsThatNeverTookThemBackOnTheQueue) {
+  engine::WorkerPool pool(counted, registry, clock, nullptr, woken_only(3));
+  std::vector<std::string> handed;
+  std::atomic<bool> claimed{false};
+  // The claim returns only after the pool began to stop and its siblings left: nobody takes their runs.
+  counted.after_claim_batch = [&](const std::vector<core::Run>& runs) {
+    if (runs.size() < 3 || claimed.load()) return;
+    for (size_t i = 1; i < runs.size(); ++i) handed.push_back(runs[i].id);
+    claimed.store(true);
+    EXPECT_TRUE(eventually([&] { return pool.idle_workers() == 0; }));
+  };
+  pool.start();
+  ASSERT_TRUE(eventually([&] { return pool.idle_workers() == 3; }));
+  const auto runs = queue_runs(3, 50'000);
+  pool.wake();
+  ASSERT_TRUE(eventually([&] { return claimed.load(); }));
+  pool.stop();
+  ASSERT_EQ(handed.size(), 2u);
+  for (const auto& id : handed) {
+    const auto run = *store.run_by_id(id);
+    EXPECT_EQ(run.state, core::RunState::kQueued);
+    EXPECT_FALSE(run.lease_owner);
+  }
+  for (const auto& id : runs) EXPECT_NE(store.run_by_id(id)->state, core::RunState::kRunning);
+
+  engine::WorkerPool second(store, registry, clock, nullptr, threaded(3));
+  second.start();
+  ASSERT_TRUE(eventually([&] { return all_terminal(runs); }));
+  second.stop();
+  for (const auto& id : runs) EXPECT_EQ(store.run_by_id(id)->state, core::RunState::kComplete);
 }
 
 // Fairness across tenants, driven on the test thread with the fake clock: a worker that "dies" after its

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <functional>
 #include <mutex>
 #include <stdexcept>
 #include <utility>
@@ -120,6 +121,13 @@ class FaultyStore final : public store::Store {
     std::lock_guard lock(mutex_);
     return hops_;
   }
+  // How many runs each claim_batch call took, in call order.
+  std::vector<size_t> claim_batch_sizes() const {
+    std::lock_guard lock(mutex_);
+    return claim_batch_sizes_;
+  }
+  // Runs on the claiming thread after each claim_batch, with what it took, before the caller sees it.
+  std::function<void(const std::vector<core::Run>&)> after_claim_batch;
 
   core::Tenant create_tenant(const std::string& name) override {
     return write([&] { return real_.create_tenant(name); });
@@ -222,6 +230,17 @@ class FaultyStore final : public store::Store {
                                  const store::ClaimPolicy& policy) override {
     return write([&] { return real_.claim(worker, now, lease_until, policy); });
   }
+  std::vector<core::Run> claim_batch(const std::string& worker, core::Timestamp now,
+                                     core::Timestamp lease_until, const store::ClaimPolicy& policy,
+                                     int max) override {
+    auto runs = write([&] { return real_.claim_batch(worker, now, lease_until, policy, max); });
+    {
+      std::lock_guard lock(mutex_);
+      claim_batch_sizes_.push_back(runs.size());
+    }
+    if (after_claim_batch) after_claim_batch(runs);
+    return runs;
+  }
   std::optional<core::RunState> heartbeat(const std::string& run_id, const std::string& worker,
                                           core::Timestamp lease_until) override {
     return write([&] { return real_.heartbeat(run_id, worker, lease_until); });
@@ -301,6 +320,7 @@ class FaultyStore final : public store::Store {
   bool tasks_finished_under_active_run_ = false;
   std::string watched_;
   std::vector<Hop> hops_;
+  std::vector<size_t> claim_batch_sizes_;
 };
 
 }  // namespace ferry::testing
