@@ -1,4 +1,4 @@
-// The PostgreSQL store's batch claim (ferry_claim_runs, migration 4; pg_claim_batch_migration.h): batch
+// The PostgreSQL store's batch claim (ferry_claim_runs; pg_claim_functions.h): batch
 // claimers in many processes never share a run and fill every tenant to exactly its cap; a tenant found full
 // after the pick is passed over within the same call, with the picked rows and tenant locks released before
 // the call goes on; a store created before the function batch-claims the runs it had queued. The order a

@@ -1,4 +1,4 @@
-// The PostgreSQL store's claim as one function (ferry_claim_run, migration 3; pg_claim_migration.h): a tenant
+// The PostgreSQL store's claim as one function (ferry_claim_run; pg_claim_functions.h): a tenant
 // found full after the pick is passed over within the same call, with the picked row and the tenant's lock
 // released before the call goes on; under many claimers every tenant ends at exactly its cap; the function
 // lives in its store's schema and reads that schema's tables whoever calls it; a store created before the

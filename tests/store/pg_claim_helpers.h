@@ -14,7 +14,7 @@
 
 namespace ferry::store {
 
-// The advisory lock a claim takes for tenant $1 (pg_claim_migration.h, pg_claim_batch_migration.h).
+// The advisory lock a claim takes for tenant $1 (pg_claim_functions.h).
 inline constexpr const char* kTenantLockKey = "hashtext('ferry claim:' || current_schema()), hashtext($1)";
 
 inline core::Run queue(Store& store, const core::Sync& sync, core::Timestamp created_at) {

@@ -3,8 +3,7 @@
 #include <algorithm>
 #include <array>
 
-#include "store/postgres/pg_claim_batch_migration.h"
-#include "store/postgres/pg_claim_migration.h"
+#include "store/postgres/pg_claim_functions.h"
 #include "store/postgres/pg_pool.h"
 
 namespace ferry::store {
@@ -13,13 +12,22 @@ namespace {
 // The advisory lock key migrations hold (any 64-bit number no other ferry lock uses).
 constexpr const char* kMigrationLock = "SELECT pg_advisory_xact_lock(7231950001)";
 
-// Append only: a released migration never changes. Column names and meanings are the SQLite store's
-// (store/sqlite/migrations.cpp, as of its migration 12), so `ferry admin migrate-store` copies column by
-// column: times are microseconds since the epoch (BIGINT), flags 0/1, JSON documents TEXT (kept byte for
-// byte), sealed secrets BYTEA. Ids sort byte by byte (COLLATE "C"), as in SQLite, whatever the database's
-// collation, so pages and the claim order match the SQLite store's and read straight from the indexes.
-constexpr std::array<const char*, 4> kMigrations{
-    R"sql(
+// A migration's statements, run in order in one transaction.
+struct Migration {
+  const char* sql;
+  const char* more_sql = nullptr;
+};
+
+// Append only: a released migration never changes what a database holds once every later one has run too
+// (migrations 3 and 4 create the claim functions in the form migration 5 replaces them with, so every
+// database ends with the same functions whatever version it started from). Column names and meanings are
+// the SQLite store's (store/sqlite/migrations.cpp, as of its migration 12), so `ferry admin migrate-store`
+// copies column by column: times are microseconds since the epoch (BIGINT), flags 0/1, JSON documents TEXT
+// (kept byte for byte), sealed secrets BYTEA. Ids sort byte by byte (COLLATE "C"), as in SQLite, whatever the
+// database's collation, so pages and the claim order match the SQLite store's and read straight from the
+// indexes.
+constexpr std::array<Migration, 5> kMigrations{{
+    {R"sql(
 CREATE TABLE tenants (id TEXT COLLATE "C" PRIMARY KEY, name TEXT NOT NULL, created_at BIGINT NOT NULL);
 CREATE TABLE api_keys (
   key_hash TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id), created_at BIGINT NOT NULL,
@@ -108,20 +116,22 @@ CREATE INDEX collection_members_by_collection ON collection_members(collection_i
 -- at once instead of failing on the first secret it opens.
 CREATE TABLE master_key_check (id INTEGER PRIMARY KEY CHECK (id = 1), sealed BYTEA NOT NULL);
 CREATE TABLE worker_hosts (host_id TEXT PRIMARY KEY, threads INTEGER NOT NULL, alive_until BIGINT NOT NULL);
-)sql",
+)sql"},
     // 2: the per-key rate-limit buckets every `ferry serve` shares (pg_store_rate_buckets.cpp), keyed by the
     // credential's SHA-256 hex. `granted` is what the last take gave, as RETURNING reads only the new row.
     // Idle buckets are deleted once full again; the index finds them.
-    R"sql(
+    {R"sql(
 CREATE TABLE rate_buckets (key_hash TEXT PRIMARY KEY, tokens DOUBLE PRECISION NOT NULL,
                            updated_at BIGINT NOT NULL, granted INTEGER NOT NULL);
 CREATE INDEX rate_buckets_by_age ON rate_buckets(updated_at);
-)sql",
-    // 3: a claim in one round trip, the function ferry_claim_run (pg_claim_migration.h).
-    kClaimFunctionMigration,
-    // 4: many claims in one round trip, the function ferry_claim_runs (pg_claim_batch_migration.h).
-    kClaimBatchFunctionMigration,
-};
+)sql"},
+    // 3: a claim in one round trip, the function ferry_claim_run (pg_claim_functions.h).
+    {kClaimRunFunction},
+    // 4: many claims in one round trip, the function ferry_claim_runs; runs_leased dropped.
+    {"DROP INDEX runs_leased;", kClaimRunsFunction},
+    // 5: both claim functions replaced: running counts per tenant, tasks per run.
+    {kClaimRunFunction, kClaimRunsFunction},
+}};
 
 }  // namespace
 
@@ -145,7 +155,9 @@ void pg_migrate(postgres::PgConnection& connection, int up_to) {
     const auto done =
         connection.exec("SELECT 1 FROM schema_migrations WHERE version = $1", {std::to_string(version)});
     if (done.rows() > 0) continue;
-    connection.exec(kMigrations[static_cast<size_t>(version - 1)]);
+    const auto& migration = kMigrations[static_cast<size_t>(version - 1)];
+    connection.exec(migration.sql);
+    if (migration.more_sql != nullptr) connection.exec(migration.more_sql);
     connection.exec(
         "INSERT INTO schema_migrations (version, applied_at) VALUES "
         "($1, to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))",

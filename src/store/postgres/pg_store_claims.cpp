@@ -12,15 +12,16 @@ namespace {
 using core::Json;
 using core::RunState;
 
-// One round trip: ferry_claim_run (PostgreSQL migration 3, pg_claim_migration.h) picks, locks, recounts
-// under the tenant's lock, takes and reads the taken run's tasks, in the one transaction of this statement.
+// One round trip: ferry_claim_run (PostgreSQL migrations 3 and 5, pg_claim_functions.h) picks, locks,
+// recounts under the tenant's lock, takes and reads the taken run's tasks, in the one transaction of this
+// statement.
 std::string claim_sql() {
   return "SELECT " + pg::qualified_columns("(c.run)", pg::kRunColumnList) + ", " +
          pg::qualified_columns("(c.task)", pg::kTaskColumnList) +
          " FROM ferry_claim_run($1, $2::bigint, $3::bigint, $4::bigint) c";
 }
 
-// One round trip for up to max runs: ferry_claim_runs (PostgreSQL migration 4, pg_claim_batch_migration.h),
+// One round trip for up to max runs: ferry_claim_runs (PostgreSQL migrations 4 and 5, pg_claim_functions.h),
 // rows in claim order, each run's tasks together in position order.
 std::string claim_batch_sql() {
   return "SELECT " + pg::qualified_columns("(c.run)", pg::kRunColumnList) + ", " +
