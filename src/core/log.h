@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
 #include <memory>
 #include <string_view>
 
@@ -11,8 +12,12 @@
 
 namespace ferry::core {
 
-// A logger writing JSON lines to stderr (thread-safe). Same name, same logger.
+// A logger writing JSON lines to stderr, or to the file of write_logs_to (thread-safe). Same name, same
+// logger.
 std::shared_ptr<spdlog::logger> named_logger(const std::string& name);
+// Every logger, made before or after, writes to `file` (appended) instead of stderr: for a command that draws
+// on the terminal. Call it before other threads log.
+void write_logs_to(const std::filesystem::path& file);
 
 void log(spdlog::logger& logger, spdlog::level::level_enum level, std::string_view msg,
          Json fields = Json::object());

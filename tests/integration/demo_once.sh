@@ -2,6 +2,7 @@
 # `ferry demo --once` must sync, apply a generation of changes, sync incrementally and exit 0 — and do it
 # again when run a second time in the same --dir: the second demo starts clean (same tenant, a fresh
 # connection, sync, API key and destination file), so it too inserts everything, then reports the changes.
+# The server's JSON log lines go to ferry.log in --dir (appended), never to the terminal the demo draws on.
 set -euo pipefail
 ferry_bin=$1
 dir=$(mktemp -d)
@@ -18,8 +19,13 @@ run_demo() {
   grep -qE "run [0-9a-f-]+ complete in .*inserted [1-9][0-9]*, updated [1-9][0-9]*, deleted [1-9][0-9]*" "$out" ||
     { echo "demo #$n: incremental run did not report inserts, updates and deletes" >&2; exit 1; }
   grep -q "starts clean" "$out" || { echo "demo #$n does not say that each demo starts clean" >&2; exit 1; }
-  grep -q '"msg":"run finished"' "$log" || { echo "demo #$n: no JSON log line for the finished run" >&2; exit 1; }
-  if grep -q '"msg":"model failed"' "$log"; then echo "demo #$n: a model failed" >&2; grep '"msg":"model failed"' "$log" >&2; exit 1; fi
+  # The server's log goes to a file the demo names, not into its progress line and tables.
+  grep -qF "server log: $dir/data/ferry.log" "$out" || { echo "demo #$n does not say where its log is" >&2; exit 1; }
+  if grep -q '"msg":' "$out" "$log"; then
+    echo "demo #$n: JSON log lines on the terminal:" >&2; grep -h '"msg":' "$out" "$log" | head -5 >&2; exit 1; fi
+  [ "$(grep -c '"msg":"run finished"' "$dir/data/ferry.log")" -eq $((2 * n)) ] ||
+    { echo "demo #$n: ferry.log does not hold a line for each finished run so far" >&2; exit 1; }
+  if grep -q '"msg":"model failed"' "$dir/data/ferry.log"; then echo "demo #$n: a model failed" >&2; grep '"msg":"model failed"' "$dir/data/ferry.log" >&2; exit 1; fi
   # The destination lives in the demo tenant's data directory; the demo prints the sqlite3 command to query it.
   local destination
   destination=$(grep -oE "sqlite3 [^ ]+/demo-destination.db" "$out" | head -1 | cut -d' ' -f2)

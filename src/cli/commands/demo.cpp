@@ -12,6 +12,7 @@
 #include "cli/commands/commands.h"
 #include "cli/commands/runtime.h"
 #include "core/ids.h"
+#include "core/log.h"
 #include "store/page_cursor.h"
 
 namespace ferry::cli {
@@ -110,6 +111,9 @@ int demo(const DemoOptions& options) {
   if (!options.once) signals.emplace();
   std::filesystem::create_directories(options.dir);
   const auto dir = std::filesystem::absolute(options.dir);
+  // The server's JSON lines would land in the middle of the progress line and the tables.
+  const auto log_file = dir / "ferry.log";
+  core::write_logs_to(log_file);
   auto settings = options.settings;
   // A store elsewhere (PostgreSQL) has no directory here: the destination file stays in the demo's.
   if (!options.db.empty() && settings.data_root.empty()) settings.data_root = (dir / "data").string();
@@ -155,8 +159,8 @@ int demo(const DemoOptions& options) {
 
   fmt::print(
       "ferry demo: {} sample HRIS/ATS records -> {}\n(each demo in {} starts clean: an earlier demo's "
-      "connection, sync, API keys and destination file are replaced)\n\n1) full sync\n",
-      options.size, destination, dir.string());
+      "connection, sync, API keys and destination file are replaced)\nserver log: {}\n\n1) full sync\n",
+      options.size, destination, dir.string(), log_file.string());
   auto first =
       wait_for(runtime, runtime.control().trigger(sync, {std::nullopt, false, "demo"}).run.id, options.size);
   print_run(first);
