@@ -73,27 +73,34 @@ App::App(Services services, RateLimitOptions rate_limit, ConnectorPoolOptions co
   };
 }
 
+App::Timed App::timed(const HttpRequest& request, const Router::Match& match) {
+  return {match.pattern != nullptr ? *match.pattern : "unmatched", request.method,
+          std::chrono::steady_clock::now()};
+}
+
 HttpResponse App::handle(HttpRequest&& request) {
   const auto match = router_.match(request.method, request.path);
-  if (auto limited = rate_limited(request)) return finish(std::move(*limited));
-  if (match.handler == nullptr) return finish(unmatched(request, match.path_known));
-  return finish((*match.handler)(request, match.params));
+  const auto timing = timed(request, match);
+  if (auto limited = rate_limited(request)) return finish(std::move(*limited), timing);
+  if (match.handler == nullptr) return finish(unmatched(request, match.path_known), timing);
+  return finish((*match.handler)(request, match.params), timing);
 }
 
 void App::handle_async(HttpRequest&& request, Reply reply) {
   auto shared = std::make_shared<HttpRequest>(std::move(request));
   auto match = router_.match(shared->method, shared->path);
-  if (auto limited = rate_limited(*shared)) return reply(finish(std::move(*limited)));
-  if (match.handler == nullptr) return reply(finish(unmatched(*shared, match.path_known)));
+  auto timing = timed(*shared, match);
+  if (auto limited = rate_limited(*shared)) return reply(finish(std::move(*limited), timing));
+  if (match.handler == nullptr) return reply(finish(unmatched(*shared, match.path_known), timing));
   if (match.lane == Lane::kRequest) {
     try {
       engine::NoConnectorCalls on_an_http_thread;
-      return reply(finish(answer_pinned(*shared, match)));
+      return reply(finish(answer_pinned(*shared, match), timing));
     } catch (const engine::ConnectorCallNeeded&) {
       // Nothing was written before the connector was needed: the handler runs again on the pool.
     }
   }
-  run_on_connector_pool(std::move(shared), std::move(match), std::move(reply));
+  run_on_connector_pool(std::move(shared), std::move(match), std::move(reply), std::move(timing));
 }
 
 HttpResponse App::answer_pinned(const HttpRequest& request, const Router::Match& match) {
@@ -123,11 +130,12 @@ HttpResponse App::answer_pinned(const HttpRequest& request, const Router::Match&
   return response;
 }
 
-void App::run_on_connector_pool(std::shared_ptr<HttpRequest> request, Router::Match match, Reply reply) {
+void App::run_on_connector_pool(std::shared_ptr<HttpRequest> request, Router::Match match, Reply reply,
+                                Timed timing) {
   // The work and the deadline race to answer; whichever comes first does.
   auto answered = std::make_shared<std::atomic_flag>();
-  auto once = [this, answered, reply](HttpResponse response) {
-    if (!answered->test_and_set()) reply(finish(std::move(response)));
+  auto once = [this, answered, reply, timing = std::move(timing)](HttpResponse response) {
+    if (!answered->test_and_set()) reply(finish(std::move(response), timing));
   };
   // One caller's share of the pool: its credential, however presented (one hash of all of them).
   std::string caller;
@@ -157,8 +165,9 @@ void App::run_on_connector_pool(std::shared_ptr<HttpRequest> request, Router::Ma
   }
 }
 
-HttpResponse App::finish(HttpResponse response) {
-  metrics_.record(response.status);
+HttpResponse App::finish(HttpResponse response, const Timed& timing) {
+  metrics_.record(response.status, timing.route, timing.method,
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - timing.start).count());
   return response;
 }
 

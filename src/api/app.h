@@ -2,6 +2,7 @@
 // compat surfaces). Produces the Dispatch the server calls.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -52,8 +53,16 @@ class App {
   std::optional<HttpResponse> rate_limited(const HttpRequest& request);
   // The handler's answer inside one read snapshot, or for a GET, the answer it gave over the same snapshot.
   HttpResponse answer_pinned(const HttpRequest& request, const Router::Match& match);
-  void run_on_connector_pool(std::shared_ptr<HttpRequest> request, Router::Match match, Reply reply);
-  HttpResponse finish(HttpResponse response);
+  // What /metrics records of a request once answered: its route template and method, and when it was read.
+  struct Timed {
+    std::string route;
+    std::string method;
+    std::chrono::steady_clock::time_point start;
+  };
+  static Timed timed(const HttpRequest& request, const Router::Match& match);
+  void run_on_connector_pool(std::shared_ptr<HttpRequest> request, Router::Match match, Reply reply,
+                             Timed timing);
+  HttpResponse finish(HttpResponse response, const Timed& timing);
 
   store::Store& store_;
   Router router_;

@@ -1,26 +1,26 @@
-// api/metrics: counters exposed at /metrics in the Prometheus text format. Declared once in the list below,
-// so a counter cannot be half-added.
+// api/metrics: what an HTTP server exposes at /metrics (Prometheus text): request counters by status class,
+// request durations by route template (never the raw path, whose ids would make a series per resource), and
+// the process's memory and open descriptors.
 #pragma once
 
-#include <atomic>
-#include <cstdint>
 #include <string>
+
+#include "core/metrics.h"
 
 namespace ferry::api {
 
-#define FERRY_HTTP_METRICS(X)                                     \
-  X(http_requests_total, "HTTP requests received")                \
-  X(http_responses_2xx_total, "HTTP responses with a 2xx status") \
-  X(http_responses_4xx_total, "HTTP responses with a 4xx status") \
-  X(http_responses_5xx_total, "HTTP responses with a 5xx status") \
-  X(http_unauthorized_total, "HTTP requests rejected for a missing or wrong key")
+class HttpMetrics {
+ public:
+  HttpMetrics();
 
-struct HttpMetrics {
-#define FERRY_DECLARE(name, help) std::atomic<uint64_t> name{0};
-  FERRY_HTTP_METRICS(FERRY_DECLARE)
-#undef FERRY_DECLARE
-  void record(int status);
-  std::string render() const;
+  // One answered request: its status, the template of the route that matched ("unmatched" when none did),
+  // its method, and how long it took from being read to being answered.
+  void record(int status, const std::string& route = "unmatched", const std::string& method = "",
+              double seconds = 0);
+  std::string render() const { return metrics_.render(); }
+
+ private:
+  core::Metrics metrics_;
 };
 
 }  // namespace ferry::api

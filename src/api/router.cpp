@@ -48,6 +48,7 @@ Router::Match Router::match(const std::string& method, const std::string& path) 
     if (!match_segments(route.segments, segments, params)) continue;
     if (route.method == method) {
       result.handler = &route.handler;
+      result.pattern = &route.pattern;
       result.lane = route.lane;
       result.params = std::move(params);
       return result;

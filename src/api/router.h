@@ -26,6 +26,7 @@ class Router {
 
   struct Match {
     const Handler* handler = nullptr;
+    const std::string* pattern = nullptr;  // the matched route's template, for metrics
     Lane lane = Lane::kRequest;
     PathParams params;
     bool path_known = false;  // some route matches the path with another method

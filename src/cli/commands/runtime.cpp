@@ -44,7 +44,8 @@ api::Dispatch probe_dispatch(api::HttpMetrics& metrics) {
         : request.path == "/metrics"
             ? api::HttpResponse{200, metrics.render(), "text/plain; version=0.0.4", {}}
             : api::json_error(404, "not_found", "a worker serves /healthz and /metrics only");
-    metrics.record(response.status);
+    const bool probe = request.path == "/healthz" || request.path == "/metrics";
+    metrics.record(response.status, probe ? request.path : "unmatched", request.method);
     reply(std::move(response));
   };
 }
