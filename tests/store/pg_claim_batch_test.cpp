@@ -145,29 +145,10 @@ TEST_F(PgClaimBatchTest, ATenantFoundFullIsPassedOverInTheSameCallAndItsLocksAre
       {a[1].tenant_id, a[1].id, a[1].connection_id});
 
   postgres::PgConnection claimer(database.url(), postgres::Side::kDestination);
-  claimer.exec("BEGIN");
-  std::vector<std::string> claimed;
-  std::thread claim([&] {
-    const auto result = claimer.exec(
-        "SELECT DISTINCT (run).id FROM ferry_claim_runs('w', $1, $2, 1, 5)",
-        {std::to_string(core::to_micros(t0 + seconds(60))), std::to_string(core::to_micros(t0))});
-    for (int row = 0; row < result.rows(); ++row) claimed.push_back(result.text(row, 0));
-  });
-  postgres::PgConnection watcher(database.url(), postgres::Side::kDestination);
-  wait_for_an_advisory_lock_wait(watcher);
-  other.exec("COMMIT");
-  claim.join();
+  const auto claimed =
+      claim_behind(other, claimer, "SELECT DISTINCT (run).id FROM ferry_claim_runs('w', $1, $2, 1, 5)");
   EXPECT_EQ(claimed, std::vector<std::string>{b1.id}) << "a full tenant's run was taken, or b's was dropped";
-
-  // The claim's transaction is still open: what it kept of a, it would keep until it commits.
-  watcher.exec("BEGIN");
-  EXPECT_EQ(watcher.exec("SELECT id FROM runs WHERE id = $1 FOR UPDATE NOWAIT", {a1.id}).rows(), 1)
-      << "a1's row lock outlived the pass that picked it";
-  EXPECT_EQ(watcher.exec(fmt::format("SELECT pg_try_advisory_xact_lock({})", kTenantLockKey), {a1.tenant_id})
-                .text(0, 0),
-            "t")
-      << "a's lock outlived the pass that found a full";
-  watcher.exec("ROLLBACK");
+  expect_released_while_open(a1.id, a1.tenant_id);
   claimer.exec("COMMIT");
   EXPECT_EQ(store.run_by_id(a1.id)->state, RunState::kQueued);
   EXPECT_EQ(store.run_by_id(b1.id)->state, RunState::kRunning);

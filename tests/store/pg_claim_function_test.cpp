@@ -42,29 +42,11 @@ TEST_F(PgClaimFunctionTest, ATenantFoundFullIsPassedOverInTheSameCallAndItsLocks
   other.exec("UPDATE runs SET state = 'running', attempt = 1, lease_owner = 'other' WHERE id = $1", {a1.id});
 
   postgres::PgConnection claimer(database.url(), postgres::Side::kDestination);
-  claimer.exec("BEGIN");
-  std::optional<std::string> claimed;
-  std::thread claim([&] {
-    const auto result = claimer.exec(
-        "SELECT DISTINCT (run).id, (run).attempt, (run).lease_owner FROM ferry_claim_run('w', $1, $2, 1)",
-        {std::to_string(core::to_micros(t0 + seconds(60))), std::to_string(core::to_micros(t0))});
-    if (result.rows() == 1) claimed = result.text(0, 0);
-  });
-  postgres::PgConnection watcher(database.url(), postgres::Side::kDestination);
-  wait_for_an_advisory_lock_wait(watcher);
-  other.exec("COMMIT");
-  claim.join();
-  EXPECT_EQ(claimed, b1.id) << "a full tenant's run was taken, or the call stopped at it";
-
-  // The claim's transaction is still open: what it kept of a, it would keep until it commits.
-  watcher.exec("BEGIN");
-  EXPECT_EQ(watcher.exec("SELECT id FROM runs WHERE id = $1 FOR UPDATE NOWAIT", {a2.id}).rows(), 1)
-      << "a2's row lock outlived the pass that picked it";
-  EXPECT_EQ(watcher.exec(fmt::format("SELECT pg_try_advisory_xact_lock({})", kTenantLockKey), {a1.tenant_id})
-                .text(0, 0),
-            "t")
-      << "a's lock outlived the pass that found a full";
-  watcher.exec("ROLLBACK");
+  const auto claimed =
+      claim_behind(other, claimer, "SELECT DISTINCT (run).id FROM ferry_claim_run('w', $1, $2, 1)");
+  EXPECT_EQ(claimed, std::vector<std::string>{b1.id})
+      << "a full tenant's run was taken, or the call stopped at it";
+  expect_released_while_open(a2.id, a1.tenant_id);
   claimer.exec("COMMIT");
 
   EXPECT_EQ(store.run_by_id(a2.id)->state, RunState::kQueued);
