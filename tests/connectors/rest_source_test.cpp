@@ -254,7 +254,8 @@ TEST(RestRateLimiter, TokenBucketNeverExceedsRateInAnySecond) {
   rest::TokenBucket bucket(
       10, 3, [&] { return now; }, [&](core::Duration d, std::stop_token) { now += d; });
   for (int i = 0; i < 45; ++i) {
-    ASSERT_TRUE(bucket.acquire());
+    const auto permit = bucket.acquire();
+    ASSERT_TRUE(permit);
     starts.push_back(now);
     now += std::chrono::microseconds(100);  // the request itself
   }
@@ -265,6 +266,62 @@ TEST(RestRateLimiter, TokenBucketNeverExceedsRateInAnySecond) {
     EXPECT_LE(in_window, 10u) << "window starting at request " << i;
   }
   EXPECT_GE(starts.back() - starts.front(), std::chrono::seconds(4));
+}
+
+// The API counts a request when it arrives. A request that lingers in transit arrives late, next to the ones
+// sent after it: the window counts each request until a second after its answer, so the API never sees more.
+TEST(RestRateLimiter, RequestsSlowInTransitNeverCrowdOneSecondAtTheApi) {
+  core::Duration now{0};
+  rest::TokenBucket bucket(
+      4, 4, [&] { return now; }, [&](core::Duration d, std::stop_token) { now += d; });
+  std::vector<core::Duration> arrivals;
+  for (int i = 0; i < 40; ++i) {
+    const auto permit = bucket.acquire();
+    ASSERT_TRUE(permit);
+    // Every fifth request spends 900 ms on the way; the others arrive at once.
+    now += i % 5 == 0 ? std::chrono::milliseconds(900) : std::chrono::microseconds(100);
+    arrivals.push_back(now);
+    now += std::chrono::microseconds(100);  // the answer coming back
+  }
+  for (size_t i = 0; i < arrivals.size(); ++i) {
+    size_t in_window = 0;
+    for (size_t j = i; j < arrivals.size() && arrivals[j] - arrivals[i] < std::chrono::seconds(1); ++j) {
+      ++in_window;
+    }
+    EXPECT_LE(in_window, 4u) << "arrivals in the second from request " << i;
+  }
+}
+
+TEST(RestRateLimiter, AWindowFullOfRequestsInFlightWaitsForAnAnswer) {
+  core::Duration now{0};
+  std::vector<rest::TokenBucket::Permit> in_flight;
+  rest::TokenBucket bucket(
+      2, 2, [&] { return now; },
+      [&](core::Duration d, std::stop_token) {
+        now += d;
+        if (now >= std::chrono::milliseconds(1500) && !in_flight.empty()) in_flight.pop_back();  // answered
+      });
+  in_flight.push_back(bucket.acquire());
+  in_flight.push_back(bucket.acquire());
+  ASSERT_TRUE(in_flight[0] && in_flight[1]);
+  const auto third = bucket.acquire();
+  ASSERT_TRUE(third);
+  EXPECT_GE(now, std::chrono::milliseconds(2500)) << "a second after the first answer, not after the starts";
+  EXPECT_LT(now, std::chrono::milliseconds(2600));
+}
+
+TEST(RestRateLimiter, AStopWhileWaitingRefusesThePermit) {
+  core::Duration now{0};
+  std::stop_source stop;
+  rest::TokenBucket bucket(
+      1, 1, [&] { return now; },
+      [&](core::Duration d, std::stop_token) {
+        now += d;
+        stop.request_stop();
+      });
+  const auto first = bucket.acquire(stop.get_token());
+  ASSERT_TRUE(first);
+  EXPECT_FALSE(bucket.acquire(stop.get_token()));
 }
 
 // ---- reads against the fake

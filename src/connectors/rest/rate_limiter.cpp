@@ -36,30 +36,48 @@ TokenBucket::TokenBucket(double requests_per_second, int burst, MonotonicClock c
   last_refill_ = clock_();
 }
 
-bool TokenBucket::acquire(std::stop_token stop) {
-  if (unlimited()) return !stop.stop_requested();
-  // Held while waiting: callers queue in order, and no two of them spend the same token.
-  std::lock_guard lock(mutex_);
-  constexpr core::Duration kSecond = std::chrono::seconds(1);
-  while (!stop.stop_requested()) {
-    const core::Duration now = clock_();
-    tokens_ = std::min(capacity_, tokens_ + static_cast<double>((now - last_refill_).count()) * rate_ / 1e6);
-    last_refill_ = now;
-    while (!recent_.empty() && now - recent_.front() >= kSecond) recent_.pop_front();
+TokenBucket::Permit::~Permit() {
+  if (bucket_) bucket_->finished();
+}
 
+TokenBucket::Permit TokenBucket::acquire(std::stop_token stop) {
+  if (unlimited()) return Permit(nullptr, !stop.stop_requested());
+  std::lock_guard queue(queue_);
+  constexpr core::Duration kSecond = std::chrono::seconds(1);
+  // A window filled by requests still in flight frees up at an instant nobody knows yet: look again soon.
+  constexpr core::Duration kInFlightPoll = std::chrono::milliseconds(5);
+  while (!stop.stop_requested()) {
     core::Duration wait{0};
-    if (tokens_ < 1.0) {
-      wait = core::Duration(static_cast<int64_t>(std::ceil((1.0 - tokens_) * 1e6 / rate_)));
-    }
-    if (recent_.size() >= window_) wait = std::max(wait, recent_.front() + kSecond - now);
-    if (wait <= core::Duration::zero()) {
-      tokens_ -= 1.0;
-      recent_.push_back(now);
-      return true;
+    {
+      std::lock_guard lock(state_);
+      const core::Duration now = clock_();
+      tokens_ =
+          std::min(capacity_, tokens_ + static_cast<double>((now - last_refill_).count()) * rate_ / 1e6);
+      last_refill_ = now;
+      while (!answered_.empty() && now - answered_.front() >= kSecond) answered_.pop_front();
+
+      if (tokens_ < 1.0)
+        wait = core::Duration(static_cast<int64_t>(std::ceil((1.0 - tokens_) * 1e6 / rate_)));
+      if (in_flight_ + answered_.size() >= window_) {
+        const size_t to_expire = in_flight_ + answered_.size() - window_ + 1;
+        wait = std::max(
+            wait, to_expire <= answered_.size() ? answered_[to_expire - 1] + kSecond - now : kInFlightPoll);
+      }
+      if (wait <= core::Duration::zero()) {
+        tokens_ -= 1.0;
+        ++in_flight_;
+        return Permit(this, true);
+      }
     }
     sleeper_(wait, stop);
   }
-  return false;
+  return Permit();
+}
+
+void TokenBucket::finished() {
+  std::lock_guard lock(state_);
+  --in_flight_;
+  answered_.push_back(clock_());
 }
 
 }  // namespace ferry::connectors::rest

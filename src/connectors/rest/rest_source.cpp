@@ -105,7 +105,7 @@ class RestSource final : public Source {
         auth_(
             definition_.auth, std::move(credentials), absolute(definition_.auth.token_url),
             [this](const HttpRequest& r) {
-              limiter_.acquire();
+              const auto permit = limiter_.acquire();
               return http_->send(r);
             },
             hooks.auth_clock ? std::move(hooks.auth_clock) : steady_clock()) {}
@@ -323,6 +323,14 @@ class RestSource final : public Source {
     return masked_query(url, definition_.auth.param);
   }
 
+  // nullopt when `stop` was requested while waiting for the limiter. The permit is held only until the
+  // answer is in hand: a token refresh after a 401 needs one of its own.
+  std::optional<HttpResponse> send_limited(const HttpRequest& request, std::stop_token stop) {
+    const auto permit = limiter_.acquire(stop);
+    if (!permit) return std::nullopt;
+    return http_->send(request, stop);
+  }
+
   // GETs `url` and parses the body, retrying transient failures. nullopt when `stop` was requested.
   std::optional<dom::element> fetch(const std::string& url, std::stop_token stop, HttpResponse& response,
                                     dom::parser& parser) {
@@ -330,7 +338,7 @@ class RestSource final : public Source {
     ErrorCategory last_category = ErrorCategory::kSourceUnavailable;
     bool refreshed = false;
     for (int attempt = 1; attempt <= settings_.max_attempts;) {
-      if (stop.stop_requested() || !limiter_.acquire(stop)) return std::nullopt;
+      if (stop.stop_requested()) return std::nullopt;
       HttpRequest request;
       request.url = url;
       for (const auto& [k, v] : definition_.headers) request.headers.emplace_back(k, v);
@@ -338,7 +346,9 @@ class RestSource final : public Source {
       std::optional<core::Duration> retry_after;
       try {
         auth_.apply(request);
-        response = http_->send(request, stop);
+        auto answer = send_limited(request, stop);
+        if (!answer) return std::nullopt;
+        response = std::move(*answer);
         if (response.status == 401 || response.status == 403) {
           if (auth_.can_refresh() && !refreshed) {
             refreshed = true;

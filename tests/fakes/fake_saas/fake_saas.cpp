@@ -221,9 +221,7 @@ json FakeSaas::render(const std::string& resource, const Record& r) const {
 FakeSaas::Reply FakeSaas::handle(const std::string& method, const std::string& target,
                                  const std::map<std::string, std::string>& headers, const std::string& body) {
   std::lock_guard lock(mutex_);
-  ++per_second_[std::chrono::duration_cast<std::chrono::seconds>(
-                    std::chrono::system_clock::now().time_since_epoch())
-                    .count()];
+  arrivals_.push_back(std::chrono::steady_clock::now());
   const auto question = target.find('?');
   const std::string path = target.substr(0, question);
   auto query = question == std::string::npos ? std::map<std::string, std::string>{}
@@ -475,13 +473,16 @@ std::vector<std::string> FakeSaas::settled_targets(std::chrono::milliseconds qui
 void FakeSaas::clear_log() {
   std::lock_guard lock(mutex_);
   log_.clear();
-  per_second_.clear();
+  arrivals_.clear();
 }
 int FakeSaas::max_requests_per_second() const {
   std::lock_guard lock(mutex_);
-  int best = 0;
-  for (const auto& [second, count] : per_second_) best = std::max(best, count);
-  return best;
+  size_t best = 0;
+  for (size_t first = 0, last = 0; last < arrivals_.size(); ++last) {
+    while (arrivals_[last] - arrivals_[first] >= std::chrono::seconds(1)) ++first;
+    best = std::max(best, last - first + 1);
+  }
+  return static_cast<int>(best);
 }
 
 }  // namespace ferry::testing

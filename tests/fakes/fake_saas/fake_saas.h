@@ -11,6 +11,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <map>
@@ -86,7 +87,7 @@ class FakeSaas {
   std::vector<std::string> settled_targets(
       std::chrono::milliseconds quiet = std::chrono::milliseconds(200)) const;
   void clear_log();
-  // The largest number of requests (data and token) that arrived within one wall-clock second.
+  // The largest number of requests (data and token) that arrived within any one second (a sliding window).
   int max_requests_per_second() const;
 
  private:
@@ -121,7 +122,7 @@ class FakeSaas {
   int burst_remaining_ = 0;
   int burst_step_ = 0;
   std::vector<std::string> log_;
-  std::map<int64_t, int> per_second_;
+  std::vector<std::chrono::steady_clock::time_point> arrivals_;
 
   struct Impl;
   Impl* impl_;
