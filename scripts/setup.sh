@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs what ferry needs to build and test (Debian 12), idempotently, then configures and builds.
 #   scripts/setup.sh [build-dir] [extra cmake args...]
+# FERRY_EXTRA_PACKAGES: more Debian packages to install (scripts/test.sh: the dashboard test's chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake ninja-build pkg-config libboost-dev libcurl4-openssl-dev nlohmann-json3-dev
           libsimdjson-dev libspdlog-dev libfmt-dev libcli11-dev libsodium-dev libsqlite3-dev libpq-dev
           libgtest-dev libgmock-dev libbenchmark-dev sqlite3 postgresql postgresql-client
-          libtomlplusplus-dev libgoogle-perftools-dev bubblewrap python3 python3-yaml)
+          libtomlplusplus-dev libgoogle-perftools-dev bubblewrap python3 python3-yaml
+          ${FERRY_EXTRA_PACKAGES:-})
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 

@@ -17,9 +17,12 @@ scripts/run_shards.sh build-asan/ferry_unit_tests '-*MillionRow*' || status=1
 FERRY_FUZZ_SECONDS=60 scripts/run_shards.sh build-asan/ferry_api_tests || status=1
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
-scripts/setup.sh build || exit 1
+# Debian's chromium, for the dashboard's browser test (tests/dashboard/, playwright-core); the demo needs none.
+FERRY_EXTRA_PACKAGES=chromium scripts/setup.sh build || exit 1
 # The vendors' SDKs (pinned in tests/clients/package.json) drive ferry in the client suites.
 (cd tests/clients && npm install --no-audit --no-fund --loglevel=error) || exit 1
+# playwright-core (pinned in tests/dashboard/package.json) drives Debian's chromium in the dashboard test.
+(cd tests/dashboard && npm install --no-audit --no-fund --loglevel=error) || exit 1
 echo "== all tests (release build)"
 ctest --test-dir build --output-on-failure -j "$(nproc)" || status=1
 exit $status

@@ -8,6 +8,7 @@
 #include "api/compat/polytomic/polytomic_http.h"
 #include "api/compat/stuut/stuut_api.h"
 #include "api/compat/stuut/stuut_errors.h"
+#include "api/dashboard.h"
 #include "api/logger.h"
 #include "api/native/openapi_document.h"
 #include "engine/catalog.h"
@@ -16,17 +17,19 @@ namespace ferry::api {
 
 namespace {
 
-// What operators and scrapers poll: neither rate limited nor kept in the response cache (/metrics renders
-// the App's own counters, which no store snapshot names; the others read nothing).
+// What operators and scrapers poll, and the dashboard's static files: neither rate limited nor kept in the
+// response cache (/metrics renders the App's own counters, which no store snapshot names; the others read
+// nothing).
 bool is_probe(const std::string& path) {
-  return path == "/healthz" || path == "/metrics" || path == "/openapi.json";
+  return path == "/healthz" || path == "/metrics" || path == "/openapi.json" || is_dashboard_path(path);
 }
 
 }  // namespace
 
 App::App(Services services, RateLimitOptions rate_limit, ConnectorPoolOptions connector_pool,
-         ResponseCacheOptions response_cache)
+         ResponseCacheOptions response_cache, core::Metrics* metrics)
     : store_(services.store),
+      metrics_(metrics),
       shared_buckets_(rate_limit.shared_buckets ? std::make_unique<StoreRateBuckets>(services.store)
                                                 : nullptr),
       rate_limiter_(shared_buckets_ ? RateLimiter(rate_limit, services.clock, *shared_buckets_)
@@ -42,6 +45,7 @@ App::App(Services services, RateLimitOptions rate_limit, ConnectorPoolOptions co
   router_.add("GET", "/metrics", [this](const HttpRequest&, const PathParams&) {
     return HttpResponse{200, metrics_.render(), "text/plain; version=0.0.4", {}};
   });
+  add_dashboard_routes(router_);
   native::add_routes(router_, services);
   compat::add_merge_routes(router_, services);
   compat::add_stuut_routes(router_, services);

@@ -18,9 +18,10 @@ namespace ferry::api {
 
 class App {
  public:
-  // The rate limiter reads `services.clock`, so tests drive it with a fake clock.
+  // The rate limiter reads `services.clock`, so tests drive it with a fake clock. `metrics`: the process's,
+  // which /metrics renders (the engine records into it too); null: the App keeps its own.
   explicit App(Services services, RateLimitOptions rate_limit = {}, ConnectorPoolOptions connector_pool = {},
-               ResponseCacheOptions response_cache = {});
+               ResponseCacheOptions response_cache = {}, core::Metrics* metrics = nullptr);
   // Answers on the calling thread, connector calls included (tests, fuzzing).
   HttpResponse handle(HttpRequest&& request);
   // What the server calls: answers at once on the HTTP thread, or later from the connector pool for

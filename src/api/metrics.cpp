@@ -12,7 +12,8 @@ constexpr const char* kDuration = "ferry_http_request_duration_seconds";
 
 }  // namespace
 
-HttpMetrics::HttpMetrics() {
+HttpMetrics::HttpMetrics(core::Metrics* shared)
+    : owned_(shared ? nullptr : std::make_unique<core::Metrics>()), metrics_(shared ? *shared : *owned_) {
   metrics_.declare_counter(kRequests, "HTTP requests received");
   metrics_.declare_counter(k2xx, "HTTP responses with a 2xx status");
   metrics_.declare_counter(k4xx, "HTTP responses with a 4xx status");

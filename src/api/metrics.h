@@ -1,8 +1,10 @@
-// api/metrics: what an HTTP server exposes at /metrics (Prometheus text): request counters by status class,
+// api/metrics: what an HTTP server records for /metrics (Prometheus text): request counters by status class,
 // request durations by route template (never the raw path, whose ids would make a series per resource), and
-// the process's memory and open descriptors.
+// the process's memory and open descriptors. It records into the process's core::Metrics, which the engine
+// records into too, so /metrics renders both.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "core/metrics.h"
@@ -11,7 +13,10 @@ namespace ferry::api {
 
 class HttpMetrics {
  public:
-  HttpMetrics();
+  // `shared`: the process's metrics; null: its own (tests).
+  explicit HttpMetrics(core::Metrics* shared = nullptr);
+  HttpMetrics(const HttpMetrics&) = delete;
+  HttpMetrics& operator=(const HttpMetrics&) = delete;
 
   // One answered request: its status, the template of the route that matched ("unmatched" when none did),
   // its method, and how long it took from being read to being answered.
@@ -20,7 +25,8 @@ class HttpMetrics {
   std::string render() const { return metrics_.render(); }
 
  private:
-  core::Metrics metrics_;
+  std::unique_ptr<core::Metrics> owned_;
+  core::Metrics& metrics_;
 };
 
 }  // namespace ferry::api

@@ -1,9 +1,12 @@
-// `ferry`: the one binary. serve (API + scheduler + workers), worker (claims and runs only), admin, demo.
+// `ferry`: the one binary. serve (API + scheduler + workers), worker (claims and runs only), admin, demo, and
+// connections / syncs / runs: a client of a running server's /v1 API (cli/client/).
 #include <CLI/CLI.hpp>
 
 #include <csignal>
 #include <optional>
 
+#include "cli/client/client_commands.h"
+#include "cli/client/exit_codes.h"
 #include "cli/commands/commands.h"
 #include "core/error.h"
 
@@ -123,7 +126,16 @@ int main(int argc, char** argv) {
   demo_cmd->add_option("--listen", demo.listen, "HOST:PORT for the API")->capture_default_str();
   ferry::cli::OperatorFlags demo_settings(demo_cmd, demo.settings);
 
-  CLI11_PARSE(app, argc, argv);
+  ferry::cli::client::CommandTable client_commands;
+  ferry::cli::client::add_client_commands(app, client_commands);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int status = app.exit(e);
+    // The client commands document one usage exit code (docs/cli.md); the others keep CLI11's.
+    return status != 0 && client_commands.selected() ? ferry::cli::client::exit_code::kUsage : status;
+  }
   try {
     if (*serve_cmd) {
       serve_settings.apply_config_file();
@@ -136,6 +148,7 @@ int main(int argc, char** argv) {
     if (*create_tenant) return ferry::cli::create_tenant(tenant_name, admin_store);
     if (auto status = key_commands.run()) return *status;
     if (*migrate_cmd) return ferry::cli::migrate_store(migrate);
+    if (auto status = client_commands.run()) return *status;
     if (*demo_cmd) {
       demo_settings.apply_config_file();
       return ferry::cli::demo(demo);

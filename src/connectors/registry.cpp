@@ -58,6 +58,12 @@ std::vector<std::string> Registry::source_types() const {
   return names;
 }
 
+std::vector<std::string> Registry::destination_types() const {
+  std::vector<std::string> names;
+  for (const auto& [name, type] : destinations_) names.push_back(name);
+  return names;
+}
+
 bool Registry::enabled(const std::string& type) const {
   if (policy_.enabled_types) return policy_.enabled_types->contains(type);
   return type != "process";

@@ -37,8 +37,9 @@ class Registry {
   void add_destination(DestinationType type);
   const SourceType* source(const std::string& type) const;
   const DestinationType* destination(const std::string& type) const;
-  // Every source type known, by name (enabled or not: see enabled()).
+  // Every source (destination) type known, by name (enabled or not: see enabled()).
   std::vector<std::string> source_types() const;
+  std::vector<std::string> destination_types() const;
 
   // The operator's rules for every connector this registry creates (default: ConnectorPolicy{}).
   void set_policy(ConnectorPolicy policy) { policy_ = std::move(policy); }

@@ -55,21 +55,29 @@ Metrics::Family& Metrics::family(const std::string& name, const char* type) {
   return found->second;
 }
 
-void Metrics::declare_counter(const std::string& name, const std::string& help) {
+void Metrics::declare(const std::string& name, Family declared) {
   std::lock_guard lock(mutex_);
-  families_[name] = Family{help, "counter", {}, {}, {}, nullptr};
+  const auto [found, inserted] = families_.try_emplace(name, std::move(declared));
+  if (inserted) return;
+  // Declared again (a second recorder over the same Metrics): what was recorded stays; a gauge's newest
+  // reader wins.
+  if (found->second.type != declared.type || found->second.bounds != declared.bounds)
+    throw std::logic_error(fmt::format("metric {} was declared before with another type or buckets", name));
+  if (declared.read) found->second.read = std::move(declared.read);
+}
+
+void Metrics::declare_counter(const std::string& name, const std::string& help) {
+  declare(name, Family{help, "counter", {}, {}, {}, nullptr});
 }
 
 void Metrics::declare_histogram(const std::string& name, const std::string& help,
                                 std::vector<double> bounds) {
-  std::lock_guard lock(mutex_);
-  families_[name] = Family{help, "histogram", std::move(bounds), {}, {}, nullptr};
+  declare(name, Family{help, "histogram", std::move(bounds), {}, {}, nullptr});
 }
 
 void Metrics::declare_gauge(const std::string& name, const std::string& help,
                             std::function<std::vector<GaugeSample>()> read) {
-  std::lock_guard lock(mutex_);
-  families_[name] = Family{help, "gauge", {}, {}, {}, std::move(read)};
+  declare(name, Family{help, "gauge", {}, {}, {}, std::move(read)});
 }
 
 void Metrics::add(const std::string& counter, const MetricLabels& labels, double amount) {

@@ -1,7 +1,7 @@
 // core/metrics: counters and histograms with labels, and gauges read when scraped, rendered in the Prometheus
 // text format (0.0.4). One Metrics belongs to a process (cli::Runtime) and is handed to what records into it;
 // families are declared before use, so a name has one type, one help text and, for a histogram, one set of
-// buckets.
+// buckets. Declaring a family again with the same type keeps what it recorded.
 #pragma once
 
 #include <functional>
@@ -54,6 +54,7 @@ class Metrics {
     std::function<std::vector<GaugeSample>()> read;
   };
   Family& family(const std::string& name, const char* type);
+  void declare(const std::string& name, Family declared);
 
   mutable std::mutex mutex_;
   std::map<std::string, Family> families_;

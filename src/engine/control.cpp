@@ -132,6 +132,7 @@ CancelOutcome SyncControl::cancel(const core::Run& run) {
       }
     } else if (store_.transition(current->id, state, RunState::kCancelled,
                                  {.finished_at = clock_.now(), .clear_lease = true})) {
+      metrics_.run_ended(*current, RunState::kCancelled, clock_.now());
       core::log(logger(), spdlog::level::info, "run cancelled before start", {{"run_id", current->id}});
       return CancelOutcome::kCancelled;
     }
@@ -145,6 +146,7 @@ void SyncControl::abandon(const core::Run& run) {
   if (cancel(run) != CancelOutcome::kCancelling) return;
   if (store_.transition(run.id, RunState::kCancelling, RunState::kCancelled,
                         {.finished_at = clock_.now(), .clear_lease = true})) {
+    metrics_.run_ended(run, RunState::kCancelled, clock_.now());
     core::log(logger(), spdlog::level::info, "run abandoned: its sync is being deleted",
               {{"run_id", run.id}});
   }

@@ -14,6 +14,7 @@
 #include "core/time.h"
 #include "engine/catalog.h"
 #include "engine/ownership.h"
+#include "engine/run_metrics.h"
 #include "store/store.h"
 
 namespace ferry::engine {
@@ -75,13 +76,14 @@ using RequestFor = std::function<std::optional<TriggerRequest>(const core::Sync&
 class SyncControl {
  public:
   SyncControl(store::Store& store, const connectors::Registry& registry, const core::Clock& clock,
-              std::function<void()> on_run_queued = {})
+              std::function<void()> on_run_queued = {}, core::Metrics* metrics = nullptr)
       : store_(store),
         registry_(registry),
         catalogs_(store, registry, clock),
         clock_(clock),
         on_run_queued_(std::move(on_run_queued)),
-        ownership_locks_(store) {}
+        ownership_locks_(store),
+        metrics_(metrics) {}
 
   Catalogs& catalogs() { return catalogs_; }
 
@@ -217,6 +219,7 @@ class SyncControl {
   const core::Clock& clock_;
   std::function<void()> on_run_queued_;
   OwnershipLocks ownership_locks_;  // held from a sync's conflict check until it is stored
+  RunMetrics metrics_;              // runs cancelled before a worker took them
 };
 
 }  // namespace ferry::engine

@@ -129,12 +129,14 @@ std::optional<RunOutcome> RunExecutor::sync_model(const core::Run& run, core::Ru
                                                   const Schemas& schemas, LeaseKeeper& keeper) {
   auto plan = prepare_model(run, task, sides, schemas);
   // Read and write: each batch is committed with its cursor as it arrives.
-  WritingSink sink(store_, *sides.destination, plan.schema, task, run, keeper);
+  WritingSink sink(store_, *sides.destination, plan.schema, task, run, keeper, metrics_);
   const auto source_rows = read_ahead(*sides.source, plan.schema, plan.from, sink, sink.stop_token(),
                                       plan.sweeps ? RowCount::kCount : RowCount::kSkip);
   if (plan.sweeps && !sink.stop_token().stop_requested()) {
-    task.counts += sweep_deleted_keys(*sides.source, *sides.destination, plan.schema, source_rows, run,
-                                      sink.final_cursor(), keeper, sink.stop_token());
+    const auto swept = sweep_deleted_keys(*sides.source, *sides.destination, plan.schema, source_rows, run,
+                                          sink.final_cursor(), keeper, sink.stop_token());
+    task.counts += swept;
+    metrics_.rows_written(swept);
   }
   if (auto ended = end_if_interrupted(run, task, keeper.interruption())) return ended;
   finish_model(run, task, *sides.destination, plan, sink.final_cursor());
@@ -194,10 +196,14 @@ std::optional<RunOutcome> RunExecutor::end_if_interrupted(const core::Run& run, 
 void RunExecutor::finish_model(const core::Run& run, core::RunTask& task,
                                connectors::Destination& destination, ModelPlan& plan,
                                const connectors::Cursor& cursor) {
-  if (task.full_refresh)
-    task.counts += destination.finish_full_pass(plan.schema, {run.id, cursor, true, false, run.sync_id});
+  if (task.full_refresh) {
+    const auto swept = destination.finish_full_pass(plan.schema, {run.id, cursor, true, false, run.sync_id});
+    task.counts += swept;
+    metrics_.rows_written(swept);
+  }
   task.state = TaskState::kComplete;
   task.finished_at = clock_.now();
+  metrics_.model_ended(task);
   if (!plan.partial) task.checkpoint = cursor;
   save_unless_last(run, task);
   if (plan.partial) return;
@@ -217,6 +223,8 @@ void RunExecutor::fail_model(const core::Run& run, core::RunTask& task, const Fe
   task.state = TaskState::kFailed;
   task.error = error.what();
   task.finished_at = clock_.now();
+  metrics_.model_ended(task);
+  metrics_.failure(error.category());
   save_unless_last(run, task);
   auto model_state = state_of(store_, run, task.model_id);
   model_state.last_sync_finished = clock_.now();
@@ -246,8 +254,10 @@ RunOutcome RunExecutor::finish(const core::Run& run, const std::optional<FerryEr
     // Cancelled while the last model finished: the data is committed, so the cancel ends the run as
     // cancelled.
     store_.transition(run.id, RunState::kCancelling, RunState::kCancelled, patch);
+    metrics_.run_ended(run, RunState::kCancelled, now);
     return RunOutcome::kCancelled;
   }
+  metrics_.run_ended(run, final_state, now);
   store_.append_event({core::new_uuid(),
                        run.tenant_id,
                        all_failed ? "run.failed" : "run.completed",
@@ -293,6 +303,8 @@ RunOutcome RunExecutor::retry(const core::Run& run, core::RunTask* current, cons
   // failed with attempts left.
   constexpr RunState kRetry[] = {RunState::kRunning, RunState::kFailed, RunState::kPendingRetry};
   if (!store_.transition_path(run.id, kRetry, patch)) return RunOutcome::kLeaseLost;
+  metrics_.failure(error.category());
+  metrics_.retry_scheduled(error.category());
   core::log(logger(), spdlog::level::warn, "run will retry",
             {{"run_id", run.id}, {"error", error.what()}, {"retry_in_ms", delay.count() / 1000}});
   return RunOutcome::kRetryScheduled;
@@ -307,7 +319,10 @@ RunOutcome RunExecutor::fail(const core::Run& run, const FerryError& error) {
                               .clear_lease = true};
   // The store records the failure on the current task and every task not reached, and on their models'
   // states, with the run's own change (Store::transition_path).
-  store_.transition(run.id, RunState::kRunning, RunState::kFailed, patch);
+  if (store_.transition(run.id, RunState::kRunning, RunState::kFailed, patch)) {
+    metrics_.failure(error.category());
+    metrics_.run_ended(run, RunState::kFailed, now);
+  }
   const core::Json fields = {
       {"run_id", run.id}, {"error", error.what()}, {"error_category", core::to_string(error.category())}};
   store_.append_event({core::new_uuid(), run.tenant_id, "run.failed", fields, now});
@@ -331,8 +346,10 @@ RunOutcome RunExecutor::cancel(const core::Run& run, core::RunTask& task) {
   task.state = TaskState::kCancelled;
   task.finished_at = clock_.now();
   const auto now = clock_.now();
-  store_.transition(run.id, RunState::kCancelling, RunState::kCancelled,
-                    {.finished_at = now, .counts = total_counts(run), .clear_lease = true, .tasks = {task}});
+  if (store_.transition(
+          run.id, RunState::kCancelling, RunState::kCancelled,
+          {.finished_at = now, .counts = total_counts(run), .clear_lease = true, .tasks = {task}}))
+    metrics_.run_ended(run, RunState::kCancelled, now);
   store_.append_event({core::new_uuid(), run.tenant_id, "run.cancelled", {{"run_id", run.id}}, now});
   core::log(logger(), spdlog::level::info, "run cancelled", log_ids(run));
   return RunOutcome::kCancelled;

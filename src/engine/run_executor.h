@@ -11,6 +11,7 @@
 #include "connectors/registry.h"
 #include "core/backoff.h"
 #include "core/time.h"
+#include "engine/run_metrics.h"
 #include "store/store.h"
 
 namespace ferry::engine {
@@ -23,6 +24,7 @@ struct ExecutorOptions {
   // Real time between background heartbeats while a run executes (a third of the default lease).
   std::chrono::milliseconds heartbeat_interval{20'000};
   core::BackoffPolicy backoff;
+  core::Metrics* metrics = nullptr;  // the process's (engine/run_metrics.h); null: nothing recorded
 };
 
 enum class RunOutcome { kComplete, kFailed, kRetryScheduled, kCancelled, kLeaseLost, kReleased };
@@ -32,7 +34,7 @@ class RunExecutor {
  public:
   RunExecutor(store::Store& store, const connectors::Registry& registry, const core::Clock& clock,
               ExecutorOptions options = {})
-      : store_(store), registry_(registry), clock_(clock), options_(options) {}
+      : store_(store), registry_(registry), clock_(clock), options_(options), metrics_(options.metrics) {}
 
   // `run` was just claimed by `worker`. `shutdown` asks the run to stop at the next batch boundary and go
   // back to the queue for another worker (kReleased). `interrupt` (a shutdown past its grace) also cancels
@@ -77,6 +79,7 @@ class RunExecutor {
   const connectors::Registry& registry_;
   const core::Clock& clock_;
   ExecutorOptions options_;
+  RunMetrics metrics_;
 };
 
 }  // namespace ferry::engine

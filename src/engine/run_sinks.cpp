@@ -50,24 +50,29 @@ class KeySweepSink final : public connectors::BatchSink {
 
 WritingSink::WritingSink(store::Store& store, connectors::Destination& destination,
                          const connectors::ModelSchema& schema, core::RunTask& task, const core::Run& run,
-                         LeaseKeeper& keeper)
+                         LeaseKeeper& keeper, const RunMetrics& metrics)
     : store_(store),
       destination_(destination),
       schema_(schema),
       task_(task),
       run_(run),
       keeper_(keeper),
+      metrics_(metrics),
       forward_stop_(keeper.stop_token(), [this] { stop_.request_stop(); }) {}
 
 void WritingSink::accept(connectors::RecordBatch&& batch, const connectors::Cursor& cursor) {
   if (run_.test_run) {
     sampled_ += batch.rows();
   } else if (run_.identities) {
-    task_.counts += destination_.write(schema_, only_identities(batch, schema_, *run_.identities),
-                                       {run_.id, cursor, /*record_cursor=*/false, false, run_.sync_id});
+    const auto written = destination_.write(schema_, only_identities(batch, schema_, *run_.identities),
+                                            {run_.id, cursor, /*record_cursor=*/false, false, run_.sync_id});
+    task_.counts += written;
+    metrics_.rows_written(written);
   } else {
-    task_.counts +=
+    const auto written =
         destination_.write(schema_, batch, {run_.id, cursor, true, !task_.full_refresh, run_.sync_id});
+    task_.counts += written;
+    metrics_.rows_written(written);
     task_.checkpoint = cursor;
   }
   final_cursor_ = cursor;

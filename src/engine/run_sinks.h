@@ -13,6 +13,7 @@
 #include "connectors/source.h"
 #include "core/domain.h"
 #include "engine/lease_keeper.h"
+#include "engine/run_metrics.h"
 #include "store/store.h"
 
 namespace ferry::engine {
@@ -23,7 +24,7 @@ class WritingSink final : public connectors::BatchSink {
  public:
   WritingSink(store::Store& store, connectors::Destination& destination,
               const connectors::ModelSchema& schema, core::RunTask& task, const core::Run& run,
-              LeaseKeeper& keeper);
+              LeaseKeeper& keeper, const RunMetrics& metrics);
 
   void accept(connectors::RecordBatch&& batch, const connectors::Cursor& cursor) override;
 
@@ -37,6 +38,7 @@ class WritingSink final : public connectors::BatchSink {
   core::RunTask& task_;
   const core::Run& run_;
   LeaseKeeper& keeper_;
+  const RunMetrics& metrics_;
   std::stop_source stop_;
   std::stop_callback<std::function<void()>> forward_stop_;
   size_t sampled_ = 0;

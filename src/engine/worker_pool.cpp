@@ -10,7 +10,10 @@ WorkerPool::WorkerPool(store::Store& store, const connectors::Registry& registry
       clock_(clock),
       scheduler_(scheduler),
       options_(std::move(options)),
-      executor_(store, registry, clock, options_.executor) {}
+      executor_(store, registry, clock, options_.executor),
+      metrics_(options_.executor.metrics) {
+  metrics_.watch_queue(store_);
+}
 
 WorkerPool::~WorkerPool() {
   stop();
@@ -184,6 +187,7 @@ void WorkerPool::housekeeping() {
   if (const int reclaimed =
           store_.reclaim_expired_leases(now, {.lease_expiry_margin = options_.lease_expiry_margin});
       reclaimed > 0) {
+    metrics_.leases_reclaimed(reclaimed);
     core::log(logger(), spdlog::level::warn, "reclaimed runs with expired leases", {{"count", reclaimed}});
     wake();
   }

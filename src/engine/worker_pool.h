@@ -83,6 +83,7 @@ class WorkerPool {
   Scheduler* scheduler_;
   WorkerPoolOptions options_;
   RunExecutor executor_;
+  RunMetrics metrics_;  // options.executor.metrics: reclaimed leases and the queue's depth
   mutable std::mutex mutex_;
   std::condition_variable_any wakeup_;  // housekeeping and the listener sleep on it; a stop wakes them
   std::condition_variable_any work_;    // idle worker threads wait on it

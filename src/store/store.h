@@ -9,6 +9,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/domain.h"
@@ -245,6 +246,9 @@ class Store {
   virtual int reclaim_expired_leases(core::Timestamp now, const ReclaimPolicy& policy = {}) = 0;
   // pending_retry runs whose backoff has elapsed go to queued. Returns how many.
   virtual int promote_retries(core::Timestamp now) = 0;
+  // How many runs, across tenants, are in each unfinished state that has any (the operator's queue-depth
+  // gauge). Reads the unfinished runs only, however long the history.
+  virtual std::vector<std::pair<core::RunState, int64_t>> unfinished_run_counts() = 0;
   virtual void save_task(const core::RunTask& task) = 0;
 
   virtual std::vector<core::ModelState> model_states(const std::string& sync_id) = 0;

@@ -53,4 +53,22 @@ test('/metrics parses as Prometheus text and labels durations by route template'
   assert.ok(Number(byName.get('process_resident_memory_bytes')?.metrics[0].value) > 1e6, 'resident memory');
   assert.ok(Number(byName.get('process_open_fds')?.metrics[0].value) >= 3, 'open fds');
   assert.ok(Number(byName.get('ferry_http_requests_total')?.metrics[0].value) >= 6, 'requests counted');
+
+  // The engine's families, from the run above: its state, its rows (the run's own counts), its models.
+  const value = (name) => {
+    const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+    return line === undefined ? undefined : Number(line.slice(name.length + 1));
+  };
+  const done = await ferry.v1('GET', `/v1/runs/${run.id}`);
+  assert.ok(done.counts.inserted > 0, JSON.stringify(done.counts));
+  assert.equal(value('ferry_runs_total{state="complete"}'), 1);
+  assert.equal(value('ferry_rows_total{operation="insert"}'), done.counts.inserted);
+  assert.equal(value('ferry_run_duration_seconds_count{state="complete"}'), 1);
+  assert.ok(value('ferry_model_duration_seconds_count{state="complete"}') >= 1, 'model durations');
+  assert.equal(value('ferry_leases_reclaimed_total'), 0);
+  for (const name of ['ferry_runs_total', 'ferry_rows_total', 'ferry_run_retries_total', 'ferry_connector_errors_total',
+    'ferry_leases_reclaimed_total', 'ferry_queue_depth', 'ferry_run_duration_seconds', 'ferry_model_duration_seconds']) {
+    assert.ok(byName.has(name) || text.includes(`# TYPE ${name} `), `family ${name} is declared`);
+  }
+  assert.equal(byName.get('ferry_queue_depth')?.type ?? 'GAUGE', 'GAUGE');
 });

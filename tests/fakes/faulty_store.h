@@ -251,6 +251,9 @@ class FaultyStore final : public store::Store {
   int promote_retries(core::Timestamp now) override {
     return write([&] { return real_.promote_retries(now); });
   }
+  std::vector<std::pair<core::RunState, int64_t>> unfinished_run_counts() override {
+    return read([&] { return real_.unfinished_run_counts(); });
+  }
   void save_task(const core::RunTask& task) override {
     write([&] { real_.save_task(task); });
   }

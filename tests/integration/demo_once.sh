@@ -18,6 +18,7 @@ run_demo() {
   grep -q "inserted 20000, updated 0, deleted 0" "$out" || { echo "demo #$n: first run did not insert 20000 records" >&2; exit 1; }
   grep -qE "run [0-9a-f-]+ complete in .*inserted [1-9][0-9]*, updated [1-9][0-9]*, deleted [1-9][0-9]*" "$out" ||
     { echo "demo #$n: incremental run did not report inserts, updates and deletes" >&2; exit 1; }
+  grep -qE "^Dashboard: http://127\.0\.0\.1:[0-9]+/ " "$out" || { echo "demo #$n does not print the dashboard's URL" >&2; exit 1; }
   grep -q "starts clean" "$out" || { echo "demo #$n does not say that each demo starts clean" >&2; exit 1; }
   # The server's log goes to a file the demo names, not into its progress line and tables.
   grep -qF "server log: $dir/data/ferry.log" "$out" || { echo "demo #$n does not say where its log is" >&2; exit 1; }

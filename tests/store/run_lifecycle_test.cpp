@@ -3,6 +3,8 @@
 // requeued once its claims pass max_attempts + the lease-expiry margin.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "core/ids.h"
 #include "fakes/fake_clock.h"
 #include "store/store_fixture.h"
@@ -29,12 +31,12 @@ class RunLifecycleTest : public StoreFixture {
     store.insert_sync(sync);
   }
 
-  // A queued run of two models.
-  core::Run queued_run(int max_attempts = 3) {
+  // A queued run of two models (of `sync_id`, default the fixture's sync).
+  core::Run queued_run(int max_attempts = 3, const std::string& sync_id = {}) {
     core::Run r;
     r.id = core::new_uuid();
     r.tenant_id = tenant.id;
-    r.sync_id = sync.id;
+    r.sync_id = sync_id.empty() ? sync.id : sync_id;
     r.connection_id = connection.id;
     r.models = {"hris.Employee", "hris.Team"};
     r.max_attempts = max_attempts;
@@ -70,6 +72,34 @@ TEST_P(RunLifecycleTest, ARetryIsOneCompareAndSetThroughFailed) {
   for (const auto& task : waiting.tasks) EXPECT_EQ(task.state, core::TaskState::kPending) << "not failed";
   EXPECT_TRUE(store.model_states(sync.id).empty()) << "a retry is not a failure of the models";
   EXPECT_FALSE(store.transition_path(run.id, kRetry)) << "compare-and-set: the run is no longer running";
+}
+
+TEST_P(RunLifecycleTest, UnfinishedRunCountsSayHowManyRunsWaitInEachState) {
+  const auto another_sync = [&] {
+    core::Sync other = sync;
+    other.id = core::new_uuid();
+    store.insert_sync(other);
+    return other.id;
+  };
+  const auto finished = queued_run();
+  ASSERT_EQ(store.claim("w", clock.now(), clock.now() + seconds(30))->id, finished.id);
+  ASSERT_TRUE(store.transition(finished.id, RunState::kRunning, RunState::kComplete,
+                               {.finished_at = clock.now(), .clear_lease = true}));
+  const auto retrying = queued_run(3, another_sync());
+  ASSERT_EQ(store.claim("w", clock.now(), clock.now() + seconds(30))->id, retrying.id);
+  constexpr RunState kRetry[] = {RunState::kRunning, RunState::kFailed, RunState::kPendingRetry};
+  ASSERT_TRUE(store.transition_path(retrying.id, kRetry,
+                                    {.next_attempt_at = clock.now() + seconds(5), .clear_lease = true}));
+  const auto running = queued_run(3, another_sync());
+  ASSERT_EQ(store.claim("w", clock.now(), clock.now() + seconds(30))->id, running.id);
+  queued_run();  // the first sync's next run
+  queued_run(3, another_sync());
+
+  const std::vector<std::pair<RunState, int64_t>> expected = {
+      {RunState::kQueued, 2}, {RunState::kRunning, 1}, {RunState::kPendingRetry, 1}};
+  auto counts = store.unfinished_run_counts();
+  std::sort(counts.begin(), counts.end());
+  EXPECT_EQ(counts, expected) << "the complete run is history, not queue";
 }
 
 TEST_P(RunLifecycleTest, APathWithAnIllegalHopIsRefusedBeforeAnyWrite) {

@@ -16,6 +16,7 @@ void add_sync_routes(Router& router, Services services);
 void add_run_routes(Router& router, Services services);
 void add_api_key_routes(Router& router, Services services);
 void add_record_routes(Router& router, Services services);
+void add_connector_type_routes(Router& router, Services services);
 
 inline void add_routes(Router& router, Services services) {
   add_connection_routes(router, services);
@@ -23,6 +24,7 @@ inline void add_routes(Router& router, Services services) {
   add_run_routes(router, services);
   add_api_key_routes(router, services);
   add_record_routes(router, services);
+  add_connector_type_routes(router, services);
 }
 
 }  // namespace ferry::api::native

@@ -177,6 +177,7 @@ int demo(const DemoOptions& options) {
   print_status(runtime, second);
 
   const std::string base = "http://" + runtime.address();
+  fmt::print("\nDashboard: {}/  (sign in with the key below)\n", base);
   fmt::print("\nTry the API (tenant 'demo'):\n");
   fmt::print("  export FERRY_KEY={}\n", key);
   fmt::print("  curl -s -H \"Authorization: Bearer $FERRY_KEY\" {}/v1/connections\n", base);
@@ -185,6 +186,9 @@ int demo(const DemoOptions& options) {
              sync.id);
   fmt::print("  curl -s -H \"Authorization: Bearer $FERRY_KEY\" {}/v1/runs/{}\n", base, second.id);
   fmt::print("  sqlite3 {} 'SELECT count(*) FROM \"hris.Employee\"'\n", destination);
+  fmt::print("  curl -s {}/metrics | grep -E '^ferry_(runs|rows)_total'\n", base);
+  fmt::print("  FERRY_URL={} ferry syncs run {} --wait   # the CLI: a live progress display\n", base,
+             sync.id);
   const bool ok = first.state == core::RunState::kComplete && second.state == core::RunState::kComplete;
   if (options.once) {
     runtime.stop();

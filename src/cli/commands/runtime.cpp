@@ -74,6 +74,7 @@ Runtime::Runtime(RuntimeOptions options) : options_(std::move(options)) {
   pool_options.tenant_max_running = static_cast<int>(options_.settings.tenant_max_running);  // 0: the default
   pool_options.lease_expiry_margin = static_cast<int>(options_.settings.lease_expiry_margin);
   pool_options.executor.lease = options_.lease;
+  pool_options.executor.metrics = &metrics_;
   // heartbeats well inside the lease, so a slow page never loses it
   pool_options.executor.heartbeat_interval =
       std::min<std::chrono::milliseconds>(pool_options.executor.heartbeat_interval, options_.lease / 3);
@@ -81,9 +82,12 @@ Runtime::Runtime(RuntimeOptions options) : options_(std::move(options)) {
   pool_options.stop_grace = stop_grace(std::chrono::seconds(options_.settings.shutdown_timeout));
   // The control wakes this process's idle workers when it queues a run; a worker process queues none itself
   // but for retries, which the pool's own housekeeping wakes it for.
-  control_ = std::make_unique<engine::SyncControl>(*store_, registry_, clock_, [this] {
-    if (pool_) pool_->wake();
-  });
+  control_ = std::make_unique<engine::SyncControl>(
+      *store_, registry_, clock_,
+      [this] {
+        if (pool_) pool_->wake();
+      },
+      &metrics_);
   if (serves_api) scheduler_ = std::make_unique<engine::Scheduler>(*store_, *control_, clock_);
   pool_ = std::make_unique<engine::WorkerPool>(*store_, registry_, clock_, scheduler_.get(), pool_options);
   if (serves_api) {
@@ -91,7 +95,8 @@ Runtime::Runtime(RuntimeOptions options) : options_(std::move(options)) {
     const api::RateLimitOptions rate_limit{options_.settings.rate_limit,
                                            static_cast<double>(options_.settings.rate_burst),
                                            store::is_postgres_url(options_.db)};
-    app_ = std::make_unique<api::App>(api::Services{*store_, registry_, *control_, clock_}, rate_limit);
+    app_ = std::make_unique<api::App>(api::Services{*store_, registry_, *control_, clock_}, rate_limit,
+                                      api::ConnectorPoolOptions{}, api::ResponseCacheOptions{}, &metrics_);
     listen([this](api::HttpRequest&& request, api::Reply reply) {
       app_->handle_async(std::move(request), std::move(reply));
     });

@@ -75,12 +75,15 @@ class Runtime {
   RuntimeOptions options_;
   core::SystemClock clock_;
   store::StorePtr store_;
+  // The process's: the engine and the HTTP server record into it, /metrics renders it. Its queue-depth
+  // gauge reads store_, and no scrape outlives the server.
+  core::Metrics metrics_;
   connectors::Registry registry_;
   std::unique_ptr<engine::WorkerPool> pool_;
   std::unique_ptr<engine::SyncControl> control_;
   std::unique_ptr<engine::Scheduler> scheduler_;
-  std::unique_ptr<api::App> app_;   // kServe
-  api::HttpMetrics probe_metrics_;  // kWorker's /metrics
+  std::unique_ptr<api::App> app_;              // kServe
+  api::HttpMetrics probe_metrics_{&metrics_};  // kWorker's /metrics
   boost::asio::io_context io_;
   std::unique_ptr<api::HttpServer> server_;
   std::vector<std::jthread> io_threads_;

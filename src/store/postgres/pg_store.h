@@ -77,6 +77,7 @@ class PgStore final : public Store {
                                           core::Timestamp lease_until) override;
   int reclaim_expired_leases(core::Timestamp now, const ReclaimPolicy& policy = {}) override;
   int promote_retries(core::Timestamp now) override;
+  std::vector<std::pair<core::RunState, int64_t>> unfinished_run_counts() override;
   void save_task(const core::RunTask& task) override;
 
   std::vector<core::ModelState> model_states(const std::string& sync_id) override;

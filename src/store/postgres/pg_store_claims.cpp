@@ -140,4 +140,19 @@ int PgStore::promote_retries(core::Timestamp now) {
   return static_cast<int>(result.int64(0, 0));
 }
 
+std::vector<std::pair<RunState, int64_t>> PgStore::unfinished_run_counts() {
+  auto connection = pool_.acquire();
+  // The predicate is runs_one_active_per_sync's: the count reads that index, never the history.
+  const auto result = connection->exec_prepared(
+      "SELECT state, count(*) FROM runs WHERE state IN ('scheduled','queued','running','cancelling',"
+      "'pending_retry') GROUP BY state ORDER BY state",
+      {});
+  std::vector<std::pair<RunState, int64_t>> counts;
+  for (int row = 0; row < result.rows(); ++row) {
+    if (const auto state = core::parse_run_state(result.text(row, 0)))
+      counts.emplace_back(*state, result.int64(row, 1));
+  }
+  return counts;
+}
+
 }  // namespace ferry::store

@@ -405,6 +405,18 @@ int SqliteStore::promote_retries(core::Timestamp now) {
   return stmt.changes();
 }
 
+std::vector<std::pair<RunState, int64_t>> SqliteStore::unfinished_run_counts() {
+  auto reader = readers_.lease();
+  auto stmt = reader->prepare_cached(
+      "SELECT state, count(*) FROM runs WHERE state IN ('scheduled','queued','running','cancelling',"
+      "'pending_retry') GROUP BY state ORDER BY state");
+  std::vector<std::pair<RunState, int64_t>> counts;
+  while (stmt.step()) {
+    if (const auto state = core::parse_run_state(stmt.text(0))) counts.emplace_back(*state, stmt.int64(1));
+  }
+  return counts;
+}
+
 void SqliteStore::save_task(const core::RunTask& t) {
   Lock lock(mutex_);
   write_task(t);

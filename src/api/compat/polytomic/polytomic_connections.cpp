@@ -5,6 +5,7 @@
 #include "api/compat/polytomic/polytomic_render.h"
 #include "api/compat/polytomic/polytomic_routes.h"
 #include "api/json_limits.h"
+#include "api/native/connector_types.h"
 #include "store/page_cursor.h"
 
 namespace ferry::api::compat::polytomic {
@@ -46,27 +47,6 @@ Json render_type(const std::string& name) {
           {"use_oauth", false}};
 }
 
-// The connection type's configuration as JSON Schema; secret fields are write-only.
-Json render_type_schema(const connectors::SourceType& type) {
-  Json properties = Json::object();
-  Json required = Json::array();
-  for (const auto& field : type.spec.fields) {
-    Json property = {{"type", field.type}};
-    if (!field.description.empty()) property["description"] = field.description;
-    if (!field.default_value.is_null()) property["default"] = field.default_value;
-    if (field.secret) property["writeOnly"] = true;
-    properties[field.name] = std::move(property);
-    if (field.required) required.push_back(field.name);
-  }
-  return {{"$schema", "https://json-schema.org/draft/2020-12/schema"},
-          {"$id", type.spec.type},
-          {"title", type.spec.type},
-          {"type", "object"},
-          {"properties", properties},
-          {"required", required},
-          {"additionalProperties", false}};
-}
-
 HttpResponse list_connections(Services& s, const RequestContext& ctx) {
   Json data = Json::array();
   for (const auto& connection : store::all_pages(
@@ -100,7 +80,7 @@ void add_connection_routes(Router& router, Services s) {
              }));
   // JsonschemaSchema, unwrapped (no "data" envelope), as the SDK's getConnectionTypeSchema reads it.
   router.add("GET", "/api/connection_types/{id}", route(s, [s](const RequestContext& ctx) mutable {
-               const auto schema = render_type_schema(enabled_type(s, ctx.param("id")));
+               const auto schema = native::config_json_schema(enabled_type(s, ctx.param("id")).spec);
                return HttpResponse{200, safe_dump(schema), "application/json", {}};
              }));
 }
