@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <future>
 
-#include "core/ids.h"
 #include "engine/catalog.h"
 #include "engine/lease_keeper.h"
 #include "engine/logger.h"
@@ -258,11 +257,6 @@ RunOutcome RunExecutor::finish(const core::Run& run, const std::optional<FerryEr
     return RunOutcome::kCancelled;
   }
   metrics_.run_ended(run, final_state, now);
-  store_.append_event({core::new_uuid(),
-                       run.tenant_id,
-                       all_failed ? "run.failed" : "run.completed",
-                       {{"run_id", run.id}, {"sync_id", run.sync_id}},
-                       now});
   auto fields = log_ids(run);
   const auto counts = total_counts(run);
   fields.update({{"state", core::to_string(final_state)},
@@ -325,7 +319,6 @@ RunOutcome RunExecutor::fail(const core::Run& run, const FerryError& error) {
   }
   const core::Json fields = {
       {"run_id", run.id}, {"error", error.what()}, {"error_category", core::to_string(error.category())}};
-  store_.append_event({core::new_uuid(), run.tenant_id, "run.failed", fields, now});
   core::log(logger(), spdlog::level::err, "run failed", fields);
   return RunOutcome::kFailed;
 }
@@ -350,7 +343,6 @@ RunOutcome RunExecutor::cancel(const core::Run& run, core::RunTask& task) {
           run.id, RunState::kCancelling, RunState::kCancelled,
           {.finished_at = now, .counts = total_counts(run), .clear_lease = true, .tasks = {task}}))
     metrics_.run_ended(run, RunState::kCancelled, now);
-  store_.append_event({core::new_uuid(), run.tenant_id, "run.cancelled", {{"run_id", run.id}}, now});
   core::log(logger(), spdlog::level::info, "run cancelled", log_ids(run));
   return RunOutcome::kCancelled;
 }

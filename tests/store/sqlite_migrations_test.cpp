@@ -39,6 +39,7 @@ TEST(SqliteStoreMigration, KeysFromBeforeTheLifecycleGetAnIdAndKeepWorking) {
         "CREATE TABLE api_keys (key_hash TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),"
         " created_at INTEGER NOT NULL);"
         "CREATE TABLE model_states (sync_id TEXT NOT NULL, model_id TEXT NOT NULL);"  // migration 6 alters it
+        "CREATE TABLE run_tasks (run_id TEXT, model_id TEXT, state TEXT);"  // migration 16's trigger
         // Migrations 8, 10 and 15 (an index of queued runs by tenant) read these columns.
         "CREATE TABLE runs (id TEXT PRIMARY KEY, sync_id TEXT, tenant_id TEXT, state TEXT, created_at "
         "INTEGER,"

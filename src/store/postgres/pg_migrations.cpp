@@ -4,6 +4,7 @@
 #include <array>
 
 #include "store/postgres/pg_claim_functions.h"
+#include "store/postgres/pg_event_triggers.h"
 #include "store/postgres/pg_pool.h"
 
 namespace ferry::store {
@@ -26,7 +27,7 @@ struct Migration {
 // (kept byte for byte), sealed secrets BYTEA. Ids sort byte by byte (COLLATE "C"), as in SQLite, whatever the
 // database's collation, so pages and the claim order match the SQLite store's and read straight from the
 // indexes.
-constexpr std::array<Migration, 5> kMigrations{{
+constexpr std::array<Migration, 6> kMigrations{{
     {R"sql(
 CREATE TABLE tenants (id TEXT COLLATE "C" PRIMARY KEY, name TEXT NOT NULL, created_at BIGINT NOT NULL);
 CREATE TABLE api_keys (
@@ -131,6 +132,8 @@ CREATE INDEX rate_buckets_by_age ON rate_buckets(updated_at);
     {"DROP INDEX runs_leased;", kClaimRunsFunction},
     // 5: both claim functions replaced: running counts per tenant, tasks per run.
     {kClaimRunFunction, kClaimRunsFunction},
+    // 6: events written by the changes of state that cause them (pg_event_triggers.h).
+    {kEventTriggers},
 }};
 
 }  // namespace

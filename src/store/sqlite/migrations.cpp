@@ -11,7 +11,7 @@ namespace ferry::sqlite {
 namespace {
 
 // Append only: a released migration never changes.
-constexpr std::array<const char*, 15> kMigrations{
+constexpr std::array<const char*, 16> kMigrations{
     R"sql(
 CREATE TABLE tenants (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);
 CREATE TABLE api_keys (key_hash TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),
@@ -192,6 +192,45 @@ CREATE INDEX rate_buckets_by_age ON rate_buckets(updated_at);
     // with one probe (sqlite_store_runs.cpp claim) instead of sorting the whole queue.
     R"sql(
 CREATE INDEX runs_queued_by_tenant ON runs(tenant_id, created_at, id) WHERE state = 'queued';
+)sql",
+    // 16: the outbox of webhooks (issue 19): a run's or a model's change of state writes its event in the
+    // statement that changes it, whichever path moves it (a worker, a cancel through the API, the reaper, a
+    // claim), so no crash can keep one without the other. pg_event_triggers.h is the PostgreSQL twin.
+    R"sql(
+CREATE TRIGGER runs_write_events AFTER UPDATE OF state ON runs
+WHEN NEW.state <> OLD.state AND (NEW.state IN ('complete', 'failed', 'cancelled')
+                                 OR (NEW.state = 'running' AND OLD.started_at IS NULL))
+BEGIN
+  INSERT INTO events (id, tenant_id, type, payload, created_at)
+  VALUES ('evt_' || lower(hex(randomblob(16))), NEW.tenant_id,
+          CASE NEW.state WHEN 'running' THEN 'run.started' WHEN 'complete' THEN 'run.completed'
+                         WHEN 'failed' THEN 'run.failed' ELSE 'run.cancelled' END,
+          json_object('run_id', NEW.id, 'sync_id', NEW.sync_id, 'connection_id', NEW.connection_id,
+                      'state', NEW.state, 'trigger', NEW."trigger", 'attempt', NEW.attempt,
+                      'full_refresh', json(CASE NEW.full_refresh WHEN 0 THEN 'false' ELSE 'true' END),
+                      'counts', json_object('inserted', NEW.inserted, 'updated', NEW.updated,
+                                            'deleted', NEW.deleted, 'failed', NEW.failed),
+                      'error', NEW.error, 'error_category', NEW.error_category),
+          NEW.updated_at);
+  INSERT INTO events (id, tenant_id, type, payload, created_at)
+  SELECT 'evt_' || lower(hex(randomblob(16))), NEW.tenant_id, 'connection.needs_reauth',
+         json_object('connection_id', NEW.connection_id, 'run_id', NEW.id, 'sync_id', NEW.sync_id,
+                     'error', NEW.error, 'error_category', NEW.error_category),
+         NEW.updated_at
+  WHERE NEW.state = 'failed' AND NEW.error_category IN ('credentials_invalid', 'oauth_credentials_expired');
+END;
+CREATE TRIGGER run_tasks_write_events AFTER UPDATE OF state ON run_tasks
+WHEN NEW.state = 'failed' AND OLD.state <> 'failed'
+BEGIN
+  INSERT INTO events (id, tenant_id, type, payload, created_at)
+  SELECT 'evt_' || lower(hex(randomblob(16))), r.tenant_id, 'model.failed',
+         json_object('run_id', r.id, 'sync_id', r.sync_id, 'connection_id', r.connection_id,
+                     'model_id', NEW.model_id, 'error', NEW.error,
+                     'counts', json_object('inserted', NEW.inserted, 'updated', NEW.updated,
+                                           'deleted', NEW.deleted, 'failed', NEW.failed)),
+         coalesce(NEW.finished_at, r.updated_at)
+  FROM runs r WHERE r.id = NEW.run_id;
+END;
 )sql",
 };
 
