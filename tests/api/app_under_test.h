@@ -27,6 +27,15 @@ inline std::array<unsigned char, 32> app_test_master_key() {
   return k;
 }
 
+// The App's answer to a GET of `path`, with `key` as the Bearer credential when one is given.
+inline api::HttpResponse get_with_key(api::App& app, const std::string& path, const std::string& key = {}) {
+  api::HttpRequest request;
+  request.method = "GET";
+  request.path = path;
+  if (!key.empty()) request.headers["Authorization"] = "Bearer " + key;
+  return app.handle(std::move(request));
+}
+
 struct AppUnderTest {
   explicit AppUnderTest(api::RateLimitOptions rate_limit) : app(services(), rate_limit) {}
 

@@ -13,11 +13,7 @@ namespace {
 using core::Json;
 
 api::HttpResponse get_types(api::App& app, const std::string& key) {
-  api::HttpRequest request;
-  request.method = "GET";
-  request.path = "/v1/connector-types";
-  if (!key.empty()) request.headers["Authorization"] = "Bearer " + key;
-  return app.handle(std::move(request));
+  return get_with_key(app, "/v1/connector-types", key);
 }
 
 const Json* type_named(const Json& list, const std::string& name) {

@@ -11,11 +11,7 @@ namespace ferry::testing {
 namespace {
 
 std::string get(api::App& app, const std::string& path, const std::string& key = {}) {
-  api::HttpRequest request;
-  request.method = "GET";
-  request.path = path;
-  if (!key.empty()) request.headers["Authorization"] = "Bearer " + key;
-  return app.handle(std::move(request)).body;
+  return get_with_key(app, path, key).body;
 }
 
 TEST(MetricsApiTest, DurationsAreLabelledByRouteTemplateNeverByRawPath) {
