@@ -59,14 +59,23 @@ export async function request(method, path, { body, key = session.key, withStatu
   } catch (error) {
     throw new ApiError(0, 'network', `ferry did not answer (${error.message}). Is the server running?`);
   }
-  const text = await response.text();
-  let parsed = null;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    parsed = null;
-  }
+  const { text, parsed } = await bodyOf(response);
   if (response.ok) return withStatus ? { status: response.status, body: parsed } : parsed;
+  throw refusal(response, parsed, text, key);
+}
+
+// The answer's text and, when it is JSON, its value (null otherwise).
+async function bodyOf(response) {
+  const text = await response.text();
+  try {
+    return { text, parsed: text ? JSON.parse(text) : null };
+  } catch {
+    return { text, parsed: null };
+  }
+}
+
+// The ApiError for an answer that is not ok; a 401 for the session's key also signs out.
+function refusal(response, parsed, text, key) {
   const [code, message] = messageOf(response.status, parsed, text);
   let shown = message;
   if (response.status === 429) {
@@ -74,7 +83,55 @@ export async function request(method, path, { body, key = session.key, withStatu
   }
   const error = new ApiError(response.status, code, shown);
   if (response.status === 401 && key === session.key) onUnauthorized(error);
-  throw error;
+  return error;
+}
+
+// Reads a server-sent-events answer (GET /v1/runs/{id}/stream) with `fetch`, so the key still goes in the
+// Authorization header (EventSource cannot send one, and a key never goes in a URL). Calls `onEvent({event,
+// data})` for each event (comments are skipped) and resolves when the server ends the body; rejects with an
+// ApiError when ferry refuses the request or the connection breaks. `signal` aborts it (the page was left).
+export async function stream(path, onEvent, { signal, key = session.key } = {}) {
+  const headers = { Accept: 'text/event-stream' };
+  if (key) headers.Authorization = `Bearer ${key}`;
+  let response;
+  try {
+    response = await fetch(path, { headers, cache: 'no-store', signal });
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    throw new ApiError(0, 'network', `ferry did not answer (${error.message}). Is the server running?`);
+  }
+  if (!response.ok || !response.body) {
+    const { text, parsed } = await bodyOf(response);
+    throw refusal(response, parsed, text, key);
+  }
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = '';
+  for (;;) {
+    let chunk;
+    try {
+      chunk = await reader.read();
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      throw new ApiError(0, 'network', `the stream broke (${error.message})`);
+    }
+    if (chunk.done) return;
+    buffered += chunk.value.replace(/\r\n?/g, '\n');
+    for (let end = buffered.indexOf('\n\n'); end >= 0; end = buffered.indexOf('\n\n')) {
+      const frame = buffered.slice(0, end);
+      buffered = buffered.slice(end + 2);
+      let event = 'message';
+      const data = [];
+      for (const line of frame.split('\n')) {
+        if (line === '' || line.startsWith(':')) continue; // a comment: the server's keep-alive
+        const colon = line.indexOf(':');
+        const field = colon < 0 ? line : line.slice(0, colon);
+        const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+        if (field === 'event') event = value;
+        else if (field === 'data') data.push(value);
+      }
+      if (data.length > 0) onEvent({ event, data: data.join('\n') });
+    }
+  }
 }
 
 export const get = (path, options) => request('GET', path, options);

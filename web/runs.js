@@ -1,6 +1,8 @@
-// Runs: the recent runs of every sync, and one run's page, which polls the run every second until it is final
-// (complete, failed or cancelled) and shows its progress per model, its error and what to do about it.
-import { get, id, listAll, post, request } from './api.js';
+// Runs: the recent runs of every sync, and one run's page, which follows the run until it is final (complete,
+// failed or cancelled) and shows its progress per model, its error and what to do about it. The page reads the
+// run's event stream (GET /v1/runs/{id}/stream); if the stream is refused or ends before the run is final, it
+// polls the run every second instead.
+import { get, id, listAll, post, request, stream } from './api.js';
 import {
   append, badge, busy, button, clear, details, duration, errorBox, h, link, number, shortId, table, time,
 } from './dom.js';
@@ -144,7 +146,35 @@ export async function runPage(container, params, context) {
   };
 
   let timer = null;
-  context.onLeave = () => clearTimeout(timer);
+  let streaming = false;
+  const leaving = new AbortController();
+  context.onLeave = () => {
+    clearTimeout(timer);
+    leaving.abort();
+  };
+  const showFinal = () => {
+    live.textContent = `Final: ${run.status}.`;
+    live.dataset.state = 'final';
+  };
+  // Each event is the run as GET /v1/runs/{id} renders it; the server ends the stream after a final one.
+  const follow = async () => {
+    streaming = true;
+    live.textContent = 'Live: following the run as it changes.';
+    live.dataset.state = 'live';
+    live.dataset.via = 'stream';
+    try {
+      await stream(`${path}/stream`, ({ event, data }) => {
+        if (event !== 'run' || !context.active) return;
+        run = JSON.parse(data);
+        errors.hidden = true;
+        draw();
+      }, { signal: leaving.signal });
+    } catch {
+      // Refused (too many streams), broken or aborted: polling below takes over, unless the page was left.
+    }
+    streaming = false;
+    schedule();
+  };
   const poll = async () => {
     try {
       run = await get(path);
@@ -160,13 +190,10 @@ export async function runPage(container, params, context) {
   };
   const schedule = () => {
     if (!context.active) return;
-    if (FINAL.has(run.status)) {
-      live.textContent = `Final: ${run.status}.`;
-      live.dataset.state = 'final';
-      return;
-    }
+    if (FINAL.has(run.status)) return showFinal();
     live.textContent = 'Live: refreshing every second.';
     live.dataset.state = 'live';
+    live.dataset.via = 'poll';
     timer = setTimeout(poll, POLL_MS);
   };
 
@@ -174,6 +201,7 @@ export async function runPage(container, params, context) {
     run = await post(`${path}/cancel`);
     if (!context.active) return;
     draw();
+    if (streaming) return; // the stream brings the rest
     clearTimeout(timer);
     schedule();
   }));
@@ -182,5 +210,6 @@ export async function runPage(container, params, context) {
     context.navigate(`#/runs/${id(next.id)}`, status === 200 ? 'A run of this sync was already active: this is it.' : 'Run started.');
   }));
   draw();
-  schedule();
+  if (FINAL.has(run.status)) showFinal();
+  else follow();
 }

@@ -27,7 +27,7 @@ bool is_probe(const std::string& path) {
 }  // namespace
 
 App::App(Services services, RateLimitOptions rate_limit, ConnectorPoolOptions connector_pool,
-         ResponseCacheOptions response_cache, core::Metrics* metrics)
+         ResponseCacheOptions response_cache, core::Metrics* metrics, native::RunStreamOptions run_streams)
     : store_(services.store),
       metrics_(metrics),
       shared_buckets_(rate_limit.shared_buckets ? std::make_unique<StoreRateBuckets>(services.store)
@@ -35,7 +35,8 @@ App::App(Services services, RateLimitOptions rate_limit, ConnectorPoolOptions co
       rate_limiter_(shared_buckets_ ? RateLimiter(rate_limit, services.clock, *shared_buckets_)
                                     : RateLimiter(rate_limit, services.clock)),
       responses_(services.clock, response_cache),
-      connector_pool_(connector_pool) {
+      connector_pool_(connector_pool),
+      run_streams_(services.store, run_streams) {
   router_.add("GET", "/healthz", [](const HttpRequest&, const PathParams&) {
     return json_response(200, {{"status", "ok"}});
   });
@@ -47,6 +48,7 @@ App::App(Services services, RateLimitOptions rate_limit, ConnectorPoolOptions co
   });
   add_dashboard_routes(router_);
   native::add_routes(router_, services);
+  native::add_run_stream_route(router_, services, run_streams_);
   compat::add_merge_routes(router_, services);
   compat::add_stuut_routes(router_, services);
   compat::add_airweave_routes(router_, services);
@@ -129,8 +131,9 @@ HttpResponse App::answer_pinned(const HttpRequest& request, const Router::Match&
   }
   auto response = (*match.handler)(request, match.params);
   // Kept only when the handler read the snapshot it was looked up under: a write since (its own, or any on
-  // this store's writer) begins another, under another token.
-  if (found.worth_keeping && snapshot() == before) responses_.keep(*key, *before, response);
+  // this store's writer) begins another, under another token. A stream is live: never kept.
+  if (found.worth_keeping && !response.stream && snapshot() == before)
+    responses_.keep(*key, *before, response);
   return response;
 }
 
@@ -169,6 +172,8 @@ void App::run_on_connector_pool(std::shared_ptr<HttpRequest> request, Router::Ma
   }
 }
 
+// Once per request, streamed ones included: for a stream, when its head is ready (how long it stays open is
+// not a request's latency).
 HttpResponse App::finish(HttpResponse response, const Timed& timing) {
   metrics_.record(response.status, timing.route, timing.method,
                   std::chrono::duration<double>(std::chrono::steady_clock::now() - timing.start).count());

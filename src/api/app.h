@@ -10,6 +10,7 @@
 #include "api/connector_pool.h"
 #include "api/metrics.h"
 #include "api/native/native_api.h"
+#include "api/native/run_stream.h"
 #include "api/rate_limit.h"
 #include "api/response_cache.h"
 #include "api/server.h"
@@ -21,19 +22,26 @@ class App {
   // The rate limiter reads `services.clock`, so tests drive it with a fake clock. `metrics`: the process's,
   // which /metrics renders (the engine records into it too); null: the App keeps its own.
   explicit App(Services services, RateLimitOptions rate_limit = {}, ConnectorPoolOptions connector_pool = {},
-               ResponseCacheOptions response_cache = {}, core::Metrics* metrics = nullptr);
+               ResponseCacheOptions response_cache = {}, core::Metrics* metrics = nullptr,
+               native::RunStreamOptions run_streams = {});
   // Answers on the calling thread, connector calls included (tests, fuzzing).
   HttpResponse handle(HttpRequest&& request);
   // What the server calls: answers at once on the HTTP thread, or later from the connector pool for
   // requests that call a connector; a full pool answers 429 with Retry-After. A GET answered on the HTTP
   // thread may be answered from the response cache (api/response_cache.h).
   void handle_async(HttpRequest&& request, Reply reply);
-  // Waits for connector work in flight; call before the server's threads and io_context go away.
-  void stop() { connector_pool_.stop(); }
+  // Ends open run streams and waits for connector work in flight; call before the server's threads and
+  // io_context go away.
+  void stop() {
+    run_streams_.stop();
+    connector_pool_.stop();
+  }
   // Every route served, for tests/api/api_fuzz_test.cpp, which generates requests for each of them.
   const Router& router() const { return router_; }
   // What handle_async keeps of GET answers, for tests.
   const ResponseCache& response_cache() const { return responses_; }
+  // The open GET /v1/runs/{id}/stream answers, for tests.
+  int open_run_streams() const { return run_streams_.open_count(); }
 
  private:
   // Paths no route matches, in the error shape of the surface that owns the prefix (first match wins).
@@ -73,6 +81,7 @@ class App {
   RateLimiter rate_limiter_;
   ResponseCache responses_;
   ConnectorPool connector_pool_;
+  native::RunStreams run_streams_;
 };
 
 }  // namespace ferry::api

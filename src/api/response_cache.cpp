@@ -66,7 +66,8 @@ ResponseCache::Found ResponseCache::find(const std::string& key, const store::Sn
 
 void ResponseCache::keep(const std::string& key, const store::SnapshotToken& snapshot,
                          const HttpResponse& response) {
-  if (response.status != 200 || response.body.size() > options_.max_body_bytes) return;
+  // A streamed answer's body is live (api/http.h): there is nothing to keep.
+  if (response.status != 200 || response.stream || response.body.size() > options_.max_body_bytes) return;
   auto kept = std::make_shared<const HttpResponse>(response);
   auto slot = slot_of(key, snapshot.reader);
   const auto now = clock_.now();

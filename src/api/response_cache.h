@@ -46,8 +46,8 @@ class ResponseCache {
     bool worth_keeping = false;
   };
   Found find(const std::string& key, const store::SnapshotToken& snapshot);
-  // Keeps a 200 with a body up to max_body_bytes; anything else is ignored. Replaces what the same reader's
-  // older snapshot had for `key`; past the bounds, the least recently used entries go.
+  // Keeps a 200 with a body up to max_body_bytes, not streamed; anything else is ignored. Replaces what the
+  // same reader's older snapshot had for `key`; past the bounds, the least recently used entries go.
   void keep(const std::string& key, const store::SnapshotToken& snapshot, const HttpResponse& response);
 
   bool enabled() const { return options_.max_entries > 0; }

@@ -1,5 +1,6 @@
 // api/server: the HTTP/1.1 server (Boost.Beast): keep-alive, a request-size limit answered with 413,
-// read timeouts, and a graceful stop that lets in-flight requests finish.
+// read timeouts, streamed bodies (HttpResponse::stream, chunked), and a graceful stop that lets in-flight
+// requests finish and ends open streams.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -23,6 +24,9 @@ struct ServerOptions {
   std::chrono::seconds read_timeout{30};
 };
 
+// The connections that are sending a streamed body (defined in server.cpp).
+class OpenStreams;
+
 class HttpServer {
  public:
   HttpServer(boost::asio::io_context& io, const std::string& host, uint16_t port, Dispatch dispatch,
@@ -33,7 +37,8 @@ class HttpServer {
 
   uint16_t port() const;
   std::string address() const;
-  // Stops accepting; connections already open finish their current request.
+  // Stops accepting; connections already open finish their current request, and open streams end (their
+  // last chunk, then the connection closes): a stream has no end of its own to wait for.
   void stop();
 
  private:
@@ -43,6 +48,7 @@ class HttpServer {
   boost::asio::ip::tcp::acceptor acceptor_;
   std::shared_ptr<const Dispatch> dispatch_;
   ServerOptions options_;
+  std::shared_ptr<OpenStreams> streams_;
 };
 
 // The JSON error body every native route uses: {"error":{"code","message"}}.

@@ -151,6 +151,28 @@ OperatorFlags::OperatorFlags(CLI::App* command, OperatorSettings& s, CommandScop
                        "worker died on every attempt)")
           ->capture_default_str(),
       std::pair{0.0, 1000.0});
+  add_api_only("webhook_timeout", &s.webhook_timeout,
+               command
+                   ->add_option("--webhook-timeout", s.webhook_timeout,
+                                "seconds one webhook delivery attempt may take, connect to last byte")
+                   ->capture_default_str(),
+               std::pair{0.1, 60.0});
+  add_api_only(
+      "webhook_retry_base", &s.webhook_retry_base,
+      command
+          ->add_option("--webhook-retry-base", s.webhook_retry_base,
+                       "seconds before a failed webhook delivery's first retry; doubles after each (up "
+                       "to an hour) for 24 hours")
+          ->capture_default_str(),
+      std::pair{0.01, 3600.0});
+  add_api_only(
+      "webhook_senders", &s.webhook_senders,
+      command
+          ->add_option("--webhook-senders", s.webhook_senders,
+                       "webhook deliveries this process sends at once (a tenant has one in flight at "
+                       "most)")
+          ->capture_default_str(),
+      std::pair{1.0, 64.0});
 }
 
 void OperatorFlags::apply_config_file() {

@@ -33,6 +33,10 @@ struct OperatorSettings {
   // Claims beyond a run's max_attempts after which an expired lease fails the run (category internal)
   // instead of queueing it again: a run whose worker dies on every attempt stops cycling.
   int64_t lease_expiry_margin = 10;
+  // Webhook delivery (engine/webhook_deliverer.h), by `ferry serve`.
+  double webhook_timeout = 10;     // seconds one attempt may take
+  double webhook_retry_base = 10;  // seconds before the first retry; doubles after each, up to an hour
+  int64_t webhook_senders = 2;     // deliveries in flight at once from this process (one per tenant)
 
   // The connector policy these settings describe, for a store at `db` whose API listens on `listen_host`.
   // Throws core::FerryError(kConfigInvalid) on a malformed CIDR or path.

@@ -19,12 +19,13 @@ namespace {
 using core::ErrorCategory;
 using core::FerryError;
 
-// Parents before children, so every reference finds its row. Not copied: schema_migrations and the
-// counters and checks each store keeps for itself (api_key_generation, master_key_check, worker_hosts).
-constexpr std::array<const char*, 12> kTables{
+// Parents before children, so every reference finds its row; webhooks after events, so the copied events
+// fan out to no deliveries (the copied deliveries are the ones that exist). Not copied: schema_migrations and
+// the counters and checks each store keeps for itself (api_key_generation, master_key_check, worker_hosts).
+constexpr std::array<const char*, 14> kTables{
     "tenants",     "api_keys",           "connections", "connection_catalogs", "syncs",
     "collections", "collection_members", "runs",        "run_tasks",           "model_states",
-    "events",      "idempotency_keys"};
+    "events",      "idempotency_keys",   "webhooks",    "webhook_deliveries"};
 
 // Rows per INSERT: few statements, far below PostgreSQL's 65535 parameters for the widest table (runs).
 constexpr int kRowsPerInsert = 500;

@@ -17,6 +17,8 @@
 
 namespace ferry::store {
 
+class WebhookStore;  // store/webhook_store.h
+
 struct PageRequest {
   int limit = 20;
   std::optional<std::string> after;  // an opaque cursor from a previous page's `next`
@@ -256,6 +258,8 @@ class Store {
 
   virtual void append_event(const core::Event& event) = 0;
   virtual std::vector<core::Event> events(const std::string& tenant_id, int limit) = 0;
+  // The tenants' webhooks and their deliveries of these events (store/webhook_store.h).
+  virtual WebhookStore& webhooks() = 0;
 
   virtual std::optional<StoredResponse> idempotent_response(const std::string& tenant_id,
                                                             const std::string& key) = 0;

@@ -27,13 +27,23 @@ inline std::array<unsigned char, 32> app_test_master_key() {
   return k;
 }
 
-// The App's answer to a GET of `path`, with `key` as the Bearer credential when one is given.
-inline api::HttpResponse get_with_key(api::App& app, const std::string& path, const std::string& key = {}) {
+// The App's answer to `method` `path` with a JSON `body` (none when null), with `key` as the Bearer
+// credential when one is given.
+inline api::HttpResponse request_with_key(api::App& app, const std::string& method, const std::string& path,
+                                          const std::string& key, const core::Json& body = nullptr) {
   api::HttpRequest request;
-  request.method = "GET";
+  request.method = method;
   request.path = path;
   if (!key.empty()) request.headers["Authorization"] = "Bearer " + key;
+  if (!body.is_null()) {
+    request.headers["Content-Type"] = "application/json";
+    request.body = body.dump();
+  }
   return app.handle(std::move(request));
+}
+
+inline api::HttpResponse get_with_key(api::App& app, const std::string& path, const std::string& key = {}) {
+  return request_with_key(app, "GET", path, key);
 }
 
 struct AppUnderTest {

@@ -6,7 +6,9 @@
 // Signs in, creates connections from their specs (secret fields as password inputs), a sync into SQLite,
 // watches runs complete, get cancelled and fail (with the error category and what to do), manages API keys,
 // and checks every page at phone width (375 px: no horizontal scroll). Every state the page shows is compared
-// with what /v1 says. No console error and no page error may happen but the 401s the test provokes on purpose.
+// with what /v1 says; the run page follows a run through its event stream and polls only when the stream is
+// refused. No console error and no page error may happen but the 401s and the stream's 429 the test provokes on
+// purpose.
 // A screenshot of every page goes to $FERRY_TEST_OUTPUT/dashboard-screenshots/ (default: the temp dir).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -382,14 +384,30 @@ describe('the dashboard', () => {
     const s = await must('POST', '/v1/syncs', { body: { connection_id: c.id, destination: { type: 'sqlite', config: { path: 'big.db' } } } });
     S.bigSync = s.id;
     await go(page, `#/syncs/${s.id}`, '#trigger-run');
+    // Every /v1/runs/... request the page makes from here on: the run page follows the run through its stream.
+    const runRequests = [];
+    const onRequest = (request) => {
+      const { pathname } = new URL(request.url());
+      if (pathname.startsWith('/v1/runs/')) runRequests.push({ method: request.method(), pathname });
+    };
+    page.on('request', onRequest);
     await page.click('#trigger-run');
     await page.waitForSelector('#run-counts');
     S.cancelled = hashId(page, 'runs');
     await page.waitForFunction(() => Number(document.querySelector('#count-inserted')?.textContent.replace(/,/g, '')) > 0, null, { timeout: 60_000 });
     const first = await count(page, '#count-inserted');
-    // The page polls: the count grows while the run goes on, without a reload.
+    // The count grows while the run goes on, without a reload, from the stream's events.
     await page.waitForFunction((n) => Number(document.querySelector('#count-inserted')?.textContent.replace(/,/g, '')) > n, first, { timeout: 30_000 });
+    await page.waitForTimeout(2500); // long enough for two polls, had the page polled
     assert.equal(await page.getAttribute('#run-live', 'data-state'), 'live');
+    assert.equal(await page.getAttribute('#run-live', 'data-via'), 'stream');
+    const runPath = `/v1/runs/${S.cancelled}`;
+    assert.deepEqual(runRequests.filter((r) => r.pathname === `${runPath}/stream`), [{ method: 'GET', pathname: `${runPath}/stream` }],
+      'the run page opened one stream');
+    // One GET of the run to draw the page, then nothing but the stream: no polling while the stream is open.
+    assert.deepEqual(runRequests.filter((r) => r.pathname === runPath), [{ method: 'GET', pathname: runPath }],
+      `the run page polled while its stream was open: ${JSON.stringify(runRequests)}`);
+    page.off('request', onRequest);
     assert.equal(await page.getAttribute('#run-status .badge', 'data-status'), 'running');
     await shot(page, 'run-running');
     await page.click('#cancel-run');
@@ -401,6 +419,37 @@ describe('the dashboard', () => {
     assert.equal(await page.isVisible('#cancel-run'), false);
     assert.equal(await page.isVisible('#run-again'), true);
     await shot(page, 'run-cancelled');
+  });
+
+  test('falls back to polling when the server refuses the run\'s stream', async () => {
+    const run = await must('POST', `/v1/syncs/${S.bigSync}/runs`, { body: {} });
+    // The tenant's four streams are taken (docs/api-v1.md): the page's own is refused with 429.
+    const holders = [];
+    for (let i = 0; i < 4; i++) {
+      const aborter = new AbortController();
+      const res = await fetch(`${base}/v1/runs/${run.id}/stream`, { headers: { authorization: `Bearer ${key}` }, signal: aborter.signal });
+      assert.equal(res.status, 200);
+      holders.push(aborter);
+    }
+    try {
+      const refused = await api('GET', `/v1/runs/${run.id}/stream`);
+      assert.equal(refused.status, 429);
+      assert.equal(refused.json.error.code, 'too_many_streams');
+      await provoking(/status of 429/, page, async () => {
+        // Chromium reports the refused request in the console, at a moment of its own: waited for here.
+        const reported = page.waitForEvent('console', {
+          predicate: (message) => message.type() === 'error' && message.text().includes('429'), timeout: 10_000,
+        });
+        await go(page, `#/runs/${run.id}`, '#run-live[data-via="poll"]');
+        await reported;
+      });
+      assert.equal(await page.getAttribute('#run-live', 'data-state'), 'live');
+      await page.waitForFunction(() => Number(document.querySelector('#count-inserted')?.textContent.replace(/,/g, '')) > 0, null, { timeout: 60_000 });
+    } finally {
+      for (const aborter of holders) aborter.abort();
+    }
+    await must('POST', `/v1/runs/${run.id}/cancel`, { body: {} });
+    assert.equal(await finalStatus(page, 60_000), 'cancelled');
   });
 
   test('shows a failed run with its error category and what to do', async () => {
@@ -566,6 +615,8 @@ describe('the dashboard', () => {
     assert.deepEqual(unexpectedErrors, []);
     // The listener hears errors: the refused keys' 401s reached it.
     assert.ok(expectedErrors.length >= 2, `the provoked 401s were not heard: ${expectedErrors.join('\n')}`);
-    assert.ok(expectedErrors.every((e) => /401/.test(e)), expectedErrors.join('\n'));
+    // Those and the run stream refused with 429 on purpose (the page then polls), nothing else.
+    assert.ok(expectedErrors.every((e) => /401|429 \(Too Many Requests\) \(http:[^ ]*\/v1\/runs\/[^ ]*\/stream\)/.test(e)),
+      expectedErrors.join('\n'));
   });
 });

@@ -286,6 +286,9 @@ class FaultyStore final : public store::Store {
     return read([&] { return real_.take_rate_tokens(key_hash, want, rate, burst, now); });
   }
 
+  // Delivery is not a fault this store injects: its webhooks are the real store's.
+  store::WebhookStore& webhooks() override { return real_.webhooks(); }
+
   bool insert_collection(const store::Collection& collection) override {
     return write([&] { return real_.insert_collection(collection); });
   }

@@ -29,6 +29,11 @@ const ROUTES = {
   '/v1/syncs/{id}/status': ['get'],
   '/v1/runs/{id}': ['get'],
   '/v1/runs/{id}/cancel': ['post'],
+  '/v1/webhooks': ['get', 'post'],
+  '/v1/webhooks/{id}': ['get', 'delete'],
+  '/v1/webhooks/{id}/rotate-secret': ['post'],
+  '/v1/webhooks/{id}/deliveries': ['get'],
+  '/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver': ['post'],
 };
 
 let tmp; // temp dir holding ferry.db and the destination databases

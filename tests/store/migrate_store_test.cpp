@@ -16,6 +16,7 @@
 #include "fakes/temp_dir.h"
 #include "store/postgres/pg_store.h"
 #include "store/sqlite/sqlite_store.h"
+#include "store/webhook_store.h"
 
 namespace ferry::store {
 namespace {
@@ -65,6 +66,13 @@ class MigrateStoreTest : public ::testing::Test {
                             false,
                             {}});
     store.save_idempotent_response(tenant.id, "idem-1", {"POST /v1/x", 201, "{}"});
+    webhook_id = core::new_uuid();
+    store.webhooks().insert_webhook(
+        {webhook_id, tenant.id, "https://hooks.example.com", {"run.completed"}, now, now},
+        "whsec_s3cret-hook", 10);
+    // Fanned out to one pending delivery, which moves with its event.
+    store.append_event(
+        {"evt_00000000000000000000000000000001", tenant.id, "run.completed", {{"run_id", run_id}}, now});
   }
 
   int64_t postgres_rows(const std::string& table) {
@@ -81,11 +89,12 @@ class MigrateStoreTest : public ::testing::Test {
   std::string api_key;
   core::Connection connection;
   std::string run_id;
+  std::string webhook_id;
 };
 
 TEST_F(MigrateStoreTest, CopiesEveryTableAndASecondRunCopiesNothing) {
   const auto first = migrate_store(path, database.url(), {key_file});
-  ASSERT_EQ(first.size(), 12u);
+  ASSERT_EQ(first.size(), 14u);
   int64_t copied = 0;
   for (const auto& table : first) {
     EXPECT_EQ(table.copied, table.read) << table.table;
@@ -113,6 +122,15 @@ TEST_F(MigrateStoreTest, CopiesEveryTableAndASecondRunCopiesNothing) {
   postgres::PgConnection pg(database.url(), postgres::Side::kDestination);
   const auto sealed = pg.exec("SELECT encode(secrets, 'escape') FROM connections").text(0, 0);
   EXPECT_EQ(sealed.find("s3cret-value"), std::string::npos);
+  // The webhook's secret opens with the same key, and its pending delivery is not doubled by the copy of the
+  // event (webhooks are copied after events, so the copy fans out to nothing).
+  EXPECT_EQ(postgres_rows("webhook_deliveries"), 1);
+  const auto claimed =
+      moved->webhooks().claim_deliveries("w", core::SystemClock().now() + std::chrono::seconds(1),
+                                         core::SystemClock().now() + std::chrono::minutes(1), 5);
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].secret, "whsec_s3cret-hook");
+  EXPECT_EQ(claimed[0].delivery.webhook_id, webhook_id);
 }
 
 TEST_F(MigrateStoreTest, AStoreInUseIsRefused) {

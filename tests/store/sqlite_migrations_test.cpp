@@ -40,6 +40,7 @@ TEST(SqliteStoreMigration, KeysFromBeforeTheLifecycleGetAnIdAndKeepWorking) {
         " created_at INTEGER NOT NULL);"
         "CREATE TABLE model_states (sync_id TEXT NOT NULL, model_id TEXT NOT NULL);"  // migration 6 alters it
         "CREATE TABLE run_tasks (run_id TEXT, model_id TEXT, state TEXT);"  // migration 16's trigger
+        "CREATE TABLE events (id TEXT PRIMARY KEY, tenant_id TEXT, type TEXT, created_at INTEGER);"  // 17's
         // Migrations 8, 10 and 15 (an index of queued runs by tenant) read these columns.
         "CREATE TABLE runs (id TEXT PRIMARY KEY, sync_id TEXT, tenant_id TEXT, state TEXT, created_at "
         "INTEGER,"

@@ -147,10 +147,13 @@ void StoreSite::exec_elsewhere(const std::string& sql) const {
 }
 
 std::vector<core::Sync> tenant_with_syncs(Store& store, const std::string& name, int syncs) {
-  const auto tenant = store.create_tenant(name);
+  return syncs_of_tenant(store, store.create_tenant(name), syncs);
+}
+
+std::vector<core::Sync> syncs_of_tenant(Store& store, const core::Tenant& tenant, int syncs) {
   const auto now = core::SystemClock().now();
   const core::Connection c{
-      core::new_uuid(),        tenant.id, name, "sample", {{"size", 10}}, {{"api_key", "k"}},
+      core::new_uuid(),        tenant.id, tenant.name, "sample", {{"size", 10}}, {{"api_key", "k"}},
       core::new_token("act_"), now,       now};
   store.insert_connection(c);
   std::vector<core::Sync> out;

@@ -89,6 +89,8 @@ class StoreFixture : public ::testing::TestWithParam<Backend> {
 
 // A tenant with one sample connection and `syncs` syncs of it (SQLite destinations), stored in `store`.
 std::vector<core::Sync> tenant_with_syncs(Store& store, const std::string& name, int syncs);
+// `syncs` syncs of one new sample connection of `tenant`, stored in `store`.
+std::vector<core::Sync> syncs_of_tenant(Store& store, const core::Tenant& tenant, int syncs);
 // A new run of `sync` with two pending models (hris.Employee, hris.Team), not stored yet.
 core::Run two_model_run(const core::Sync& sync, core::Timestamp created_at);
 

@@ -17,17 +17,6 @@ Json render_api_key(const store::ApiKey& key) {
           {"revoked_at", render_time(key.revoked_at)}};
 }
 
-// The create response holds the secret, and the Idempotency-Key replay would keep that body in the store in
-// clear: this route ignores the header (a retry makes a second key, which the caller can revoke).
-Handler without_idempotency(Handler handler) {
-  return [handler = std::move(handler)](const HttpRequest& request, const PathParams& params) {
-    if (!request.header("Idempotency-Key")) return handler(request, params);
-    HttpRequest copy = request;
-    copy.headers.erase("Idempotency-Key");
-    return handler(copy, params);
-  };
-}
-
 }  // namespace
 
 void add_api_key_routes(Router& router, Services s) {

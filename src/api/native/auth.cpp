@@ -25,4 +25,13 @@ Handler authenticated(Services services, TenantHandler handler) {
   return surface::route(services.store, native_surface(), std::move(handler));
 }
 
+Handler without_idempotency(Handler handler) {
+  return [handler = std::move(handler)](const HttpRequest& request, const PathParams& params) {
+    if (!request.header("Idempotency-Key")) return handler(request, params);
+    HttpRequest copy = request;
+    copy.headers.erase("Idempotency-Key");
+    return handler(copy, params);
+  };
+}
+
 }  // namespace ferry::api::native

@@ -2,9 +2,6 @@
 
 #include <pthread.h>
 
-#include <condition_variable>
-#include <mutex>
-
 namespace ferry::cli::client {
 namespace {
 
@@ -36,13 +33,6 @@ InterruptGuard::~InterruptGuard() {
   waiter_.request_stop();
   if (waiter_.joinable()) waiter_.join();
   pthread_sigmask(SIG_SETMASK, &previous_mask_, nullptr);
-}
-
-void sleep_for(std::chrono::milliseconds duration, std::stop_token stop) {
-  std::mutex mutex;
-  std::condition_variable_any wake;
-  std::unique_lock lock(mutex);
-  wake.wait_for(lock, stop, duration, [] { return false; });
 }
 
 }  // namespace ferry::cli::client

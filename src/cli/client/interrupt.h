@@ -25,7 +25,4 @@ class InterruptGuard {
   std::jthread waiter_;
 };
 
-// Sleeps for `duration` or until `stop` is requested, whichever comes first.
-void sleep_for(std::chrono::milliseconds duration, std::stop_token stop);
-
 }  // namespace ferry::cli::client

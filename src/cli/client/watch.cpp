@@ -9,6 +9,7 @@
 #include "cli/client/format.h"
 #include "cli/client/interrupt.h"
 #include "cli/client/progress.h"
+#include "core/stoppable_sleep.h"
 
 namespace ferry::cli::client {
 namespace {
@@ -67,7 +68,7 @@ Json fetch_run(ApiClient& api, const std::string& path, std::stop_token stop) {
       return api.get(path, stop);
     } catch (const ApiError& e) {
       if (e.status() != 429 || attempt >= 20) throw;
-      sleep_for(std::chrono::seconds(1), stop);
+      core::sleep_for(std::chrono::seconds(1), stop);
       if (stop.stop_requested()) throw connectors::rest::RequestCancelled();
     }
   }
@@ -90,7 +91,7 @@ int watch_run(ApiClient& api, const std::string& run_id, const WatchOptions& opt
         return exit_code_for_status(status);
       }
       display.show(run, elapsed);
-      sleep_for(options.interval, interrupt.token());
+      core::sleep_for(options.interval, interrupt.token());
       if (interrupt.interrupted()) break;
     }
   } catch (const connectors::rest::RequestCancelled&) {

@@ -109,6 +109,19 @@ Runtime::Runtime(RuntimeOptions options) : options_(std::move(options)) {
     policy.egress.deny_own_listener(host, server_->port());
   }
   registry_.set_policy(std::move(policy));
+  if (serves_api) {
+    engine::WebhookDelivererOptions webhooks;
+    webhooks.senders = static_cast<int>(options_.settings.webhook_senders);
+    webhooks.timeout =
+        std::chrono::milliseconds(static_cast<int64_t>(options_.settings.webhook_timeout * 1000));
+    webhooks.retry.base =
+        std::chrono::microseconds(static_cast<int64_t>(options_.settings.webhook_retry_base * 1e6));
+    // Receivers are tenants' addresses like any connection's: the same policy, own listener included.
+    webhooks.egress = std::make_shared<const core::EgressPolicy>(registry_.policy().egress);
+    webhooks.owner = pool_options.host_id;
+    webhooks.metrics = &metrics_;
+    webhooks_ = std::make_unique<engine::WebhookDeliverer>(*store_, clock_, std::move(webhooks));
+  }
 }
 
 void Runtime::listen(api::Dispatch dispatch) {
@@ -130,6 +143,7 @@ Runtime::~Runtime() {
 
 void Runtime::start() {
   pool_->start();
+  if (webhooks_) webhooks_->start();
   for (int i = 0; i < (server_ ? 2 : 0); ++i) {
     io_threads_.emplace_back([this] {
       auto guard = boost::asio::make_work_guard(io_);
@@ -185,7 +199,8 @@ void Runtime::stop() {
   stopped_ = true;
   if (server_) server_->stop();
   if (app_) app_->stop();  // connector calls in flight return before the HTTP threads go
-  pool_->stop();           // running batches commit; their runs go back to the queue
+  if (webhooks_) webhooks_->stop();
+  pool_->stop();  // running batches commit; their runs go back to the queue
   io_.stop();
   io_threads_.clear();
   core::log(*core::named_logger("cli"), spdlog::level::info, "stopped");

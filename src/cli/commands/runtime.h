@@ -13,6 +13,7 @@
 
 #include "api/app.h"
 #include "cli/operator_settings.h"
+#include "engine/webhook_deliverer.h"
 #include "engine/worker_pool.h"
 
 namespace ferry::cli {
@@ -82,8 +83,9 @@ class Runtime {
   std::unique_ptr<engine::WorkerPool> pool_;
   std::unique_ptr<engine::SyncControl> control_;
   std::unique_ptr<engine::Scheduler> scheduler_;
-  std::unique_ptr<api::App> app_;              // kServe
-  api::HttpMetrics probe_metrics_{&metrics_};  // kWorker's /metrics
+  std::unique_ptr<api::App> app_;                       // kServe
+  std::unique_ptr<engine::WebhookDeliverer> webhooks_;  // kServe
+  api::HttpMetrics probe_metrics_{&metrics_};           // kWorker's /metrics
   boost::asio::io_context io_;
   std::unique_ptr<api::HttpServer> server_;
   std::vector<std::jthread> io_threads_;

@@ -38,9 +38,23 @@ struct SlistDeleter {
 using CurlPtr = std::unique_ptr<CURL, CurlDeleter>;
 using SlistPtr = std::unique_ptr<curl_slist, SlistDeleter>;
 
+// Where on_body writes: the response's body, up to `max` bytes (0: no bound).
+struct BodySink {
+  HttpResponse* response;
+  size_t max;
+};
+
 size_t on_body(char* data, size_t size, size_t count, void* user) {
-  static_cast<std::string*>(user)->append(data, size * count);
-  return size * count;
+  auto* sink = static_cast<BodySink*>(user);
+  std::string& body = sink->response->body;
+  const size_t bytes = size * count;
+  if (sink->max > 0 && body.size() + bytes > sink->max) {
+    body.append(data, sink->max - body.size());
+    sink->response->body_cut = true;
+    return 0;  // ends the transfer (CURLE_WRITE_ERROR), which send() then takes for a complete answer
+  }
+  body.append(data, bytes);
+  return bytes;
 }
 
 size_t on_header(char* data, size_t size, size_t count, void* user) {
@@ -146,7 +160,8 @@ HttpResponse CurlHttpClient::send(const HttpRequest& request, std::stop_token st
   curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, handle_.get());
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, handle_->error);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &response.body);
+  BodySink sink{&response, options_.max_body_bytes};
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &response);
   if (stop.stop_possible()) {
@@ -164,7 +179,7 @@ HttpResponse CurlHttpClient::send(const HttpRequest& request, std::stop_token st
   const CURLcode rc = curl_easy_perform(c);
   if (rc == CURLE_ABORTED_BY_CALLBACK && stop.stop_requested()) throw RequestCancelled();
   if (rc != CURLE_OK && !handle_->refused.empty()) throw EgressRefused(handle_->refused);
-  if (rc != CURLE_OK) {
+  if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && response.body_cut)) {
     const std::string detail = handle_->error[0] != '\0' ? handle_->error : curl_easy_strerror(rc);
     throw TransportError(detail, rc == CURLE_OPERATION_TIMEDOUT);
   }

@@ -34,6 +34,7 @@ struct HttpResponse {
   long status = 0;
   Headers headers;  // names lower-cased
   std::string body;
+  bool body_cut = false;  // the body went past CurlOptions::max_body_bytes: the rest was not read
 
   // The first header named `name` (case-insensitive).
   std::optional<std::string> header(std::string_view name) const;
@@ -77,6 +78,9 @@ struct CurlOptions {
   std::chrono::milliseconds connect_timeout{10'000};
   std::chrono::milliseconds timeout{30'000};  // the whole request, including reading the body
   std::string user_agent = "ferry-rest/1";
+  // Past this many (decoded) bytes the body is not read further and the response is returned as it stands,
+  // `body_cut`: for callers that need the status, not the body (a webhook's answer). 0: read it all.
+  size_t max_body_bytes = 0;
   // Checked on every address a connection is opened to (after DNS). Null: nothing may be connected to.
   std::shared_ptr<const core::EgressPolicy> egress;
 };

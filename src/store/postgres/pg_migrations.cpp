@@ -6,6 +6,7 @@
 #include "store/postgres/pg_claim_functions.h"
 #include "store/postgres/pg_event_triggers.h"
 #include "store/postgres/pg_pool.h"
+#include "store/postgres/pg_webhook_tables.h"
 
 namespace ferry::store {
 namespace {
@@ -27,7 +28,7 @@ struct Migration {
 // (kept byte for byte), sealed secrets BYTEA. Ids sort byte by byte (COLLATE "C"), as in SQLite, whatever the
 // database's collation, so pages and the claim order match the SQLite store's and read straight from the
 // indexes.
-constexpr std::array<Migration, 6> kMigrations{{
+constexpr std::array<Migration, 7> kMigrations{{
     {R"sql(
 CREATE TABLE tenants (id TEXT COLLATE "C" PRIMARY KEY, name TEXT NOT NULL, created_at BIGINT NOT NULL);
 CREATE TABLE api_keys (
@@ -134,6 +135,8 @@ CREATE INDEX rate_buckets_by_age ON rate_buckets(updated_at);
     {kClaimRunFunction, kClaimRunsFunction},
     // 6: events written by the changes of state that cause them (pg_event_triggers.h).
     {kEventTriggers},
+    // 7: webhooks and their deliveries, fanned out from each event (pg_webhook_tables.h).
+    {kWebhookTables},
 }};
 
 }  // namespace

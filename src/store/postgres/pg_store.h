@@ -10,10 +10,11 @@
 #include "store/postgres/pg_pool.h"
 #include "store/sqlite/api_key_cache.h"
 #include "store/store.h"
+#include "store/webhook_store.h"
 
 namespace ferry::store {
 
-class PgStore final : public Store {
+class PgStore final : public Store, public WebhookStore {
  public:
   // Connects to `url` (the operator's, used as given), migrates, and checks `secrets` against the key the
   // store was first opened with. Throws FerryError(kConfigInvalid) for a different master key.
@@ -105,6 +106,24 @@ class PgStore final : public Store {
                                                      const std::string& connection_id) override;
   std::vector<std::string> connections_in_collection(const std::string& tenant_id,
                                                      const std::string& collection_id) override;
+
+  // pg_store_webhooks.cpp
+  WebhookStore& webhooks() override { return *this; }
+  bool insert_webhook(const Webhook& webhook, const std::string& secret, int max_per_tenant) override;
+  std::optional<Webhook> webhook(const std::string& tenant_id, const std::string& id) override;
+  Page<Webhook> list_webhooks(const std::string& tenant_id, const PageRequest& page) override;
+  bool delete_webhook(const std::string& tenant_id, const std::string& id) override;
+  std::optional<Webhook> rotate_webhook_secret(const std::string& tenant_id, const std::string& id,
+                                               const std::string& secret, core::Timestamp now) override;
+  Page<WebhookDelivery> webhook_deliveries(const std::string& tenant_id, const std::string& webhook_id,
+                                           const PageRequest& page) override;
+  std::optional<WebhookDelivery> redeliver(const std::string& tenant_id, const std::string& webhook_id,
+                                           const std::string& delivery_id, core::Timestamp now) override;
+  std::vector<ClaimedDelivery> claim_deliveries(const std::string& owner, core::Timestamp now,
+                                                core::Timestamp lease_until, int max) override;
+  bool finish_delivery(const std::string& delivery_id, const std::string& owner,
+                       const DeliveryOutcome& outcome) override;
+  int64_t prune_events(core::Timestamp before, int max) override;
 
  private:
   PgPool pool_;

@@ -11,7 +11,7 @@ namespace ferry::sqlite {
 namespace {
 
 // Append only: a released migration never changes.
-constexpr std::array<const char*, 16> kMigrations{
+constexpr std::array<const char*, 17> kMigrations{
     R"sql(
 CREATE TABLE tenants (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);
 CREATE TABLE api_keys (key_hash TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),
@@ -230,6 +230,37 @@ BEGIN
                                            'deleted', NEW.deleted, 'failed', NEW.failed)),
          coalesce(NEW.finished_at, r.updated_at)
   FROM runs r WHERE r.id = NEW.run_id;
+END;
+)sql",
+    // 17: webhooks (store/webhook_store.h). An event fans out to one pending delivery per webhook of its
+    // tenant subscribed to its type, in the statement that inserts the event, so the outbox's guarantee
+    // carries over: no state change without its deliveries. pg_migrations.cpp 7 is the PostgreSQL twin.
+    R"sql(
+CREATE TABLE webhooks (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id), url TEXT NOT NULL,
+                       events TEXT NOT NULL, secret BLOB NOT NULL, created_at INTEGER NOT NULL,
+                       updated_at INTEGER NOT NULL);
+CREATE INDEX webhooks_by_tenant ON webhooks(tenant_id, created_at DESC, id DESC);
+CREATE TABLE webhook_deliveries (
+  id TEXT PRIMARY KEY, webhook_id TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+  tenant_id TEXT NOT NULL, event_id TEXT NOT NULL, event_type TEXT NOT NULL, state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL, lease_owner TEXT, lease_until INTEGER,
+  last_status INTEGER, last_error TEXT, created_at INTEGER NOT NULL, finished_at INTEGER);
+CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries(webhook_id, created_at DESC, id DESC);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_attempt_at) WHERE state = 'pending';
+CREATE INDEX webhook_deliveries_in_flight ON webhook_deliveries(tenant_id, lease_until) WHERE state = 'pending';
+CREATE INDEX webhook_deliveries_by_event ON webhook_deliveries(event_id);
+CREATE INDEX webhook_deliveries_finished ON webhook_deliveries(finished_at) WHERE finished_at IS NOT NULL;
+CREATE INDEX events_by_age ON events(created_at);
+CREATE TRIGGER events_fan_out_to_webhooks AFTER INSERT ON events
+BEGIN
+  INSERT INTO webhook_deliveries (id, webhook_id, tenant_id, event_id, event_type, state, next_attempt_at,
+                                  created_at)
+  SELECT lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-' ||
+               substr('89ab', 1 + (abs(random()) % 4), 1) || substr(hex(randomblob(2)), 2) || '-' ||
+               hex(randomblob(6))),
+         w.id, w.tenant_id, NEW.id, NEW.type, 'pending', NEW.created_at, NEW.created_at
+  FROM webhooks w
+  WHERE w.tenant_id = NEW.tenant_id AND EXISTS (SELECT 1 FROM json_each(w.events) WHERE value = NEW.type);
 END;
 )sql",
 };

@@ -11,6 +11,7 @@
 #include "store/sqlite/api_key_cache.h"
 #include "store/sqlite/reader_pool.h"
 #include "store/store.h"
+#include "store/webhook_store.h"
 
 namespace ferry::store {
 
@@ -21,7 +22,7 @@ struct RunStateHop {
   std::string to;
 };
 
-class SqliteStore final : public Store {
+class SqliteStore final : public Store, public WebhookStore {
  public:
   // Throws FerryError(kConfigInvalid) while `ferry admin migrate-store` is copying this store.
   SqliteStore(const std::string& path, core::SecretBox secrets);
@@ -106,6 +107,24 @@ class SqliteStore final : public Store {
                                                      const std::string& connection_id) override;
   std::vector<std::string> connections_in_collection(const std::string& tenant_id,
                                                      const std::string& collection_id) override;
+
+  // sqlite_store_webhooks.cpp
+  WebhookStore& webhooks() override { return *this; }
+  bool insert_webhook(const Webhook& webhook, const std::string& secret, int max_per_tenant) override;
+  std::optional<Webhook> webhook(const std::string& tenant_id, const std::string& id) override;
+  Page<Webhook> list_webhooks(const std::string& tenant_id, const PageRequest& page) override;
+  bool delete_webhook(const std::string& tenant_id, const std::string& id) override;
+  std::optional<Webhook> rotate_webhook_secret(const std::string& tenant_id, const std::string& id,
+                                               const std::string& secret, core::Timestamp now) override;
+  Page<WebhookDelivery> webhook_deliveries(const std::string& tenant_id, const std::string& webhook_id,
+                                           const PageRequest& page) override;
+  std::optional<WebhookDelivery> redeliver(const std::string& tenant_id, const std::string& webhook_id,
+                                           const std::string& delivery_id, core::Timestamp now) override;
+  std::vector<ClaimedDelivery> claim_deliveries(const std::string& owner, core::Timestamp now,
+                                                core::Timestamp lease_until, int max) override;
+  bool finish_delivery(const std::string& delivery_id, const std::string& owner,
+                       const DeliveryOutcome& outcome) override;
+  int64_t prune_events(core::Timestamp before, int max) override;
 
  private:
   core::Connection read_connection(sqlite::Statement& stmt) const;
